@@ -1,0 +1,168 @@
+# llmroute - a plain Makefile (redis, sds, kilo style).
+#
+#   make              build into $(BUILD)/ (bin, lib/llmroute, share, include)
+#   make test         build, then run the whole test suite
+#   make test-asan    the same under AddressSanitizer + UBSan (BUILD=build-asan)
+#   make bench        run the benchmarks in tests/bench/
+#   make install PREFIX=/usr/local
+#   make deps         install missing Debian packages (as root)
+#
+# Several builds can live side by side: make BUILD=build-x SAN=1.
+
+VERSION  := 0.1.0
+BUILD    ?= build
+PREFIX   ?= /usr/local
+CC       ?= cc
+OPT      ?= -O2 -g
+SAN      ?=
+STD      := -std=c99 -D_GNU_SOURCE
+WARN     := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Werror
+ifneq ($(SAN),)
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+endif
+CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
+CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
+JQ_LIBS     := -ljq -lonig
+CFLAGS_ALL   = $(STD) $(WARN) $(OPT) $(SANFLAGS) $(CURL_CFLAGS) -Icore $(CFLAGS)
+LDFLAGS_ALL  = $(SANFLAGS) $(LDFLAGS)
+
+BIN      := $(BUILD)/bin/llmroute
+LIBDIR   := $(BUILD)/lib/llmroute
+SHAREDIR := $(BUILD)/share/llmroute
+OBJDIR   := $(BUILD)/obj
+
+# --- Debian packages ------------------------------------------------------
+# header -> package; `make deps` installs the missing ones.
+DEPS_HDRS := /usr/include/jq.h:libjq-dev \
+             /usr/include/oniguruma.h:libonig-dev \
+             /usr/include/x86_64-linux-gnu/curl/curl.h:libcurl4-openssl-dev \
+             /usr/include/microhttpd.h:libmicrohttpd-dev \
+             /usr/bin/jq:jq \
+             /usr/bin/pkg-config:pkg-config
+DEPS_MISSING = $(strip $(foreach d,$(DEPS_HDRS),\
+  $(if $(wildcard $(firstword $(subst :, ,$(d)))),,\
+       $(lastword $(subst :, ,$(d))))))
+
+.PHONY: all deps test test-asan bench install clean check-deps
+
+all: check-deps bin plugins share include testbins
+
+check-deps:
+	@if [ -n "$(DEPS_MISSING)" ]; then $(MAKE) --no-print-directory deps; fi
+
+deps:
+	@missing="$(DEPS_MISSING)"; \
+	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
+	echo "deps: installing $$missing"; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "deps: run 'make deps' as root (apt-get install $$missing)" >&2; \
+	  exit 1; fi; \
+	apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
+
+# --- the runner -------------------------------------------------------------
+CORE_SRC := $(wildcard core/*.c)
+CORE_OBJ := $(CORE_SRC:core/%.c=$(OBJDIR)/core/%.o)
+CORE_HDR := $(wildcard core/*.h)
+
+bin: $(BIN)
+$(BIN): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CURL_LIBS) $(JQ_LIBS) -ldl -lm
+
+$(OBJDIR)/core/%.o: core/%.c $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DLLMR_VERSION='"$(VERSION)"' -c -o $@ $<
+
+# --- plugins: one folder per stage, every .c in it -> <name>.so ------------
+# A folder may hold plugin.mk setting LIBS_<name> (extra libraries) and
+# SRC_<name> (extra sources from elsewhere in the tree, e.g. core/textfeat.c).
+PLUGIN_NAMES := $(notdir $(patsubst %/,%,$(wildcard plugins/*/)))
+PLUGIN_SOS   := $(PLUGIN_NAMES:%=$(LIBDIR)/%.so)
+-include $(wildcard plugins/*/plugin.mk)
+PLUGIN_CFLAGS = -fPIC -fvisibility=hidden
+
+plugins: $(PLUGIN_SOS)
+.SECONDEXPANSION:
+$(LIBDIR)/%.so: $$(wildcard plugins/$$*/*.c) $$(wildcard plugins/$$*/*.h) $$(SRC_$$*) core/llmroute.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -Iplugins/$* -shared -o $@ \
+	  $(filter %.c,$^) $(LDFLAGS_ALL) $(LIBS_$*) $(CURL_LIBS) $(JQ_LIBS) -lm
+
+# --- share: pipelines, catalog, rules, examples ---------------------------
+SHARE_SRC := $(shell find pipelines -type f 2>/dev/null)
+SHARE_OUT := $(SHARE_SRC:pipelines/%=$(SHAREDIR)/pipelines/%)
+share: $(SHARE_OUT)
+$(SHAREDIR)/pipelines/%: pipelines/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+include: $(BUILD)/include/llmroute.h
+$(BUILD)/include/llmroute.h: core/llmroute.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+# --- test binaries ----------------------------------------------------------
+# tests/unit/*.c      -> $(BUILD)/tests/unit/<name> (linked with core objects
+#                        except main.o, plus tests/unit/harness.h)
+# tests/plugins/*.c   -> $(BUILD)/tests/plugins/<name>.so
+# tests/tools/*.c     -> $(BUILD)/tests/tools/<name> (case runner ...)
+# tests/mockprov/*.c  -> $(BUILD)/tests/mockprov
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+TPLUG_SRC  := $(wildcard tests/plugins/*.c)
+TPLUG_SOS  := $(TPLUG_SRC:tests/plugins/%.c=$(BUILD)/tests/plugins/%.so)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOL_BINS  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+MOCK_SRC   := $(wildcard tests/mockprov/*.c)
+MOCK_BIN   := $(if $(MOCK_SRC),$(BUILD)/tests/mockprov)
+CORE_LIBOBJ := $(filter-out $(OBJDIR)/core/main.o,$(CORE_OBJ))
+
+testbins: $(UNIT_BINS) $(TPLUG_SOS) $(TOOL_BINS) $(MOCK_BIN)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIBOBJ) $(wildcard tests/unit/*.h) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(CORE_LIBOBJ) $(LDFLAGS_ALL) \
+	  $(CURL_LIBS) $(JQ_LIBS) -ldl -lm
+
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c core/llmroute.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -shared -o $@ $< $(LDFLAGS_ALL) \
+	  $(CURL_LIBS) $(JQ_LIBS)
+
+$(BUILD)/tests/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(CURL_LIBS) $(JQ_LIBS) -lm
+
+$(BUILD)/tests/mockprov: $(MOCK_SRC) $(wildcard tests/mockprov/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $(MOCK_SRC) $(LDFLAGS_ALL) -lmicrohttpd \
+	  $(JQ_LIBS) -lm
+
+# --- running ----------------------------------------------------------------
+test: all
+	@BUILD=$(BUILD) sh tests/run.sh
+
+test-asan:
+	$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" test
+
+bench: all
+	@BUILD=$(BUILD) sh tests/bench/run.sh
+
+# --- install ----------------------------------------------------------------
+DESTDIR ?=
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/llmroute \
+	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/llmroute
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/llmroute
+	install -m 755 $(PLUGIN_SOS) $(DESTDIR)$(PREFIX)/lib/llmroute/
+	install -m 644 core/llmroute.h $(DESTDIR)$(PREFIX)/include/llmroute.h
+	cp -R $(SHAREDIR)/pipelines $(DESTDIR)$(PREFIX)/share/llmroute/
+	install -m 644 core/llmroute.1 $(DESTDIR)$(PREFIX)/share/man/man1/llmroute.1
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	  core/llmroute.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/llmroute.pc
+
+clean:
+	rm -rf build build-asan

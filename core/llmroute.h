@@ -1,0 +1,333 @@
+/*
+ * llmroute.h - the stage plugin ABI of llmroute.
+ *
+ * This is the only header a plugin author needs.  A stage is a shared
+ * object that exports one function, llmr_stage_entry(), returning a
+ * constant descriptor (struct llmr_stage).  The runner loads it with
+ * dlopen(RTLD_NOW | RTLD_LOCAL), checks the ABI version, validates the
+ * options written in the pipeline file against the stage's option table,
+ * calls init() once, then process() for every request that reaches the
+ * stage.  A plugin links nothing from the runner: it reaches the runner
+ * only through the struct llmr_host table handed to init().
+ *
+ * Build a plugin (see README.md, "Writing a stage"):
+ *
+ *   cc -fPIC -shared -fvisibility=hidden $(pkg-config --cflags llmroute) \
+ *      -o hello.so hello.c $(pkg-config --libs llmroute)
+ *
+ * Conventions (as in jq): a function taking a jv consumes it; a function
+ * returning a jv gives a new reference the caller must free; "borrows"
+ * means the argument is only looked at.  Strings returned as const char *
+ * belong to the runner and live as long as the object they describe.
+ *
+ * Threading: the runner has one thread and one event loop.  Every call
+ * into a plugin (init, process, finish, HTTP and timer callbacks) happens
+ * on that thread, never from inside a libcurl callback, so a stage needs
+ * no locks.  Nothing a stage does may block: wait with host->after(),
+ * talk to the network with host->http().
+ *
+ * Versioning: LLMR_ABI_MAJOR changes when an existing field changes
+ * meaning; the runner refuses a plugin whose major differs.  New fields
+ * are only ever appended to struct llmr_stage and struct llmr_host, and
+ * LLMR_ABI_MINOR grows with them.  A plugin built against a newer minor
+ * than the runner's is refused.  Both structs carry their size, so each
+ * side knows which fields the other has.
+ */
+#ifndef LLMROUTE_H
+#define LLMROUTE_H
+
+#include <stddef.h>
+#include <jv.h>
+#include <curl/curl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LLMR_ABI_MAJOR 1
+#define LLMR_ABI_MINOR 0
+
+#if defined(__GNUC__)
+#define LLMR_EXPORT __attribute__((visibility("default")))
+#define LLMR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define LLMR_EXPORT
+#define LLMR_PRINTF(f, a)
+#endif
+
+/* ---------------------------------------------------------------------
+ * Status codes: 0 is success, negative is failure.
+ */
+enum llmr_status {
+  LLMR_OK = 0,
+  LLMR_ERR = -1,       /* generic failure */
+  LLMR_ENOMEM = -2,    /* out of memory */
+  LLMR_EINVAL = -3,    /* bad argument (unknown stage name, bad delay) */
+  LLMR_EBUDGET = -4,   /* the reservation does not fit the run's budget */
+  LLMR_ESTATE = -5     /* not allowed now (job already completed ...) */
+};
+
+/* ---------------------------------------------------------------------
+ * Verdicts: what process() (or complete()) says about a job.
+ */
+enum llmr_verdict {
+  LLMR_NEXT = 0, /* go on to the next stage (the end: write the result) */
+  LLMR_PENDING,  /* the stage keeps the job; it calls host->complete()
+                    later, exactly once, from an HTTP or timer callback */
+  LLMR_GOTO,     /* re-enter an earlier stage named by host->goto_stage()
+                    (escalation); the runner counts hops against a hard
+                    limit and turns a loop into an error record */
+  LLMR_DONE,     /* finish now with the current response: skip the rest */
+  LLMR_FAIL      /* finish now with the error set by host->set_error() */
+};
+
+/* Log levels for host->log(). */
+enum llmr_level {
+  LLMR_LOG_ERROR = 0,
+  LLMR_LOG_WARN,
+  LLMR_LOG_INFO,
+  LLMR_LOG_DEBUG
+};
+
+/* ---------------------------------------------------------------------
+ * Options.  A stage declares its options in a table ended by an entry
+ * whose name is NULL.  The runner checks every KEY=VALUE written in the
+ * pipeline file against it before init(): unknown keys are refused (the
+ * message lists the valid ones), values are parsed by type, missing
+ * REQUIRED options are refused, defaults are filled in.
+ */
+enum llmr_opt_type {
+  LLMR_OPT_STRING = 0, /* any text */
+  LLMR_OPT_INT,        /* a decimal integer (long long) */
+  LLMR_OPT_DOUBLE,     /* a decimal number */
+  LLMR_OPT_BOOL,       /* true/false, yes/no, on/off, 1/0 */
+  LLMR_OPT_PATH        /* a file path; a relative one is resolved against
+                          the pipeline file's folder */
+};
+
+#define LLMR_OPT_REQUIRED 0x1u /* must be given (def is then ignored) */
+#define LLMR_OPT_SECRET 0x2u   /* never echoed in messages or logs */
+
+struct llmr_option {
+  const char *name;        /* NULL ends the table */
+  enum llmr_opt_type type;
+  const char *def;         /* default as text, or NULL for "unset" */
+  unsigned flags;          /* LLMR_OPT_* flags */
+  const char *help;        /* one line, shown by `llmroute --help-stage` */
+};
+
+/* One parsed option value.  str is NULL when the option is unset and has
+ * no default; then set is 0 and the numbers are 0. */
+struct llmr_value {
+  const char *str; /* text after ${VAR} expansion; a PATH is resolved */
+  long long i;     /* INT and BOOL (0/1) */
+  double d;        /* INT and DOUBLE */
+  int set;         /* 1 when written in the pipeline file */
+};
+
+/* What init() gets about its own line of the pipeline file.  Owned by
+ * the runner, valid until finish() returns. */
+struct llmr_config {
+  const char *file;   /* the pipeline file */
+  int line;           /* its line declaring this stage */
+  const char *name;   /* stage name as written, e.g. "call" */
+  const char *instance; /* unique label: "call", or "call#2" for the
+                           second instance of the same stage */
+  int index;          /* position in the pipeline, 0-based */
+  const struct llmr_value *values; /* one per option, in table order */
+};
+
+/* ---------------------------------------------------------------------
+ * Opaque runner objects.
+ */
+struct llmr_job; /* one input line on its way through the pipeline */
+struct llmr_jq;  /* a compiled jq program (host->jq_compile) */
+
+/* Called by the runner when a transfer handed to host->http() ends,
+ * whatever the outcome (rc is curl's result: CURLE_OK says the HTTP
+ * exchange completed, whatever its status code).  self is the stage
+ * instance that submitted it.  The runner removes the handle from its
+ * multi handle before the call and runs curl_easy_cleanup() on it after
+ * the callback returns: the stage frees only what it allocated itself
+ * (header lists, buffers), best from its job state's free function. */
+typedef void (*llmr_http_done)(void *self, struct llmr_job *job,
+                               CURL *easy, CURLcode rc);
+
+/* Called by the runner when a timer set with host->after() fires. */
+typedef void (*llmr_timer_fire)(void *self, struct llmr_job *job);
+
+/* ---------------------------------------------------------------------
+ * Host services, handed to init().  Valid until finish() returns.
+ *
+ * The job.  Each job holds:
+ *   - the request: the input line normalised to the OpenAI Batch shape,
+ *       {"custom_id":"a1","method":"POST","url":"/v1/chat/completions",
+ *        "body":{"messages":[...], ...}, "routing":{...}}
+ *     ("routing" only when the input had one; "body.model" may be absent
+ *     or "auto" when the pipeline should choose);
+ *   - the route record: an object written to the result line as "route"
+ *     (task, complexity, tier, model, provider, attempts, cost_usd,
+ *     baseline_cost_usd, review ...), {} at the start;
+ *   - the response: the chat.completion body, null until a stage sets it;
+ *   - the error: set by set_error(), written when the job fails.
+ *
+ * Asynchronous work, the curl way: a stage builds a curl easy handle,
+ * hands it to http() and returns LLMR_PENDING.  When the transfer ends
+ * the runner calls the done callback; the stage reads the answer, records
+ * it and calls complete() exactly once.  complete() never re-enters the
+ * pipeline: the job moves on from the event loop after the callback
+ * returns.  When a job completes (or is cut off by its deadline or by
+ * SIGINT), every transfer and timer it still has is cancelled without a
+ * callback and its state is freed with the free function given to
+ * set_state().  So a stage may run two transfers for one job (hedging)
+ * and keep the first good answer.
+ */
+struct llmr_host {
+  unsigned abi_major, abi_minor; /* the runner's LLMR_ABI_* */
+  size_t size;                   /* sizeof(struct llmr_host) there */
+
+  /* --- messages -------------------------------------------------- */
+
+  /* Level-gated line on stderr, prefixed "[instance]" and, with a job,
+   * its custom_id.  job may be NULL.  Never print secrets. */
+  void (*log)(struct llmr_job *job, int level, const char *fmt, ...)
+      LLMR_PRINTF(3, 4);
+
+  /* For init(): report a configuration error as "FILE:LINE: message"
+   * (the stage's line of the pipeline file), then return LLMR_ERR. */
+  void (*config_error)(const struct llmr_config *cf, const char *fmt, ...)
+      LLMR_PRINTF(2, 3);
+
+  /* --- configuration --------------------------------------------- */
+
+  /* Borrowed value of option `name` of this stage; NULL only when the
+   * stage's table has no such option (a programming error). */
+  const struct llmr_value *(*opt)(const struct llmr_config *cf,
+                                  const char *name);
+
+  /* Value of a run-wide `set KEY=VALUE` (after ${VAR} expansion; catalog
+   * and other *path* settings are resolved), or NULL. */
+  const char *(*setting)(const char *key);
+
+  /* The model catalog (SPEC §7) named by `set catalog=`, validated and
+   * loaded once: {"providers":{...},"models":{...}}.  New reference;
+   * jv_null() when the pipeline names no catalog. */
+  jv (*catalog)(void);
+
+  /* --- the job --------------------------------------------------- */
+
+  const char *(*custom_id)(const struct llmr_job *job);
+  long (*line)(const struct llmr_job *job); /* input line number, 1-based */
+  int (*hops)(const struct llmr_job *job);  /* GOTOs taken so far */
+
+  jv (*request)(const struct llmr_job *job);         /* new ref */
+  void (*set_request)(struct llmr_job *job, jv req);  /* consumes */
+  jv (*route)(const struct llmr_job *job);           /* new ref */
+  void (*set_route)(struct llmr_job *job, jv route);  /* consumes */
+  jv (*response)(const struct llmr_job *job);        /* new ref */
+  void (*set_response)(struct llmr_job *job, jv body); /* consumes;
+                                                  jv_null() clears it */
+
+  /* Set the job's error record {"code","message","stage"}; the stage is
+   * filled in by the runner.  Then return (or complete with) LLMR_FAIL.
+   * code is one of SPEC §5's codes or a new snake_case word. */
+  void (*set_error)(struct llmr_job *job, const char *code,
+                    const char *fmt, ...) LLMR_PRINTF(3, 4);
+
+  /* Per-job state of the calling stage.  free_state (may be NULL) is
+   * called once, when the job leaves the stage or is cancelled. */
+  void *(*state)(const struct llmr_job *job);
+  void (*set_state)(struct llmr_job *job, void *state,
+                    void (*free_state)(void *state));
+
+  /* Choose the stage a LLMR_GOTO verdict re-enters: the first stage whose
+   * instance label is `stage` ("route", "call#2") at or before the
+   * current one.  reason is logged at debug level.  LLMR_OK, or
+   * LLMR_EINVAL when no such earlier stage exists. */
+  int (*goto_stage)(struct llmr_job *job, const char *stage,
+                    const char *reason);
+
+  /* Finish a job the stage holds after returning LLMR_PENDING.  Any
+   * verdict but LLMR_PENDING.  Exactly once; a second call is ignored
+   * and logged.  Returns LLMR_OK or LLMR_ESTATE. */
+  int (*complete)(struct llmr_job *job, enum llmr_verdict verdict);
+
+  /* --- asynchronous work ----------------------------------------- */
+
+  /* Run an HTTP transfer on the runner's curl multi handle (connection
+   * reuse, HTTP/2 multiplexing).  The runner takes the handle: it must
+   * not be touched again except inside `done`.  LLMR_OK, or an error
+   * (the handle is then cleaned up and `done` is never called). */
+  int (*http)(struct llmr_job *job, CURL *easy, llmr_http_done done);
+
+  /* Call fire() after ms milliseconds (0: on the next loop turn). */
+  int (*after)(struct llmr_job *job, long ms, llmr_timer_fire fire);
+
+  /* Monotonic clock, seconds. */
+  double (*now)(void);
+
+  /* --- shared services ------------------------------------------- */
+
+  /* The one token estimator: input tokens of a chat body (borrows). */
+  long (*estimate_tokens)(jv body);
+
+  /* Reserve usd against the run's --budget.  LLMR_OK and a ticket, or
+   * LLMR_EBUDGET when it does not fit (nothing is reserved).  Without a
+   * budget every reservation fits. */
+  int (*budget_reserve)(double usd, long *ticket);
+  /* Replace a reservation with what was actually spent (0 to release). */
+  void (*budget_settle)(long ticket, double actual_usd);
+
+  /* Compile a jq program once (at init).  NULL and *errmsg (malloc'd,
+   * free() it) on a syntax error. */
+  struct llmr_jq *(*jq_compile)(const char *program, char **errmsg);
+  /* Run it on input (consumed).  The first output as a new ref; the
+   * program's error as jv_invalid_with_msg(); jv_invalid() without a
+   * message when it produced no output. */
+  jv (*jq_run)(struct llmr_jq *jq, jv input);
+  void (*jq_free)(struct llmr_jq *jq); /* accepts NULL */
+
+  /* new fields are only ever appended here */
+};
+
+/* ---------------------------------------------------------------------
+ * The stage descriptor returned by llmr_stage_entry().  Fill the first
+ * three fields with LLMR_STAGE_VERSION.
+ */
+struct llmr_stage {
+  unsigned abi_major, abi_minor; /* LLMR_ABI_* the plugin was built with */
+  size_t size;                   /* sizeof(struct llmr_stage) */
+
+  const char *name;        /* e.g. "call" */
+  const char *version;     /* the plugin's own version */
+  const char *description; /* one line */
+  const struct llmr_option *options; /* NULL or a table ended by {NULL} */
+
+  /* Once, before any input is read.  Store what you need from host (it
+   * stays valid) in *self.  Return LLMR_OK, or report the problem with
+   * host->config_error() and return LLMR_ERR: the run stops, exit 2. */
+  int (*init)(const struct llmr_host *host, const struct llmr_config *cf,
+              void **self);
+
+  /* For every job reaching the stage.  Must not block. */
+  enum llmr_verdict (*process)(void *self, struct llmr_job *job);
+
+  /* Once at the end, after every job is written (may be NULL). */
+  void (*finish)(void *self);
+
+  /* new fields are only ever appended here */
+};
+
+#define LLMR_STAGE_VERSION                                                 \
+  LLMR_ABI_MAJOR, LLMR_ABI_MINOR, sizeof(struct llmr_stage)
+
+/* The one symbol a plugin exports.  The runner passes its own ABI
+ * version; return NULL to refuse to load. */
+LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned host_major,
+                                                     unsigned host_minor);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LLMROUTE_H */
