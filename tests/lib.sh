@@ -1,0 +1,62 @@
+# tests/lib.sh - helpers for shell tests (tests/cli/*.sh), sourced by them.
+# Run by tests/run.sh from the source root with BUILD set (default build).
+# Every check prints "PASS: name" or "FAIL: name: why"; run.sh counts them.
+
+BUILD=${BUILD:-build}
+LLMROUTE=$BUILD/bin/llmroute
+MOCKPROV=$BUILD/tests/mockprov
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/llmr-test.XXXXXX")
+_mock_pids=""
+trap 'for p in $_mock_pids; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+failures=0
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: $2"; failures=$((failures + 1)); }
+
+# check NAME COMMAND...: passes when the command exits 0.
+check() {
+  _n=$1; shift
+  if "$@" >"$TMP/check.out" 2>&1; then pass "$_n"
+  else fail "$_n" "command failed: $* ($(head -c 300 "$TMP/check.out"))"; fi
+}
+
+# check_eq NAME GOT WANT
+check_eq() {
+  if [ "$2" = "$3" ]; then pass "$1"
+  else fail "$1" "got '$2', want '$3'"; fi
+}
+
+# check_grep NAME PATTERN FILE: FILE has a line matching the ERE.
+check_grep() {
+  if grep -Eq -- "$2" "$3"; then pass "$1"
+  else fail "$1" "no line matching '$2' in: $(head -c 300 "$3")"; fi
+}
+
+# check_nogrep NAME PATTERN FILE: no line of FILE matches.
+check_nogrep() {
+  if grep -Eq -- "$2" "$3"; then fail "$1" "unexpected '$2' in $3"
+  else pass "$1"; fi
+}
+
+# check_json NAME JQ_BOOLEAN_EXPR FILE: jq -e over the whole file (slurped).
+check_json() {
+  if jq -e -s "$2" "$3" >/dev/null 2>&1; then pass "$1"
+  else fail "$1" "jq '$2' false on: $(head -c 400 "$3")"; fi
+}
+
+# mock_start [ARGS...]: start tests/mockprov on a free loopback port;
+# sets MOCK_PORT and MOCK_URL (http://127.0.0.1:PORT).
+mock_start() {
+  rm -f "$TMP/mock.port"
+  "$MOCKPROV" --port 0 --port-file "$TMP/mock.port" "$@" \
+    2>>"$TMP/mock.err" &
+  _mock_pids="$_mock_pids $!"
+  _i=0
+  while [ ! -s "$TMP/mock.port" ] && [ $_i -lt 100 ]; do
+    sleep 0.05; _i=$((_i + 1)); done
+  MOCK_PORT=$(cat "$TMP/mock.port" 2>/dev/null)
+  MOCK_URL=http://127.0.0.1:$MOCK_PORT
+}
+
+# finish: exit status of the script.
+finish() { [ "$failures" -eq 0 ]; }
