@@ -1,0 +1,273 @@
+/*
+ * tokens.c - the one token estimator every stage uses.
+ *
+ * No tokenizer ships with llmroute: a router needs a fast, deterministic
+ * and roughly right count, not the exact one.  The text is split the way
+ * BPE pre-tokenizers (tiktoken's cl100k/o200k patterns) split it: runs of
+ * letters with their leading space, runs of digits, runs of punctuation,
+ * runs of whitespace; each piece is priced from its length and kind:
+ *
+ *   letters      a word of up to WORD_CHARS letters is one token; longer
+ *                words take one more token per LONG_CHARS letters
+ *   digits       one token per 3 digits (tiktoken splits numbers so)
+ *   punctuation  one token per 2 characters of a run ("))", "\",")
+ *   whitespace   spaces before a word are free (part of the word);
+ *                newlines and other runs cost one token per run
+ *   CJK, kana    about one token per character (providers.md §6)
+ *   other UTF-8  (accented Latin, Cyrillic, Greek ...) one token per
+ *                two characters, plus one per word
+ *
+ * A chat body adds, as OpenAI's cookbook counts: 3 tokens per message,
+ * one per name, and 3 for the reply's priming.  Calibration and its
+ * measured error are in README.md ("Token estimates").
+ */
+#include <string.h>
+
+#include "core.h"
+
+#define WORD_CHARS 8      /* letters a common word spans in one token */
+#define LONG_CHARS 4.0    /* letters per extra token past WORD_CHARS */
+#define MSG_OVERHEAD 3    /* per message */
+#define NAME_OVERHEAD 1   /* per message with a name */
+#define REPLY_PRIMING 3   /* <|start|>assistant<|message|> */
+
+enum cclass { C_SPACE, C_NEWLINE, C_ALPHA, C_DIGIT, C_PUNCT };
+
+/* The class of an ASCII byte. */
+static enum cclass ascii_class(unsigned char c)
+{
+  if(c == '\n' || c == '\r')
+    return C_NEWLINE;
+  if(c == ' ' || c == '\t' || c == '\f' || c == '\v')
+    return C_SPACE;
+  if((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+    return C_ALPHA;
+  if(c >= '0' && c <= '9')
+    return C_DIGIT;
+  return C_PUNCT;
+}
+
+/* Decode the code point at s[i] (len bytes in all); sets *n to its byte
+ * length (1 for an invalid byte, which is then returned as 0xFFFD). */
+static unsigned long utf8_at(const unsigned char *s, size_t len, size_t i,
+                             size_t *n)
+{
+  unsigned char c = s[i];
+  size_t k, need;
+  unsigned long cp;
+
+  if(c < 0xC0) {
+    *n = 1;
+    return c < 0x80 ? c : 0xFFFD;
+  }
+  if(c < 0xE0) {
+    need = 1;
+    cp = c & 0x1F;
+  }
+  else if(c < 0xF0) {
+    need = 2;
+    cp = c & 0x0F;
+  }
+  else {
+    need = 3;
+    cp = c & 0x07;
+  }
+  if(i + need >= len) {
+    *n = 1;
+    return 0xFFFD;
+  }
+  for(k = 1; k <= need; k++) {
+    if((s[i + k] & 0xC0) != 0x80) {
+      *n = 1;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (s[i + k] & 0x3F);
+  }
+  *n = need + 1;
+  return cp;
+}
+
+/* 1 when cp is a CJK ideograph, kana, hangul or fullwidth form: scripts
+ * where a tokenizer spends about a token per character. */
+static int is_cjk(unsigned long cp)
+{
+  return (cp >= 0x2E80 && cp <= 0x9FFF) ||  /* radicals .. CJK unified */
+         (cp >= 0xAC00 && cp <= 0xD7AF) ||  /* hangul syllables */
+         (cp >= 0xF900 && cp <= 0xFAFF) ||  /* compatibility ideographs */
+         (cp >= 0xFF00 && cp <= 0xFFEF) ||  /* fullwidth forms */
+         (cp >= 0x20000 && cp <= 0x2FFFF);  /* extension B .. */
+}
+
+/* Tokens of one run of len letters. */
+static double word_tokens(size_t len)
+{
+  if(len <= WORD_CHARS)
+    return 1.0;
+  return 1.0 + (double)(len - WORD_CHARS) / LONG_CHARS;
+}
+
+/* Estimated tokens of s[0..len) (not NUL-terminated). */
+long tokens_text(const char *str, size_t len)
+{
+  const unsigned char *s = (const unsigned char *)str;
+  size_t i = 0, run, n;
+  double t = 0.0;
+
+  if(!s || !len)
+    return 0;
+  while(i < len) {
+    unsigned char c = s[i];
+    if(c >= 0x80) {
+      /* a run of non-ASCII characters */
+      size_t other = 0;
+      while(i < len && s[i] >= 0x80) {
+        unsigned long cp = utf8_at(s, len, i, &n);
+        if(is_cjk(cp))
+          t += 1.0;
+        else if(cp >= 0x2000 && cp <= 0x2BFF)
+          t += 1.0;             /* punctuation, symbols, arrows, emoji-ish */
+        else if(cp >= 0x1F000)
+          t += 2.0;             /* emoji: usually 2-3 byte-level tokens */
+        else
+          other++;
+        i += n;
+      }
+      if(other)
+        t += 1.0 + (double)other / 2.0;
+      continue;
+    }
+    switch(ascii_class(c)) {
+    case C_SPACE:
+      run = 0;
+      while(i < len && ascii_class(s[i]) == C_SPACE) {
+        i++;
+        run++;
+      }
+      /* one space belongs to the next word; longer runs (indentation)
+         are tokens of their own, about one per 4 spaces */
+      if(run > 1)
+        t += (double)(run - 1 + 3) / 4.0;
+      break;
+    case C_NEWLINE:
+      while(i < len && ascii_class(s[i]) == C_NEWLINE)
+        i++;
+      t += 1.0;
+      break;
+    case C_ALPHA:
+      run = 0;
+      while(i < len && ascii_class(s[i]) == C_ALPHA) {
+        i++;
+        run++;
+      }
+      t += word_tokens(run);
+      break;
+    case C_DIGIT:
+      run = 0;
+      while(i < len && ascii_class(s[i]) == C_DIGIT) {
+        i++;
+        run++;
+      }
+      t += (double)((run + 2) / 3);
+      break;
+    case C_PUNCT:
+      run = 0;
+      while(i < len && ascii_class(s[i]) == C_PUNCT) {
+        i++;
+        run++;
+      }
+      t += (double)((run + 1) / 2);
+      break;
+    }
+  }
+  return (long)(t + 0.5);
+}
+
+/* Tokens of a message's content (borrows): a string, or an array of parts
+ * ({"type":"text","text":...}; an image part counts a flat 85, OpenAI's
+ * low-detail price). */
+static long content_tokens(jv content)
+{
+  jv_kind k = jv_get_kind(content);
+  long t = 0;
+  int i, n;
+
+  if(k == JV_KIND_STRING)
+    return tokens_text(jv_string_value(content),
+                       (size_t)jv_string_length_bytes(jv_copy(content)));
+  if(k != JV_KIND_ARRAY)
+    return 0;
+  n = jv_array_length(jv_copy(content));
+  for(i = 0; i < n; i++) {
+    jv part = jv_array_get(jv_copy(content), i);
+    if(jv_get_kind(part) == JV_KIND_STRING)
+      t += content_tokens(part);
+    else if(jv_get_kind(part) == JV_KIND_OBJECT) {
+      jv text = jv_object_get(jv_copy(part), jv_string("text"));
+      if(jv_get_kind(text) == JV_KIND_STRING)
+        t += content_tokens(text);
+      else {
+        jv type = jv_object_get(jv_copy(part), jv_string("type"));
+        if(jv_get_kind(type) == JV_KIND_STRING &&
+           strstr(jv_string_value(type), "image"))
+          t += 85;
+        jv_free(type);
+      }
+      jv_free(text);
+    }
+    jv_free(part);
+  }
+  return t;
+}
+
+/* Tokens of a JSON value written out (borrows): tool definitions and
+ * tool calls. */
+static long json_tokens(jv v)
+{
+  jv s = jv_dump_string(jv_copy(v), 0);
+  long t = 0;
+
+  if(jv_get_kind(s) == JV_KIND_STRING)
+    t = tokens_text(jv_string_value(s),
+                    (size_t)jv_string_length_bytes(jv_copy(s)));
+  jv_free(s);
+  return t;
+}
+
+/* Estimated input tokens of a chat body (borrows). */
+long tokens_estimate(jv body)
+{
+  jv msgs, tools;
+  long t = 0;
+  int i, n;
+
+  if(jv_get_kind(body) != JV_KIND_OBJECT)
+    return 0;
+  msgs = jv_object_get(jv_copy(body), jv_string("messages"));
+  if(jv_get_kind(msgs) == JV_KIND_ARRAY) {
+    n = jv_array_length(jv_copy(msgs));
+    for(i = 0; i < n; i++) {
+      jv m = jv_array_get(jv_copy(msgs), i);
+      if(jv_get_kind(m) == JV_KIND_OBJECT) {
+        jv c = jv_object_get(jv_copy(m), jv_string("content"));
+        jv nm = jv_object_get(jv_copy(m), jv_string("name"));
+        jv tc = jv_object_get(jv_copy(m), jv_string("tool_calls"));
+        t += MSG_OVERHEAD + content_tokens(c);
+        if(jv_get_kind(nm) == JV_KIND_STRING)
+          t += NAME_OVERHEAD + content_tokens(nm);
+        if(jv_get_kind(tc) == JV_KIND_ARRAY)
+          t += json_tokens(tc);
+        jv_free(c);
+        jv_free(nm);
+        jv_free(tc);
+      }
+      jv_free(m);
+    }
+    t += REPLY_PRIMING;
+  }
+  jv_free(msgs);
+  tools = jv_object_get(jv_copy(body), jv_string("tools"));
+  if(jv_get_kind(tools) == JV_KIND_ARRAY)
+    t += json_tokens(tools);
+  jv_free(tools);
+  return t;
+}
