@@ -166,3 +166,14 @@ install: all
 
 clean:
 	rm -rf build build-asan
+
+# --- prices: refresh pipelines/models.json from a LiteLLM price table -----
+PRICES ?= ../shared/data/prices/model_prices_and_context_window.json
+.PHONY: prices
+prices:
+	@test -r "$(PRICES)" || { echo "prices: cannot read $(PRICES)" \
+	  "(make prices PRICES=FILE)" >&2; exit 1; }
+	jq --slurpfile lp "$(PRICES)" -f tests/tools/refresh_prices.jq \
+	  pipelines/models.json > pipelines/models.json.tmp
+	mv pipelines/models.json.tmp pipelines/models.json
+	@git diff --stat -- pipelines/models.json 2>/dev/null || true
