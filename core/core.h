@@ -66,4 +66,66 @@ char *json_dump(jv v);
 int report_main(int argc, char **argv);
 int train_main(int argc, char **argv);
 
+/* --- pipeline.c / loader.c --------------------------------------- */
+struct kv {
+  char *key, *val;
+  int line;
+};
+
+struct stage_inst {
+  const struct llmr_stage *desc;
+  void *dl;                 /* dlopen handle */
+  void *self;               /* what init() stored */
+  int inited;
+  char *path;               /* the .so loaded */
+  struct llmr_config cf;    /* file, line, name, instance, index, values */
+  struct llmr_value *values;
+  struct kv *opts;          /* KEY=VALUE as written (after expansion) */
+  int nopts;
+};
+
+struct pipeline {
+  char *file;               /* as given */
+  char *dir;                /* its folder, for relative paths */
+  struct kv *settings;
+  int nsettings;
+  struct stage_inst *stages;
+  int nstages;
+};
+
+/* Where the runner's tree is: <prefix>/bin/llmroute -> <prefix>. */
+const char *runner_prefix(void);
+/* Resolve a -p argument to a file path (malloc'd). */
+char *pipeline_resolve(const char *arg);
+/* Parse the file; errors printed as FILE:LINE: message.  LLMR_OK/ERR. */
+int pipeline_parse(struct pipeline *pl, const char *path);
+/* Load every stage's plugin, check ABI and options (no init). */
+int pipeline_load(struct pipeline *pl);
+void pipeline_free(struct pipeline *pl);
+const char *pipeline_setting(const struct pipeline *pl, const char *key);
+/* Load one plugin file and check its ABI; message in err. */
+int loader_open(const char *path, void **dl, const struct llmr_stage **desc,
+                char *err, size_t errlen);
+/* Find NAME.so on $LLMROUTE_PLUGIN_PATH, then <prefix>/lib/llmroute. */
+char *loader_find(const char *name);
+/* Check and parse st->opts against the stage's option table. */
+int options_apply(struct stage_inst *st, const char *dir, char *err,
+                  size_t errlen);
+void options_print(const struct llmr_stage *desc, FILE *out);
+
+/* --- run.c (event loop, jobs, host services) ----------------------- */
+struct run_opts {
+  int jobs;                 /* -j */
+  int keep_order;
+  double budget;            /* < 0: none */
+  int progress;             /* 1 on, 0 off, -1 auto (stderr is a tty) */
+  const char *resume;       /* --resume FILE */
+  char **files;             /* NULL-terminated; NULL or empty: stdin */
+};
+/* Initialise the stages, run every input line through them, finish.
+ * Returns the exit status (0, 1, 2 or 130). */
+int run_pipeline(struct pipeline *pl, const struct run_opts *ro);
+/* Settings, catalog and stage init only; 0 or 2. */
+int run_pipeline_check(struct pipeline *pl, const struct run_opts *ro);
+
 #endif /* LLMR_CORE_H */

@@ -1,0 +1,229 @@
+/*
+ * jsonout.c - a reusable byte buffer and a compact JSON serializer for jv.
+ *
+ * jq 1.6's jv_dump_string() builds its output by appending to jv strings;
+ * writing straight into a buffer that is reused from line to line is
+ * several times faster, and the result lines are the hot path.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+/* ---------------------------------------------------------------------
+ * buf
+ */
+void buf_init(struct buf *b)
+{
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
+
+void buf_free(struct buf *b)
+{
+  if(!b)
+    return;
+  free(b->p);
+  buf_init(b);
+}
+
+/* Make room for extra more bytes (plus a NUL).  Aborts when out of
+ * memory: a filter that cannot hold one line cannot go on. */
+void buf_reserve(struct buf *b, size_t extra)
+{
+  size_t need = b->len + extra + 1;
+  size_t cap;
+  char *p;
+
+  if(need <= b->cap)
+    return;
+  cap = b->cap ? b->cap : 256;
+  while(cap < need)
+    cap *= 2;
+  p = realloc(b->p, cap);
+  if(!p) {
+    fputs("llmroute: out of memory\n", stderr);
+    abort();
+  }
+  b->p = p;
+  b->cap = cap;
+}
+
+void buf_put(struct buf *b, const char *s, size_t n)
+{
+  buf_reserve(b, n);
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+void buf_puts(struct buf *b, const char *s)
+{
+  buf_put(b, s, strlen(s));
+}
+
+void buf_putc(struct buf *b, char c)
+{
+  buf_reserve(b, 1);
+  b->p[b->len++] = c;
+  b->p[b->len] = '\0';
+}
+
+/* ---------------------------------------------------------------------
+ * JSON
+ */
+static const char hexdig[] = "0123456789abcdef";
+
+/* 1 for bytes that need an escape inside a JSON string. */
+static int needs_escape(unsigned char c)
+{
+  return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
+}
+
+void json_write_string(struct buf *b, const char *s, size_t n)
+{
+  size_t i = 0, run;
+
+  buf_reserve(b, n + 2);
+  b->p[b->len++] = '"';
+  while(i < n) {
+    run = i;
+    while(run < n && !needs_escape((unsigned char)s[run]))
+      run++;
+    if(run > i) {
+      buf_put(b, s + i, run - i);
+      i = run;
+      continue;
+    }
+    {
+      unsigned char c = (unsigned char)s[i++];
+      char esc[7];
+      size_t el = 2;
+
+      esc[0] = '\\';
+      switch(c) {
+      case '"': esc[1] = '"'; break;
+      case '\\': esc[1] = '\\'; break;
+      case '\n': esc[1] = 'n'; break;
+      case '\r': esc[1] = 'r'; break;
+      case '\t': esc[1] = 't'; break;
+      case '\b': esc[1] = 'b'; break;
+      case '\f': esc[1] = 'f'; break;
+      default:
+        esc[1] = 'u';
+        esc[2] = '0';
+        esc[3] = '0';
+        esc[4] = hexdig[c >> 4];
+        esc[5] = hexdig[c & 15];
+        el = 6;
+      }
+      buf_put(b, esc, el);
+    }
+  }
+  buf_putc(b, '"');
+}
+
+/* Shortest of %.15g..%.17g that reads back as the same double. */
+static void write_number(struct buf *b, double d)
+{
+  char tmp[40];
+  int n, prec;
+
+  if(isnan(d) || isinf(d)) {
+    /* JSON has no NaN/Infinity: jq prints null and +-1.797e308 */
+    if(isnan(d))
+      buf_put(b, "null", 4);
+    else
+      buf_puts(b, d > 0 ? "1.7976931348623157e+308"
+                        : "-1.7976931348623157e+308");
+    return;
+  }
+  if(d == floor(d) && fabs(d) < 1e17) {
+    n = snprintf(tmp, sizeof(tmp), "%.0f", d);
+    if(n == 2 && tmp[0] == '-' && tmp[1] == '0')
+      n = snprintf(tmp, sizeof(tmp), "0");
+    buf_put(b, tmp, (size_t)n);
+    return;
+  }
+  for(prec = 15; prec <= 17; prec++) {
+    n = snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+    if(prec == 17 || strtod(tmp, NULL) == d)
+      break;
+  }
+  buf_put(b, tmp, (size_t)n);
+}
+
+/* Borrows v. */
+void json_write(struct buf *b, jv v)
+{
+  switch(jv_get_kind(v)) {
+  case JV_KIND_INVALID:
+  case JV_KIND_NULL:
+    buf_put(b, "null", 4);
+    break;
+  case JV_KIND_TRUE:
+    buf_put(b, "true", 4);
+    break;
+  case JV_KIND_FALSE:
+    buf_put(b, "false", 5);
+    break;
+  case JV_KIND_NUMBER:
+    write_number(b, jv_number_value(v));
+    break;
+  case JV_KIND_STRING:
+    json_write_string(b, jv_string_value(v),
+                      (size_t)jv_string_length_bytes(jv_copy(v)));
+    break;
+  case JV_KIND_ARRAY: {
+    int i, n = jv_array_length(jv_copy(v));
+
+    buf_putc(b, '[');
+    for(i = 0; i < n; i++) {
+      jv e = jv_array_get(jv_copy(v), i);
+
+      if(i)
+        buf_putc(b, ',');
+      json_write(b, e);
+      jv_free(e);
+    }
+    buf_putc(b, ']');
+    break;
+  }
+  case JV_KIND_OBJECT: {
+    int it, first = 1;
+
+    buf_putc(b, '{');
+    for(it = jv_object_iter(v); jv_object_iter_valid(v, it);
+        it = jv_object_iter_next(v, it)) {
+      jv k = jv_object_iter_key(v, it);
+      jv e = jv_object_iter_value(v, it);
+
+      if(!first)
+        buf_putc(b, ',');
+      first = 0;
+      json_write_string(b, jv_string_value(k),
+                        (size_t)jv_string_length_bytes(jv_copy(k)));
+      buf_putc(b, ':');
+      json_write(b, e);
+      jv_free(k);
+      jv_free(e);
+    }
+    buf_putc(b, '}');
+    break;
+  }
+  }
+}
+
+/* Borrows v; the caller frees the result. */
+char *json_dump(jv v)
+{
+  struct buf b;
+
+  buf_init(&b);
+  json_write(&b, v);
+  if(!b.p)
+    buf_reserve(&b, 0);
+  return b.p;
+}

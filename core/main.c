@@ -1,0 +1,202 @@
+/*
+ * main.c - the command line (SPEC §3).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+static void usage(FILE *out)
+{
+  fprintf(out,
+"Usage: llmroute [OPTIONS] [FILE...]\n"
+"       llmroute report [FILE...]\n"
+"       llmroute train [-o MODEL] FILE...\n"
+"\n"
+"Read JSONL chat requests from the FILEs (or stdin when none, or '-'),\n"
+"push each through the stages of a pipeline, and write one JSON result\n"
+"line per request on stdout.\n"
+"\n"
+"Options:\n"
+"  -p, --pipeline PIPELINE  a pipeline file, or a NAME looked up as\n"
+"                           <share>/pipelines/NAME.pipeline (default:\n"
+"                           default)\n"
+"  -j, --jobs N             the most requests in flight (default 64, or\n"
+"                           the pipeline's `set concurrency=`)\n"
+"      --keep-order         results in input order (default: as they\n"
+"                           finish)\n"
+"      --budget USD         hard spending cap for the run\n"
+"      --resume FILE        skip requests whose custom_id already has a\n"
+"                           successful result in FILE\n"
+"      --progress           progress on stderr (default: when a tty)\n"
+"  -q, --quiet              no progress, warnings only when fatal\n"
+"  -v, --verbose            more messages on stderr (repeatable)\n"
+"      --check              load and check the pipeline, read nothing\n"
+"      --help-stage NAME    the options of a stage plugin\n"
+"  -h, --help               this help\n"
+"  -V, --version            the version and the stage ABI\n"
+"\n"
+"Exit status: 0 all requests succeeded, 1 some result is an error\n"
+"record, 2 usage, pipeline or catalog error (nothing read), 130\n"
+"interrupted.\n");
+}
+
+static int parse_jobs(const char *s, int *out)
+{
+  char *end;
+  long v;
+
+  errno = 0;
+  v = strtol(s, &end, 10);
+  if(!*s || *end || errno || v < 1 || v > 1000000)
+    return -1;
+  *out = (int)v;
+  return 0;
+}
+
+static int help_stage(const char *name)
+{
+  char *path = strchr(name, '/') ? strdup(name) : loader_find(name);
+  void *dl;
+  const struct llmr_stage *d;
+  char err[512];
+
+  if(!path) {
+    fprintf(stderr, "llmroute: no stage plugin '%s'\n", name);
+    return 2;
+  }
+  if(loader_open(path, &dl, &d, err, sizeof(err))) {
+    fprintf(stderr, "llmroute: %s\n", err);
+    free(path);
+    return 2;
+  }
+  options_print(d, stdout);
+  free(path);
+  return 0;
+}
+
+enum {
+  OPT_KEEP_ORDER = 256,
+  OPT_BUDGET,
+  OPT_RESUME,
+  OPT_PROGRESS,
+  OPT_CHECK,
+  OPT_HELP_STAGE
+};
+
+int main(int argc, char **argv)
+{
+  static const struct option longopts[] = {
+    {"pipeline", required_argument, NULL, 'p'},
+    {"jobs", required_argument, NULL, 'j'},
+    {"keep-order", no_argument, NULL, OPT_KEEP_ORDER},
+    {"budget", required_argument, NULL, OPT_BUDGET},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"check", no_argument, NULL, OPT_CHECK},
+    {"help-stage", required_argument, NULL, OPT_HELP_STAGE},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}
+  };
+  struct run_opts ro;
+  struct pipeline pl;
+  const char *pipeline_arg = "default";
+  char *path;
+  int c, status, check_only = 0;
+
+  if(argc > 1 && !strcmp(argv[1], "report"))
+    return report_main(argc - 1, argv + 1);
+  if(argc > 1 && !strcmp(argv[1], "train"))
+    return train_main(argc - 1, argv + 1);
+
+  memset(&ro, 0, sizeof(ro));
+  ro.jobs = 0;
+  ro.budget = -1;
+  ro.progress = -1;
+  while((c = getopt_long(argc, argv, "p:j:qvhV", longopts, NULL)) != -1) {
+    switch(c) {
+    case 'p':
+      pipeline_arg = optarg;
+      break;
+    case 'j':
+      if(parse_jobs(optarg, &ro.jobs)) {
+        fprintf(stderr, "llmroute: -j wants a number from 1 to 1000000, "
+                "not '%s'\n", optarg);
+        return 2;
+      }
+      break;
+    case OPT_KEEP_ORDER:
+      ro.keep_order = 1;
+      break;
+    case OPT_BUDGET: {
+      char *end;
+
+      errno = 0;
+      ro.budget = strtod(optarg, &end);
+      if(!*optarg || *end || errno || !isfinite(ro.budget) ||
+         ro.budget < 0) {
+        fprintf(stderr, "llmroute: --budget wants an amount in USD >= 0, "
+                "not '%s'\n", optarg);
+        return 2;
+      }
+      break;
+    }
+    case OPT_RESUME:
+      ro.resume = optarg;
+      break;
+    case OPT_PROGRESS:
+      ro.progress = 1;
+      break;
+    case 'q':
+      ro.progress = 0;
+      llmr_log_level = LLMR_LOG_ERROR;
+      break;
+    case 'v':
+      if(llmr_log_level < LLMR_LOG_DEBUG)
+        llmr_log_level++;
+      break;
+    case OPT_CHECK:
+      check_only = 1;
+      break;
+    case OPT_HELP_STAGE:
+      return help_stage(optarg);
+    case 'h':
+      usage(stdout);
+      return 0;
+    case 'V':
+      printf("llmroute %s (stage ABI %d.%d, %s, libjq 1.6)\n", LLMR_VERSION,
+             LLMR_ABI_MAJOR, LLMR_ABI_MINOR, curl_version());
+      return 0;
+    default:
+      fprintf(stderr, "Try 'llmroute --help'.\n");
+      return 2;
+    }
+  }
+  ro.files = argv + optind;
+
+  path = pipeline_resolve(pipeline_arg);
+  if(!path) {
+    fprintf(stderr, "llmroute: out of memory\n");
+    return 2;
+  }
+  if(pipeline_parse(&pl, path) || pipeline_load(&pl)) {
+    pipeline_free(&pl);
+    free(path);
+    return 2;
+  }
+  free(path);
+  if(check_only) {
+    ro.files = NULL;
+    status = run_pipeline_check(&pl, &ro);
+  }
+  else
+    status = run_pipeline(&pl, &ro);
+  pipeline_free(&pl);
+  return status;
+}

@@ -1,0 +1,493 @@
+/*
+ * reader.c - input lines: read(2) into a reused buffer, split, parse and
+ * normalise each into a job (SPEC §4).  Reading stops while -j jobs are
+ * unwritten, so memory stays bounded whatever the input size.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define READ_CHUNK 65536
+
+static struct {
+  char **files;        /* NULL-terminated, or NULL for stdin */
+  int next_file;
+  int fd;              /* current input, -1 between files */
+  int fd_is_file;      /* a regular file: always readable */
+  int ready;           /* poll said the fd is readable */
+  int eof_all;
+  const char *name;    /* for messages */
+  struct buf in;
+  size_t pos;          /* start of the unconsumed bytes in `in` */
+  long line;           /* lines seen so far */
+  int discarding;      /* inside an over-long line */
+  long discard_line;
+} rd = {.fd = -1};
+
+/* custom_ids to skip (--resume): a sorted array for bsearch */
+static char **resume_ids;
+static size_t nresume;
+
+/* ---------------------------------------------------------------------
+ * Files
+ */
+static int open_next(void)
+{
+  for(;;) {
+    const char *f;
+    struct stat sb;
+
+    if(rd.files == NULL || rd.files[0] == NULL) {
+      if(rd.next_file > 0) {
+        rd.eof_all = 1;
+        return -1;
+      }
+      rd.next_file = 1;
+      rd.fd = 0;
+      rd.name = "stdin";
+    }
+    else {
+      f = rd.files[rd.next_file];
+      if(!f) {
+        rd.eof_all = 1;
+        return -1;
+      }
+      rd.next_file++;
+      if(!strcmp(f, "-")) {
+        rd.fd = 0;
+        rd.name = "stdin";
+      }
+      else {
+        rd.fd = open(f, O_RDONLY | O_CLOEXEC);
+        rd.name = f;
+        if(rd.fd < 0) {
+          log_msg(LLMR_LOG_ERROR, NULL, "%s: %s", f, strerror(errno));
+          R.nerrors++;
+          continue;
+        }
+      }
+    }
+    rd.fd_is_file = fstat(rd.fd, &sb) == 0 && S_ISREG(sb.st_mode);
+    rd.ready = rd.fd_is_file;
+    return 0;
+  }
+}
+
+int reader_open(char **files)
+{
+  rd.files = files;
+  rd.next_file = 0;
+  buf_init(&rd.in);
+  buf_reserve(&rd.in, READ_CHUNK);
+  return open_next() == 0 || rd.eof_all ? LLMR_OK : LLMR_ERR;
+}
+
+void reader_close(void)
+{
+  size_t i;
+
+  if(rd.fd > 0)
+    close(rd.fd);
+  rd.fd = -1;
+  buf_free(&rd.in);
+  for(i = 0; i < nresume; i++)
+    free(resume_ids[i]);
+  free(resume_ids);
+  resume_ids = NULL;
+  nresume = 0;
+}
+
+int reader_fd(void)
+{
+  if(rd.eof_all || rd.fd < 0 || rd.fd_is_file || rd.ready)
+    return -1;
+  if(memchr(rd.in.p + rd.pos, '\n', rd.in.len - rd.pos))
+    return -1;
+  return rd.fd;
+}
+
+int reader_more(void)
+{
+  if(rd.eof_all)
+    return rd.pos < rd.in.len;
+  return rd.ready || rd.fd_is_file ||
+         memchr(rd.in.p + rd.pos, '\n', rd.in.len - rd.pos) != NULL;
+}
+
+void reader_mark_ready(void)
+{
+  rd.ready = 1;
+}
+
+int reader_done(void)
+{
+  return rd.eof_all && rd.pos >= rd.in.len;
+}
+
+/* ---------------------------------------------------------------------
+ * One line -> one job
+ */
+/* Borrows obj.  New ref, or jv_null() when absent; never asserts. */
+static jv object_get(jv obj, const char *key)
+{
+  jv v;
+
+  if(jv_get_kind(obj) != JV_KIND_OBJECT)
+    return jv_null();
+  v = jv_object_get(jv_copy(obj), jv_string(key));
+  if(!jv_is_valid(v)) {
+    jv_free(v);
+    return jv_null();
+  }
+  return v;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int resumed(const char *id)
+{
+  return nresume &&
+         bsearch(&id, resume_ids, nresume, sizeof(char *), cmp_str);
+}
+
+/* Fail a fresh job with an input error record carrying the line. */
+static void input_error(struct llmr_job *job, const char *code,
+                        const char *msg)
+{
+  jv e = jv_object();
+
+  e = jv_object_set(e, jv_string("code"), jv_string(code));
+  e = jv_object_set(e, jv_string("message"), jv_string(msg));
+  e = jv_object_set(e, jv_string("stage"), jv_string("input"));
+  e = jv_object_set(e, jv_string("line"), jv_number((double)job->line));
+  job_fail_record(job, e);
+}
+
+/* Text of a custom_id value: strings as they are, numbers printed. */
+static char *id_text(jv id)
+{
+  if(jv_get_kind(id) == JV_KIND_STRING)
+    return strdup(jv_string_value(id));
+  if(jv_get_kind(id) == JV_KIND_NUMBER)
+    return json_dump(id);
+  return NULL;
+}
+
+/* Normalise a parsed object (consumed) into the OpenAI Batch shape.
+ * Returns the request, or jv_invalid_with_msg("code: message"). */
+static jv normalise(jv in, char **custom_id)
+{
+  jv body, routing, id, req, msgs;
+
+  id = object_get(in, "custom_id");
+  *custom_id = id_text(id);
+  jv_free(id);
+  routing = object_get(in, "routing");
+  if(jv_get_kind(routing) != JV_KIND_NULL &&
+     jv_get_kind(routing) != JV_KIND_OBJECT) {
+    jv_free(routing);
+    jv_free(in);
+    return jv_invalid_with_msg(jv_string(
+        "invalid_request: \"routing\" must be an object"));
+  }
+  body = object_get(in, "body");
+  if(jv_get_kind(body) == JV_KIND_OBJECT) {
+    /* 1. an OpenAI Batch line: keep it whole */
+    jv_free(body);
+    req = jv_object_delete(in, jv_string("routing"));
+  }
+  else if(jv_get_kind(body) != JV_KIND_NULL) {
+    jv_free(body);
+    jv_free(routing);
+    jv_free(in);
+    return jv_invalid_with_msg(jv_string(
+        "invalid_request: \"body\" must be an object"));
+  }
+  else {
+    jv prompt = object_get(in, "prompt");
+
+    jv_free(body);
+    body = jv_object_delete(jv_object_delete(in, jv_string("custom_id")),
+                            jv_string("routing"));
+    if(jv_get_kind(prompt) == JV_KIND_STRING) {
+      /* 3. {"prompt":"text", ...} */
+      jv m = jv_object_set(jv_object(), jv_string("role"),
+                           jv_string("user"));
+
+      m = jv_object_set(m, jv_string("content"), prompt);
+      body = jv_object_delete(body, jv_string("prompt"));
+      body = jv_object_set(body, jv_string("messages"),
+                           jv_array_append(jv_array(), m));
+    }
+    else
+      jv_free(prompt); /* 2. a bare chat body */
+    req = jv_object();
+    req = jv_object_set(req, jv_string("method"), jv_string("POST"));
+    req = jv_object_set(req, jv_string("url"),
+                        jv_string("/v1/chat/completions"));
+    req = jv_object_set(req, jv_string("body"), body);
+  }
+  body = object_get(req, "body");
+  msgs = object_get(body, "messages");
+  jv_free(body);
+  if(jv_get_kind(msgs) != JV_KIND_ARRAY ||
+     jv_array_length(jv_copy(msgs)) == 0) {
+    jv_free(msgs);
+    jv_free(routing);
+    jv_free(req);
+    return jv_invalid_with_msg(jv_string(
+        "no_messages: the request has no \"messages\" array (nor a "
+        "\"prompt\" string)"));
+  }
+  jv_free(msgs);
+  if(jv_get_kind(routing) == JV_KIND_OBJECT)
+    req = jv_object_set(req, jv_string("routing"), routing);
+  else
+    jv_free(routing);
+  return req;
+}
+
+static void line_to_job(char *text, size_t len, long lineno)
+{
+  struct llmr_job *job;
+  jv v, req;
+  char *cid = NULL;
+  int was_object;
+
+  v = jv_parse_sized(text, (int)len);
+  was_object = jv_get_kind(v) == JV_KIND_OBJECT;
+  if(was_object) {
+    req = normalise(v, &cid);
+    if(cid && resumed(cid)) {
+      jv_free(req);
+      free(cid);
+      R.nskipped++;
+      return;
+    }
+  }
+  else
+    req = v;
+  job = job_new(lineno);
+  if(!job) {
+    jv_free(req);
+    free(cid);
+    log_msg(LLMR_LOG_ERROR, NULL, "out of memory");
+    R.stop_reading = 1;
+    return;
+  }
+  if(!cid) {
+    char tmp[32];
+
+    snprintf(tmp, sizeof(tmp), "line-%ld", lineno);
+    cid = strdup(tmp);
+  }
+  job->custom_id = cid;
+  if(!jv_is_valid(req)) {
+    jv msg = jv_invalid_get_msg(req);
+    const char *m = jv_get_kind(msg) == JV_KIND_STRING
+                        ? jv_string_value(msg) : "cannot parse";
+    const char *colon = strstr(m, ": ");
+
+    if(was_object && colon) {
+      char code[64];
+      size_t n = (size_t)(colon - m);
+
+      if(n >= sizeof(code))
+        n = sizeof(code) - 1;
+      memcpy(code, m, n);
+      code[n] = '\0';
+      input_error(job, code, colon + 2);
+    }
+    else
+      input_error(job, "invalid_json", m);
+    jv_free(msg);
+    return;
+  }
+  if(jv_get_kind(req) != JV_KIND_OBJECT) {
+    input_error(job, "not_an_object", "the line is valid JSON but not an "
+                "object");
+    jv_free(req);
+    return;
+  }
+  {
+    jv id = object_get(req, "custom_id");
+
+    if(jv_get_kind(id) != JV_KIND_STRING)
+      req = jv_object_set(req, jv_string("custom_id"), jv_string(cid));
+    jv_free(id);
+  }
+  job->request = req;
+  job_start(job);
+}
+
+static void too_long(long lineno)
+{
+  struct llmr_job *job = job_new(lineno);
+  char msg[128], tmp[32];
+
+  if(!job)
+    return;
+  snprintf(tmp, sizeof(tmp), "line-%ld", lineno);
+  job->custom_id = strdup(tmp);
+  snprintf(msg, sizeof(msg), "the line is longer than max_line=%zu bytes",
+           R.max_line);
+  input_error(job, "line_too_long", msg);
+}
+
+/* Take complete lines from the buffer while there is room for jobs. */
+static void take_lines(int at_eof)
+{
+  while(R.nactive < R.max_jobs && !R.stop_reading) {
+    char *start = rd.in.p + rd.pos;
+    size_t avail = rd.in.len - rd.pos, len;
+    char *nl = memchr(start, '\n', avail);
+
+    if(!nl) {
+      if(!at_eof || avail == 0)
+        return;
+      nl = start + avail; /* the last line has no newline */
+    }
+    len = (size_t)(nl - start);
+    rd.pos += len + (nl < start + avail ? 1 : 0);
+    rd.line++;
+    if(rd.discarding) {
+      rd.discarding = 0;
+      too_long(rd.discard_line);
+      continue;
+    }
+    if(len > R.max_line) {
+      too_long(rd.line);
+      continue;
+    }
+    if(len && start[len - 1] == '\r')
+      len--;
+    {
+      size_t i = 0;
+
+      while(i < len && (start[i] == ' ' || start[i] == '\t'))
+        i++;
+      if(i == len)
+        continue; /* blank */
+    }
+    start[len] = '\0';
+    line_to_job(start, len, rd.line);
+  }
+}
+
+int reader_fill(void)
+{
+  while(R.nactive < R.max_jobs && !R.stop_reading) {
+    ssize_t n;
+
+    take_lines(0);
+    if(R.nactive >= R.max_jobs || rd.eof_all)
+      break;
+    if(!rd.ready)
+      break;
+    /* compact, then read more */
+    if(rd.pos > 0 && (rd.pos == rd.in.len || rd.pos > rd.in.cap / 2)) {
+      memmove(rd.in.p, rd.in.p + rd.pos, rd.in.len - rd.pos);
+      rd.in.len -= rd.pos;
+      rd.pos = 0;
+    }
+    if(rd.in.len - rd.pos > R.max_line) {
+      /* an over-long line: drop what we have of it */
+      if(!rd.discarding) {
+        rd.discarding = 1;
+        rd.discard_line = rd.line + 1;
+      }
+      rd.in.len = rd.pos;
+    }
+    buf_reserve(&rd.in, READ_CHUNK);
+    n = read(rd.fd, rd.in.p + rd.in.len, READ_CHUNK);
+    if(n < 0) {
+      if(errno == EINTR)
+        continue;
+      if(errno == EAGAIN) {
+        rd.ready = 0;
+        break;
+      }
+      log_msg(LLMR_LOG_ERROR, NULL, "reading %s: %s", rd.name,
+              strerror(errno));
+      n = 0;
+    }
+    if(n == 0) {
+      take_lines(1);
+      if(rd.pos < rd.in.len) /* no room yet for the last line */
+        break;
+      if(rd.discarding) {
+        rd.discarding = 0;
+        rd.line++;
+        too_long(rd.discard_line);
+      }
+      if(rd.fd > 0)
+        close(rd.fd);
+      rd.fd = -1;
+      rd.in.len = rd.pos = 0;
+      if(open_next() < 0)
+        break;
+      continue;
+    }
+    rd.in.len += (size_t)n;
+    if(!rd.fd_is_file)
+      rd.ready = 0; /* read once per poll */
+  }
+  if(rd.eof_all && rd.pos >= rd.in.len)
+    rd.pos = rd.in.len = 0;
+  return LLMR_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * --resume FILE: custom_ids that already have a successful result
+ */
+int resume_load(const char *path)
+{
+  FILE *f = fopen(path, "r");
+  char *line = NULL;
+  size_t cap = 0, capids = 0;
+  ssize_t len;
+
+  if(!f) {
+    log_msg(LLMR_LOG_ERROR, NULL, "--resume %s: %s", path,
+            strerror(errno));
+    return LLMR_ERR;
+  }
+  while((len = getline(&line, &cap, f)) > 0) {
+    jv v = jv_parse_sized(line, (int)len), err, id;
+
+    if(jv_get_kind(v) != JV_KIND_OBJECT) {
+      jv_free(v);
+      continue;
+    }
+    err = object_get(v, "error");
+    id = object_get(v, "custom_id");
+    if(jv_get_kind(err) == JV_KIND_NULL &&
+       jv_get_kind(id) == JV_KIND_STRING) {
+      if(nresume == capids) {
+        size_t nc = capids ? capids * 2 : 1024;
+        char **a = realloc(resume_ids, nc * sizeof(*a));
+
+        if(!a)
+          break;
+        resume_ids = a;
+        capids = nc;
+      }
+      resume_ids[nresume++] = strdup(jv_string_value(id));
+    }
+    jv_free(err);
+    jv_free(id);
+    jv_free(v);
+  }
+  free(line);
+  fclose(f);
+  qsort(resume_ids, nresume, sizeof(char *), cmp_str);
+  return LLMR_OK;
+}

@@ -1,0 +1,228 @@
+/*
+ * run.c - one run: settings, catalog, stage init, the loop, finish.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+/* Find the line of a `set` key, for messages. */
+static int setting_line(const char *key)
+{
+  int i;
+
+  for(i = 0; i < R.pl->nsettings; i++)
+    if(!strcmp(R.pl->settings[i].key, key))
+      return R.pl->settings[i].line;
+  return 0;
+}
+
+/* A numeric setting: *out stays as is when absent.  -1 on a bad value. */
+static int number_setting(const char *key, double min, double *out)
+{
+  const char *v = pipeline_setting(R.pl, key);
+  char *end;
+  double d;
+
+  if(!v)
+    return 0;
+  errno = 0;
+  d = strtod(v, &end);
+  if(!*v || *end || errno || !isfinite(d) || d < min) {
+    fprintf(stderr, "%s:%d: set %s: '%s' is not a number >= %g\n",
+            R.pl->file, setting_line(key), key, v, min);
+    return -1;
+  }
+  *out = d;
+  return 0;
+}
+
+static int read_settings(const struct run_opts *ro)
+{
+  double hops = 8, timeout = 600, maxline = 16 * 1024 * 1024;
+  double conc = 64, budget = -1;
+
+  if(number_setting("max_hops", 0, &hops) ||
+     number_setting("job_timeout", 0, &timeout) ||
+     number_setting("max_line", 1, &maxline) ||
+     number_setting("concurrency", 1, &conc) ||
+     number_setting("budget", 0, &budget))
+    return -1;
+  R.max_hops = (int)hops;
+  R.job_timeout = timeout;
+  R.max_line = (size_t)maxline;
+  R.max_jobs = ro->jobs > 0 ? ro->jobs : (int)conc;
+  budget_init(ro->budget >= 0 ? ro->budget : budget);
+  return 0;
+}
+
+static int load_catalog(void)
+{
+  const char *path = pipeline_setting(R.pl, "catalog");
+  char err[1024];
+
+  R.catalog = jv_null();
+  if(!path)
+    return 0;
+  if(catalog_load(path, &R.catalog, err, sizeof(err))) {
+    fprintf(stderr, "%s:%d: catalog: %s\n", R.pl->file,
+            setting_line("catalog"), err);
+    return -1;
+  }
+  return 0;
+}
+
+static int init_stages(void)
+{
+  int i;
+
+  for(i = 0; i < R.pl->nstages; i++) {
+    struct stage_inst *st = &R.pl->stages[i];
+    int rc;
+
+    if(!st->desc->init) {
+      st->inited = 1;
+      continue;
+    }
+    R.config_error_seen = 0;
+    R.cur_stage = i;
+    rc = st->desc->init(&R.host, &st->cf, &st->self);
+    R.cur_stage = -1;
+    if(rc != LLMR_OK) {
+      if(!R.config_error_seen)
+        fprintf(stderr, "%s:%d: stage %s failed to initialise (status "
+                "%d)\n", st->cf.file, st->cf.line, st->cf.instance, rc);
+      return -1;
+    }
+    st->inited = 1;
+  }
+  return 0;
+}
+
+static void finish_stages(void)
+{
+  int i;
+
+  for(i = R.pl->nstages - 1; i >= 0; i--) {
+    struct stage_inst *st = &R.pl->stages[i];
+
+    if(st->inited && st->desc->finish) {
+      R.cur_stage = i;
+      st->desc->finish(st->self);
+      R.cur_stage = -1;
+    }
+    st->inited = 0;
+  }
+}
+
+void progress_line(double t0)
+{
+  fprintf(stderr, "\rllmroute: %lu done (%lu errors), %ld in flight, "
+          "$%.4f, %.1fs ", R.nok + R.nerrors, R.nerrors, R.nactive,
+          R.cost_usd, now_seconds() - t0);
+}
+
+/* Jobs left when the run stops early (EPIPE): cancel and free them. */
+static void drop_active(void)
+{
+  while(R.active) {
+    struct llmr_job *j = R.active;
+
+    R.active = j->anext;
+    job_cancel_work(j);
+    job_free(j);
+  }
+}
+
+int run_pipeline_check(struct pipeline *pl, const struct run_opts *ro)
+{
+  int status = 0;
+
+  memset(&R, 0, sizeof(R));
+  R.pl = pl;
+  R.ro = ro;
+  R.cur_stage = -1;
+  host_init(&R.host);
+  if(read_settings(ro) || load_catalog())
+    return 2;
+  if(init_stages())
+    status = 2;
+  finish_stages();
+  jv_free(R.catalog);
+  if(!status)
+    fprintf(stderr, "%s: OK (%d stages)\n", pl->file, pl->nstages);
+  return status;
+}
+
+int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
+{
+  int status = 0, rc;
+  double t0 = now_seconds();
+
+  memset(&R, 0, sizeof(R));
+  R.pl = pl;
+  R.ro = ro;
+  R.cur_stage = -1;
+  R.sigpipe_fd[0] = R.sigpipe_fd[1] = -1;
+  host_init(&R.host);
+  if(read_settings(ro) || load_catalog())
+    return 2;
+  if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    fprintf(stderr, "llmroute: cannot initialise libcurl\n");
+    return 2;
+  }
+  R.multi = curl_multi_init();
+  if(!R.multi)
+    return 2;
+  curl_multi_setopt(R.multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(R.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                    (long)(R.max_jobs > 4 ? R.max_jobs : 4));
+  if(init_stages()) {
+    finish_stages();
+    status = 2;
+    goto out;
+  }
+  if(ro->resume && resume_load(ro->resume)) {
+    finish_stages();
+    status = 2;
+    goto out;
+  }
+  writer_init(ro->keep_order, R.max_jobs);
+  reader_open(ro->files);
+  R.progress = ro->progress == 1 || (ro->progress < 0 && isatty(2));
+  rc = loop_run();
+  drop_active();
+  if(R.progress) {
+    progress_line(t0);
+    fputc('\n', stderr);
+  }
+  finish_stages();
+  reader_close();
+  writer_free();
+  if(R.nskipped)
+    log_msg(LLMR_LOG_INFO, NULL, "--resume: skipped %lu requests already "
+            "done", R.nskipped);
+  if(R.interrupted)
+    status = 130;
+  else if(R.epipe)
+    status = 141;
+  else if(rc != LLMR_OK)
+    status = 2;
+  else
+    status = R.nerrors ? 1 : 0;
+out:
+  curl_multi_cleanup(R.multi);
+  R.multi = NULL;
+  free(R.heap);
+  free(R.xfer_tab);
+  jv_free(R.catalog);
+  if(R.sigpipe_fd[0] >= 0) {
+    close(R.sigpipe_fd[0]);
+    close(R.sigpipe_fd[1]);
+  }
+  curl_global_cleanup();
+  return status;
+}
