@@ -1,0 +1,1184 @@
+/*
+ * schema.c - a JSON Schema (draft 2020-12) validator over jv.
+ * See schema.h for the keywords and the reason format.
+ *
+ * Every function here borrows the jv values it is given unless its
+ * comment says otherwise; a jv obtained with get() is a new reference
+ * and is freed before returning.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <oniguruma.h>
+
+#include "schema.h"
+
+#if defined(__GNUC__)
+#define LLMR_SCHEMA_PRINTF __attribute__((format(printf, 2, 3)))
+#else
+#define LLMR_SCHEMA_PRINTF
+#endif
+
+#define MAX_DEPTH 128   /* nested schemas (through $ref) per check */
+#define PATH_LEN 512    /* instance pointer buffer */
+
+struct regex_ent {
+  char *src;
+  OnigRegex re;
+};
+
+struct schema {
+  jv root;
+  struct regex_ent *re;
+  size_t nre, cap;
+};
+
+/* State of one schema_check() call. */
+struct vctx {
+  struct schema *s;
+  char path[PATH_LEN];
+  size_t plen;
+  int quiet;        /* > 0 inside anyOf/oneOf/not/if: no reason kept */
+  int depth;
+  char *reason;
+  size_t rlen;
+};
+
+/* ---------------------------------------------------------------------
+ * jv helpers
+ */
+
+/* Borrows obj.  New ref of obj[key], or jv_invalid() when obj is not an
+ * object or has no such key; never asserts. */
+static jv get(jv obj, const char *key)
+{
+  if(jv_get_kind(obj) != JV_KIND_OBJECT)
+    return jv_invalid();
+  return jv_object_get(jv_copy(obj), jv_string(key));
+}
+
+/* Borrows v.  1 when v is a number with no fractional part. */
+static int is_integral(jv v)
+{
+  double x;
+  if(jv_get_kind(v) != JV_KIND_NUMBER)
+    return 0;
+  x = jv_number_value(v);
+  return isfinite(x) && x == floor(x);
+}
+
+/* Borrows v.  Shortest "%g" text of a number into buf. */
+static void fmt_num(double x, char *buf, size_t n)
+{
+  int prec;
+  for(prec = 6; prec <= 17; prec++) {
+    snprintf(buf, n, "%.*g", prec, x);
+    if(strtod(buf, NULL) == x)
+      return;
+  }
+}
+
+/* Borrows v.  Compact JSON of v into buf, cut with "..." past n-1. */
+static void fmt_json(jv v, char *buf, size_t n)
+{
+  jv s = jv_dump_string(jv_copy(v), 0);
+  const char *p = jv_string_value(s);
+  size_t len = strlen(p);
+  if(len < n)
+    memcpy(buf, p, len + 1);
+  else if(n > 4) {
+    memcpy(buf, p, n - 4);
+    memcpy(buf + n - 4, "...", 4);
+  }
+  else if(n)
+    buf[0] = '\0';
+  jv_free(s);
+}
+
+/* ---------------------------------------------------------------------
+ * Regular expressions (Oniguruma, Perl syntax, UTF-8), cached by source.
+ */
+
+/* Returns the compiled pattern src (cached in s), or NULL with a message
+ * in err (may be NULL). */
+static OnigRegex regex_get(struct schema *s, const char *src, char *err,
+                           size_t errlen)
+{
+  OnigRegex re;
+  OnigErrorInfo einfo;
+  size_t i;
+  int rc;
+  for(i = 0; i < s->nre; i++)
+    if(!strcmp(s->re[i].src, src))
+      return s->re[i].re;
+  rc = onig_new(&re, (const OnigUChar *)src,
+                (const OnigUChar *)src + strlen(src), ONIG_OPTION_CAPTURE_GROUP,
+                ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL_NG, &einfo);
+  if(rc != ONIG_NORMAL) {
+    if(err) {
+      OnigUChar msg[ONIG_MAX_ERROR_MESSAGE_LEN];
+      onig_error_code_to_str(msg, rc, &einfo);
+      snprintf(err, errlen, "bad pattern \"%s\": %s", src, (char *)msg);
+    }
+    return NULL;
+  }
+  if(s->nre == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 8;
+    struct regex_ent *n = realloc(s->re, cap * sizeof(*n));
+    if(!n) {
+      onig_free(re);
+      if(err)
+        snprintf(err, errlen, "out of memory");
+      return NULL;
+    }
+    s->re = n;
+    s->cap = cap;
+  }
+  s->re[s->nre].src = strdup(src);
+  if(!s->re[s->nre].src) {
+    onig_free(re);
+    if(err)
+      snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  s->re[s->nre].re = re;
+  s->nre++;
+  return re;
+}
+
+/* 1 when re finds a match anywhere in the n bytes at str. */
+static int regex_search(OnigRegex re, const char *str, size_t n)
+{
+  const OnigUChar *b = (const OnigUChar *)str, *e = b + n;
+  return onig_search(re, b, e, b, e, NULL, ONIG_OPTION_NONE) >= 0;
+}
+
+/* ---------------------------------------------------------------------
+ * $ref resolution within the document
+ */
+
+/* Decode %XX escapes of a URI fragment into out (at least strlen(in)+1
+ * bytes). */
+static void percent_decode(const char *in, char *out)
+{
+  while(*in) {
+    if(in[0] == '%' && in[1] && in[2] && strchr("0123456789abcdefABCDEF",
+                                                in[1]) &&
+       strchr("0123456789abcdefABCDEF", in[2])) {
+      char hex[3] = {in[1], in[2], '\0'};
+      *out++ = (char)strtol(hex, NULL, 16);
+      in += 3;
+    }
+    else
+      *out++ = *in++;
+  }
+  *out = '\0';
+}
+
+/* Borrows doc.  New ref of the value at JSON pointer ptr ("" or
+ * "/a/b~1c"), or jv_invalid() when there is none. */
+static jv pointer_get(jv doc, const char *ptr)
+{
+  jv cur = jv_copy(doc);
+  char tok[256];
+  while(*ptr == '/') {
+    size_t n = 0;
+    ptr++;
+    while(*ptr && *ptr != '/') {
+      char c = *ptr++;
+      if(c == '~' && *ptr == '0') {
+        c = '~';
+        ptr++;
+      }
+      else if(c == '~' && *ptr == '1') {
+        c = '/';
+        ptr++;
+      }
+      if(n + 1 >= sizeof(tok)) {
+        jv_free(cur);
+        return jv_invalid();
+      }
+      tok[n++] = c;
+    }
+    tok[n] = '\0';
+    if(jv_get_kind(cur) == JV_KIND_OBJECT)
+      cur = jv_object_get(cur, jv_string(tok));
+    else if(jv_get_kind(cur) == JV_KIND_ARRAY) {
+      char *end;
+      long i = strtol(tok, &end, 10);
+      if(!n || *end || i < 0 || (n > 1 && tok[0] == '0')) {
+        jv_free(cur);
+        return jv_invalid();
+      }
+      cur = jv_array_get(cur, (int)i);
+    }
+    else {
+      jv_free(cur);
+      return jv_invalid();
+    }
+    if(!jv_is_valid(cur))
+      return cur;
+  }
+  if(*ptr) {
+    jv_free(cur);
+    return jv_invalid();
+  }
+  return cur;
+}
+
+/* Borrows v.  New ref of the first object under v (v included) whose
+ * member `key` is the string want, or jv_invalid(). */
+static jv find_member(jv v, const char *key, const char *want)
+{
+  jv r = jv_invalid();
+  if(jv_get_kind(v) == JV_KIND_OBJECT) {
+    jv m = get(v, key);
+    int hit = jv_get_kind(m) == JV_KIND_STRING &&
+              !strcmp(jv_string_value(m), want);
+    jv_free(m);
+    if(hit)
+      return jv_copy(v);
+    jv_object_foreach(v, k, x) {
+      jv_free(k);
+      if(!jv_is_valid(r))
+        r = find_member(x, key, want);
+      jv_free(x);
+    }
+  }
+  else if(jv_get_kind(v) == JV_KIND_ARRAY) {
+    jv_array_foreach(v, i, x) {
+      (void)i;
+      if(!jv_is_valid(r))
+        r = find_member(x, key, want);
+      jv_free(x);
+    }
+  }
+  return r;
+}
+
+/* New ref of the schema ref names, or jv_invalid(). */
+static jv resolve_ref(struct schema *s, const char *ref)
+{
+  char *frag;
+  jv r;
+  if(!*ref || !strcmp(ref, "#"))
+    return jv_copy(s->root);
+  if(ref[0] == '#') {
+    frag = malloc(strlen(ref) + 1);
+    if(!frag)
+      return jv_invalid();
+    percent_decode(ref + 1, frag);
+    if(frag[0] == '/' || !frag[0])
+      r = pointer_get(s->root, frag);
+    else
+      r = find_member(s->root, "$anchor", frag);
+    free(frag);
+    return r;
+  }
+  /* not a fragment: a subschema whose $id is exactly this */
+  return find_member(s->root, "$id", ref);
+}
+
+/* ---------------------------------------------------------------------
+ * Validation
+ */
+
+/* Record the first failure (unless quiet) and return 0. */
+static int fail(struct vctx *c, const char *fmt, ...) LLMR_SCHEMA_PRINTF;
+static int fail(struct vctx *c, const char *fmt, ...)
+{
+  va_list ap;
+  int n;
+  if(c->quiet || !c->reason || !c->rlen || c->reason[0])
+    return 0;
+  n = snprintf(c->reason, c->rlen, "%s: ", c->plen ? c->path : "/");
+  if(n < 0 || (size_t)n >= c->rlen)
+    return 0;
+  va_start(ap, fmt);
+  vsnprintf(c->reason + n, c->rlen - (size_t)n, fmt, ap);
+  va_end(ap);
+  return 0;
+}
+
+/* Append "/token" (JSON pointer escaped) to the instance path; returns
+ * the previous length, for path_pop(). */
+static size_t path_push(struct vctx *c, const char *tok)
+{
+  size_t old = c->plen, n = c->plen;
+  if(n + 1 < PATH_LEN)
+    c->path[n++] = '/';
+  for(; *tok && n + 2 < PATH_LEN; tok++) {
+    if(*tok == '~' || *tok == '/') {
+      c->path[n++] = '~';
+      c->path[n++] = *tok == '~' ? '0' : '1';
+    }
+    else
+      c->path[n++] = *tok;
+  }
+  c->path[n] = '\0';
+  c->plen = n;
+  return old;
+}
+
+static size_t path_push_index(struct vctx *c, int i)
+{
+  char num[24];
+  snprintf(num, sizeof(num), "%d", i);
+  return path_push(c, num);
+}
+
+static void path_pop(struct vctx *c, size_t old)
+{
+  c->plen = old;
+  c->path[old] = '\0';
+}
+
+static int check(struct vctx *c, jv sch, jv inst);
+
+/* Check inst against sch with "/tok" appended to the path. */
+static int check_at(struct vctx *c, jv sch, jv inst, const char *tok)
+{
+  size_t old = path_push(c, tok);
+  int ok = check(c, sch, inst);
+  path_pop(c, old);
+  return ok;
+}
+
+static int check_at_index(struct vctx *c, jv sch, jv inst, int i)
+{
+  size_t old = path_push_index(c, i);
+  int ok = check(c, sch, inst);
+  path_pop(c, old);
+  return ok;
+}
+
+/* Like check() but never records a reason. */
+static int probe(struct vctx *c, jv sch, jv inst)
+{
+  int ok;
+  c->quiet++;
+  ok = check(c, sch, inst);
+  c->quiet--;
+  return ok;
+}
+
+/* 1 when inst is of JSON Schema type name t. */
+static int type_is(const char *t, jv inst)
+{
+  jv_kind k = jv_get_kind(inst);
+  if(!strcmp(t, "integer"))
+    return is_integral(inst);
+  if(!strcmp(t, "number"))
+    return k == JV_KIND_NUMBER;
+  if(!strcmp(t, "string"))
+    return k == JV_KIND_STRING;
+  if(!strcmp(t, "object"))
+    return k == JV_KIND_OBJECT;
+  if(!strcmp(t, "array"))
+    return k == JV_KIND_ARRAY;
+  if(!strcmp(t, "boolean"))
+    return k == JV_KIND_TRUE || k == JV_KIND_FALSE;
+  if(!strcmp(t, "null"))
+    return k == JV_KIND_NULL;
+  return 0;
+}
+
+static int check_type(struct vctx *c, jv type, jv inst)
+{
+  char want[128] = "";
+  size_t n = 0;
+  if(jv_get_kind(type) == JV_KIND_STRING) {
+    if(type_is(jv_string_value(type), inst))
+      return 1;
+    return fail(c, "expected %s", jv_string_value(type));
+  }
+  if(jv_get_kind(type) != JV_KIND_ARRAY)
+    return 1;
+  jv_array_foreach(type, i, t) {
+    int hit = jv_get_kind(t) == JV_KIND_STRING &&
+              type_is(jv_string_value(t), inst);
+    if(jv_get_kind(t) == JV_KIND_STRING && n < sizeof(want))
+      n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%s",
+                            i ? " or " : "", jv_string_value(t));
+    jv_free(t);
+    if(hit)
+      return 1;
+  }
+  return fail(c, "expected %s", want);
+}
+
+static int check_number(struct vctx *c, jv sch, jv inst)
+{
+  double x = jv_number_value(inst), v;
+  char a[40], b[40];
+  jv k;
+  fmt_num(x, a, sizeof(a));
+  k = get(sch, "minimum");
+  if(jv_get_kind(k) == JV_KIND_NUMBER && x < (v = jv_number_value(k))) {
+    fmt_num(v, b, sizeof(b));
+    jv_free(k);
+    return fail(c, "%s is less than minimum %s", a, b);
+  }
+  jv_free(k);
+  k = get(sch, "maximum");
+  if(jv_get_kind(k) == JV_KIND_NUMBER && x > (v = jv_number_value(k))) {
+    fmt_num(v, b, sizeof(b));
+    jv_free(k);
+    return fail(c, "%s is greater than maximum %s", a, b);
+  }
+  jv_free(k);
+  k = get(sch, "exclusiveMinimum");
+  if(jv_get_kind(k) == JV_KIND_NUMBER && x <= (v = jv_number_value(k))) {
+    fmt_num(v, b, sizeof(b));
+    jv_free(k);
+    return fail(c, "%s is not greater than exclusiveMinimum %s", a, b);
+  }
+  jv_free(k);
+  k = get(sch, "exclusiveMaximum");
+  if(jv_get_kind(k) == JV_KIND_NUMBER && x >= (v = jv_number_value(k))) {
+    fmt_num(v, b, sizeof(b));
+    jv_free(k);
+    return fail(c, "%s is not less than exclusiveMaximum %s", a, b);
+  }
+  jv_free(k);
+  k = get(sch, "multipleOf");
+  if(jv_get_kind(k) == JV_KIND_NUMBER && (v = jv_number_value(k)) > 0) {
+    double q = x / v;
+    jv_free(k);
+    if(!isfinite(q) || fabs(q - nearbyint(q)) > 1e-9) {
+      fmt_num(v, b, sizeof(b));
+      return fail(c, "%s is not a multiple of %s", a, b);
+    }
+  }
+  else
+    jv_free(k);
+  return 1;
+}
+
+static int check_string(struct vctx *c, jv sch, jv inst)
+{
+  int len = jv_string_length_codepoints(jv_copy(inst));
+  jv k = get(sch, "minLength");
+  if(jv_get_kind(k) == JV_KIND_NUMBER && len < jv_number_value(k)) {
+    double v = jv_number_value(k);
+    jv_free(k);
+    return fail(c, "expected at least %.0f characters, got %d", v, len);
+  }
+  jv_free(k);
+  k = get(sch, "maxLength");
+  if(jv_get_kind(k) == JV_KIND_NUMBER && len > jv_number_value(k)) {
+    double v = jv_number_value(k);
+    jv_free(k);
+    return fail(c, "expected at most %.0f characters, got %d", v, len);
+  }
+  jv_free(k);
+  k = get(sch, "pattern");
+  if(jv_get_kind(k) == JV_KIND_STRING) {
+    OnigRegex re = regex_get(c->s, jv_string_value(k), NULL, 0);
+    const char *str = jv_string_value(inst);
+    if(!re || !regex_search(re, str, (size_t)jv_string_length_bytes(
+                                         jv_copy(inst)))) {
+      char pat[96];
+      snprintf(pat, sizeof(pat), "%s", jv_string_value(k));
+      jv_free(k);
+      return fail(c, re ? "does not match pattern \"%s\""
+                        : "bad pattern \"%s\"", pat);
+    }
+  }
+  jv_free(k);
+  return 1;
+}
+
+/* The array keywords; sch is an object, inst an array. */
+static int check_array(struct vctx *c, jv sch, jv inst)
+{
+  int n = jv_array_length(jv_copy(inst)), npre = 0, i, ok = 1;
+  jv k = get(sch, "minItems");
+  if(jv_get_kind(k) == JV_KIND_NUMBER && n < jv_number_value(k)) {
+    double v = jv_number_value(k);
+    jv_free(k);
+    return fail(c, "expected at least %.0f items, got %d", v, n);
+  }
+  jv_free(k);
+  k = get(sch, "maxItems");
+  if(jv_get_kind(k) == JV_KIND_NUMBER && n > jv_number_value(k)) {
+    double v = jv_number_value(k);
+    jv_free(k);
+    return fail(c, "expected at most %.0f items, got %d", v, n);
+  }
+  jv_free(k);
+
+  k = get(sch, "prefixItems");
+  if(jv_get_kind(k) == JV_KIND_ARRAY) {
+    npre = jv_array_length(jv_copy(k));
+    for(i = 0; ok && i < npre && i < n; i++) {
+      jv sub = jv_array_get(jv_copy(k), i);
+      jv x = jv_array_get(jv_copy(inst), i);
+      ok = check_at_index(c, sub, x, i);
+      jv_free(sub);
+      jv_free(x);
+    }
+  }
+  jv_free(k);
+  if(!ok)
+    return 0;
+
+  k = get(sch, "items");
+  if(jv_get_kind(k) == JV_KIND_FALSE && n > npre) {
+    jv_free(k);
+    return fail(c, "expected at most %d items (no items allowed after "
+                   "prefixItems)", npre);
+  }
+  if(jv_get_kind(k) == JV_KIND_OBJECT) {
+    for(i = npre; ok && i < n; i++) {
+      jv x = jv_array_get(jv_copy(inst), i);
+      ok = check_at_index(c, k, x, i);
+      jv_free(x);
+    }
+  }
+  jv_free(k);
+  if(!ok)
+    return 0;
+
+  k = get(sch, "contains");
+  if(jv_is_valid(k)) {
+    jv kmin = get(sch, "minContains"), kmax = get(sch, "maxContains");
+    double lo = jv_get_kind(kmin) == JV_KIND_NUMBER ? jv_number_value(kmin)
+                                                    : 1;
+    double hi = jv_get_kind(kmax) == JV_KIND_NUMBER ? jv_number_value(kmax)
+                                                    : -1;
+    int hits = 0;
+    jv_free(kmin);
+    jv_free(kmax);
+    for(i = 0; i < n; i++) {
+      jv x = jv_array_get(jv_copy(inst), i);
+      hits += probe(c, k, x);
+      jv_free(x);
+    }
+    jv_free(k);
+    if(hits < lo) {
+      if(lo == 1)
+        return fail(c, "no item matches the contains schema");
+      return fail(c, "expected at least %.0f items matching contains, "
+                     "got %d", lo, hits);
+    }
+    if(hi >= 0 && hits > hi)
+      return fail(c, "expected at most %.0f items matching contains, got %d",
+                  hi, hits);
+  }
+  else
+    jv_free(k);
+
+  k = get(sch, "uniqueItems");
+  if(jv_get_kind(k) == JV_KIND_TRUE) {
+    int j;
+    for(i = 0; i < n; i++)
+      for(j = i + 1; j < n; j++)
+        if(jv_equal(jv_array_get(jv_copy(inst), i),
+                    jv_array_get(jv_copy(inst), j))) {
+          jv_free(k);
+          return fail(c, "items %d and %d are equal (uniqueItems)", i, j);
+        }
+  }
+  jv_free(k);
+  return 1;
+}
+
+/* The object keywords; sch is an object, inst an object. */
+static int check_object(struct vctx *c, jv sch, jv inst)
+{
+  int n = jv_object_length(jv_copy(inst)), ok = 1;
+  jv props, pp, k = get(sch, "required");
+  if(jv_get_kind(k) == JV_KIND_ARRAY) {
+    jv_array_foreach(k, i, name) {
+      (void)i;
+      if(ok && jv_get_kind(name) == JV_KIND_STRING &&
+         !jv_object_has(jv_copy(inst), jv_copy(name)))
+        ok = fail(c, "missing required property \"%s\"",
+                  jv_string_value(name));
+      jv_free(name);
+    }
+  }
+  jv_free(k);
+  if(!ok)
+    return 0;
+  k = get(sch, "minProperties");
+  if(jv_get_kind(k) == JV_KIND_NUMBER && n < jv_number_value(k)) {
+    double v = jv_number_value(k);
+    jv_free(k);
+    return fail(c, "expected at least %.0f properties, got %d", v, n);
+  }
+  jv_free(k);
+  k = get(sch, "maxProperties");
+  if(jv_get_kind(k) == JV_KIND_NUMBER && n > jv_number_value(k)) {
+    double v = jv_number_value(k);
+    jv_free(k);
+    return fail(c, "expected at most %.0f properties, got %d", v, n);
+  }
+  jv_free(k);
+
+  k = get(sch, "dependentRequired");
+  if(jv_get_kind(k) == JV_KIND_OBJECT) {
+    jv_object_foreach(k, key, names) {
+      if(ok && jv_object_has(jv_copy(inst), jv_copy(key)) &&
+         jv_get_kind(names) == JV_KIND_ARRAY) {
+        jv_array_foreach(names, i, name) {
+          (void)i;
+          if(ok && jv_get_kind(name) == JV_KIND_STRING &&
+             !jv_object_has(jv_copy(inst), jv_copy(name)))
+            ok = fail(c, "missing property \"%s\", required when \"%s\" "
+                         "is present", jv_string_value(name),
+                      jv_string_value(key));
+          jv_free(name);
+        }
+      }
+      jv_free(key);
+      jv_free(names);
+    }
+  }
+  jv_free(k);
+  if(!ok)
+    return 0;
+
+  props = get(sch, "properties");
+  pp = get(sch, "patternProperties");
+  k = get(sch, "additionalProperties");
+  jv_object_foreach(inst, key, val) {
+    const char *name = jv_string_value(key);
+    int known = 0;
+    if(ok && jv_get_kind(props) == JV_KIND_OBJECT &&
+       jv_object_has(jv_copy(props), jv_copy(key))) {
+      jv sub = jv_object_get(jv_copy(props), jv_copy(key));
+      known = 1;
+      ok = check_at(c, sub, val, name);
+      jv_free(sub);
+    }
+    if(ok && jv_get_kind(pp) == JV_KIND_OBJECT) {
+      jv_object_foreach(pp, p, sub) {
+        OnigRegex re = regex_get(c->s, jv_string_value(p), NULL, 0);
+        if(ok && re && regex_search(re, name, strlen(name))) {
+          known = 1;
+          ok = check_at(c, sub, val, name);
+        }
+        jv_free(p);
+        jv_free(sub);
+      }
+    }
+    if(ok && !known && jv_is_valid(k)) {
+      if(jv_get_kind(k) == JV_KIND_FALSE) {
+        size_t old = path_push(c, name);
+        ok = fail(c, "additional property not allowed");
+        path_pop(c, old);
+      }
+      else
+        ok = check_at(c, k, val, name);
+    }
+    jv_free(key);
+    jv_free(val);
+  }
+  jv_free(props);
+  jv_free(pp);
+  jv_free(k);
+  if(!ok)
+    return 0;
+
+  k = get(sch, "propertyNames");
+  if(jv_is_valid(k)) {
+    jv_object_foreach(inst, key, val) {
+      if(ok)
+        ok = check_at(c, k, key, jv_string_value(key));
+      jv_free(key);
+      jv_free(val);
+    }
+  }
+  jv_free(k);
+  if(!ok)
+    return 0;
+
+  k = get(sch, "dependentSchemas");
+  if(jv_get_kind(k) == JV_KIND_OBJECT) {
+    jv_object_foreach(k, key, sub) {
+      if(ok && jv_object_has(jv_copy(inst), jv_copy(key)))
+        ok = check(c, sub, inst);
+      jv_free(key);
+      jv_free(sub);
+    }
+  }
+  jv_free(k);
+  return ok;
+}
+
+/* allOf, anyOf, oneOf, not, if/then/else. */
+static int check_logic(struct vctx *c, jv sch, jv inst)
+{
+  int ok = 1;
+  jv k = get(sch, "allOf");
+  if(jv_get_kind(k) == JV_KIND_ARRAY) {
+    jv_array_foreach(k, i, sub) {
+      (void)i;
+      if(ok)
+        ok = check(c, sub, inst);
+      jv_free(sub);
+    }
+  }
+  jv_free(k);
+  if(!ok)
+    return 0;
+
+  k = get(sch, "anyOf");
+  if(jv_get_kind(k) == JV_KIND_ARRAY) {
+    int hit = 0, n = jv_array_length(jv_copy(k));
+    jv_array_foreach(k, i, sub) {
+      (void)i;
+      if(!hit)
+        hit = probe(c, sub, inst);
+      jv_free(sub);
+    }
+    jv_free(k);
+    if(!hit)
+      return fail(c, "matches none of the %d anyOf schemas", n);
+  }
+  else
+    jv_free(k);
+
+  k = get(sch, "oneOf");
+  if(jv_get_kind(k) == JV_KIND_ARRAY) {
+    int first = -1, second = -1, n = jv_array_length(jv_copy(k));
+    jv_array_foreach(k, i, sub) {
+      if(second < 0 && probe(c, sub, inst)) {
+        if(first < 0)
+          first = i;
+        else
+          second = i;
+      }
+      jv_free(sub);
+    }
+    jv_free(k);
+    if(first < 0)
+      return fail(c, "matches none of the %d oneOf schemas", n);
+    if(second >= 0)
+      return fail(c, "matches oneOf schemas %d and %d (exactly one "
+                     "allowed)", first, second);
+  }
+  else
+    jv_free(k);
+
+  k = get(sch, "not");
+  if(jv_is_valid(k) && probe(c, k, inst)) {
+    jv_free(k);
+    return fail(c, "must not match the \"not\" schema");
+  }
+  jv_free(k);
+
+  k = get(sch, "if");
+  if(jv_is_valid(k)) {
+    jv branch = get(sch, probe(c, k, inst) ? "then" : "else");
+    if(jv_is_valid(branch))
+      ok = check(c, branch, inst);
+    jv_free(branch);
+  }
+  jv_free(k);
+  return ok;
+}
+
+/* Validate inst against the (sub)schema sch.  1 valid, 0 invalid. */
+static int check(struct vctx *c, jv sch, jv inst)
+{
+  jv_kind sk = jv_get_kind(sch), ik = jv_get_kind(inst);
+  int ok = 1;
+  jv k;
+  if(sk == JV_KIND_TRUE)
+    return 1;
+  if(sk == JV_KIND_FALSE)
+    return fail(c, "not allowed (false schema)");
+  if(sk != JV_KIND_OBJECT)
+    return 1;
+  if(c->depth >= MAX_DEPTH)
+    return fail(c, "schema nesting deeper than %d (a $ref loop?)",
+                MAX_DEPTH);
+  c->depth++;
+
+  k = get(sch, "$ref");
+  if(jv_get_kind(k) == JV_KIND_STRING) {
+    jv target = resolve_ref(c->s, jv_string_value(k));
+    if(!jv_is_valid(target))
+      ok = fail(c, "cannot resolve $ref \"%s\"", jv_string_value(k));
+    else
+      ok = check(c, target, inst);
+    jv_free(target);
+  }
+  jv_free(k);
+  if(!ok)
+    goto done;
+
+  k = get(sch, "type");
+  ok = check_type(c, k, inst);
+  jv_free(k);
+  if(!ok)
+    goto done;
+
+  k = get(sch, "enum");
+  if(jv_get_kind(k) == JV_KIND_ARRAY) {
+    int hit = 0;
+    jv_array_foreach(k, i, e) {
+      (void)i;
+      if(!hit)
+        hit = jv_equal(jv_copy(e), jv_copy(inst));
+      jv_free(e);
+    }
+    if(!hit) {
+      char buf[120];
+      fmt_json(k, buf, sizeof(buf));
+      ok = fail(c, "expected one of %s", buf);
+    }
+  }
+  jv_free(k);
+  if(!ok)
+    goto done;
+
+  k = get(sch, "const");
+  if(jv_is_valid(k) && !jv_equal(jv_copy(k), jv_copy(inst))) {
+    char buf[120];
+    fmt_json(k, buf, sizeof(buf));
+    ok = fail(c, "expected %s (const)", buf);
+  }
+  jv_free(k);
+  if(!ok)
+    goto done;
+
+  if(ik == JV_KIND_NUMBER)
+    ok = check_number(c, sch, inst);
+  else if(ik == JV_KIND_STRING)
+    ok = check_string(c, sch, inst);
+  else if(ik == JV_KIND_ARRAY)
+    ok = check_array(c, sch, inst);
+  else if(ik == JV_KIND_OBJECT)
+    ok = check_object(c, sch, inst);
+  if(ok)
+    ok = check_logic(c, sch, inst);
+done:
+  c->depth--;
+  return ok;
+}
+
+int schema_check(struct schema *s, jv inst, char *reason, size_t len)
+{
+  struct vctx c;
+  memset(&c, 0, sizeof(c));
+  c.s = s;
+  c.reason = reason;
+  c.rlen = len;
+  if(reason && len)
+    reason[0] = '\0';
+  return check(&c, s->root, inst);
+}
+
+/* ---------------------------------------------------------------------
+ * Compilation: check the keywords' shapes, compile the patterns, resolve
+ * the local $refs.
+ */
+
+struct cctx {
+  struct schema *s;
+  char path[PATH_LEN];  /* schema pointer, "#/properties/a" */
+  size_t plen;
+  char *err;
+  size_t errlen;
+};
+
+/* Record a compile error at the current schema path; returns -1. */
+static int cfail(struct cctx *c, const char *fmt, ...) LLMR_SCHEMA_PRINTF;
+static int cfail(struct cctx *c, const char *fmt, ...)
+{
+  va_list ap;
+  int n = snprintf(c->err, c->errlen, "%s: ", c->path);
+  if(n < 0 || (size_t)n >= c->errlen)
+    return -1;
+  va_start(ap, fmt);
+  vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static size_t cpush(struct cctx *c, const char *tok)
+{
+  size_t old = c->plen;
+  int n = snprintf(c->path + old, PATH_LEN - old, "/%s", tok);
+  if(n > 0)
+    c->plen = old + (size_t)n < PATH_LEN ? old + (size_t)n : PATH_LEN - 1;
+  return old;
+}
+
+static void cpop(struct cctx *c, size_t old)
+{
+  c->plen = old;
+  c->path[old] = '\0';
+}
+
+static int compile_node(struct cctx *c, jv sch);
+
+/* Compile sch (borrowed) under "/tok". */
+static int compile_at(struct cctx *c, jv sch, const char *tok)
+{
+  size_t old = cpush(c, tok);
+  int rc = compile_node(c, sch);
+  if(!rc)
+    cpop(c, old);
+  return rc;
+}
+
+/* A keyword whose value is one schema. */
+static int compile_sub(struct cctx *c, jv sch, const char *kw)
+{
+  jv k = get(sch, kw);
+  int rc = jv_is_valid(k) ? compile_at(c, k, kw) : 0;
+  jv_free(k);
+  return rc;
+}
+
+/* A keyword whose value is a non-empty array of schemas. */
+static int compile_list(struct cctx *c, jv sch, const char *kw, int nonempty)
+{
+  jv k = get(sch, kw);
+  int rc = 0;
+  if(!jv_is_valid(k))
+    return 0;
+  if(jv_get_kind(k) != JV_KIND_ARRAY ||
+     (nonempty && !jv_array_length(jv_copy(k)))) {
+    jv_free(k);
+    return cfail(c, "%s must be a%s array of schemas", kw,
+                 nonempty ? " non-empty" : "n");
+  }
+  {
+    size_t old = cpush(c, kw);
+    jv_array_foreach(k, i, sub) {
+      char num[24];
+      snprintf(num, sizeof(num), "%d", i);
+      if(!rc)
+        rc = compile_at(c, sub, num);
+      jv_free(sub);
+    }
+    if(!rc)
+      cpop(c, old);
+  }
+  jv_free(k);
+  return rc;
+}
+
+/* A keyword whose value is an object of schemas; patterns: its keys are
+ * regular expressions. */
+static int compile_map(struct cctx *c, jv sch, const char *kw, int patterns)
+{
+  jv k = get(sch, kw);
+  int rc = 0;
+  if(!jv_is_valid(k))
+    return 0;
+  if(jv_get_kind(k) != JV_KIND_OBJECT) {
+    jv_free(k);
+    return cfail(c, "%s must be an object of schemas", kw);
+  }
+  {
+    size_t old = cpush(c, kw);
+    jv_object_foreach(k, key, sub) {
+      char msg[200];
+      if(!rc && patterns &&
+         !regex_get(c->s, jv_string_value(key), msg, sizeof(msg)))
+        rc = cfail(c, "%s", msg);
+      if(!rc)
+        rc = compile_at(c, sub, jv_string_value(key));
+      jv_free(key);
+      jv_free(sub);
+    }
+    if(!rc)
+      cpop(c, old);
+  }
+  jv_free(k);
+  return rc;
+}
+
+/* Keywords that must be a non-negative integer. */
+static int compile_count(struct cctx *c, jv sch, const char *kw)
+{
+  jv k = get(sch, kw);
+  int bad = jv_is_valid(k) &&
+            (!is_integral(k) || jv_number_value(k) < 0);
+  jv_free(k);
+  return bad ? cfail(c, "%s must be a non-negative integer", kw) : 0;
+}
+
+static int compile_numkw(struct cctx *c, jv sch, const char *kw)
+{
+  jv k = get(sch, kw);
+  int bad = jv_is_valid(k) && jv_get_kind(k) != JV_KIND_NUMBER;
+  jv_free(k);
+  return bad ? cfail(c, "%s must be a number", kw) : 0;
+}
+
+static int type_name_ok(jv t)
+{
+  static const char *const names[] = {"null", "boolean", "object", "array",
+                                      "number", "integer", "string", NULL};
+  int i;
+  if(jv_get_kind(t) != JV_KIND_STRING)
+    return 0;
+  for(i = 0; names[i]; i++)
+    if(!strcmp(names[i], jv_string_value(t)))
+      return 1;
+  return 0;
+}
+
+static int compile_shapes(struct cctx *c, jv sch)
+{
+  static const char *const counts[] = {
+    "minLength", "maxLength", "minItems", "maxItems", "minContains",
+    "maxContains", "minProperties", "maxProperties", NULL};
+  static const char *const nums[] = {
+    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", NULL};
+  int i, bad = 0;
+  jv k;
+  for(i = 0; counts[i]; i++)
+    if(compile_count(c, sch, counts[i]))
+      return -1;
+  for(i = 0; nums[i]; i++)
+    if(compile_numkw(c, sch, nums[i]))
+      return -1;
+  k = get(sch, "multipleOf");
+  bad = jv_is_valid(k) && (jv_get_kind(k) != JV_KIND_NUMBER ||
+                           jv_number_value(k) <= 0);
+  jv_free(k);
+  if(bad)
+    return cfail(c, "multipleOf must be a number greater than 0");
+
+  k = get(sch, "type");
+  if(jv_get_kind(k) == JV_KIND_ARRAY) {
+    jv_array_foreach(k, j, t) {
+      (void)j;
+      bad |= !type_name_ok(t);
+      jv_free(t);
+    }
+  }
+  else if(jv_is_valid(k))
+    bad = !type_name_ok(k);
+  jv_free(k);
+  if(bad)
+    return cfail(c, "type must be a type name or an array of them");
+
+  k = get(sch, "enum");
+  bad = jv_is_valid(k) && jv_get_kind(k) != JV_KIND_ARRAY;
+  jv_free(k);
+  if(bad)
+    return cfail(c, "enum must be an array");
+
+  k = get(sch, "required");
+  if(jv_get_kind(k) == JV_KIND_ARRAY) {
+    jv_array_foreach(k, j, t) {
+      (void)j;
+      bad |= jv_get_kind(t) != JV_KIND_STRING;
+      jv_free(t);
+    }
+  }
+  else if(jv_is_valid(k))
+    bad = 1;
+  jv_free(k);
+  if(bad)
+    return cfail(c, "required must be an array of strings");
+
+  k = get(sch, "pattern");
+  if(jv_is_valid(k)) {
+    char msg[200];
+    if(jv_get_kind(k) != JV_KIND_STRING)
+      bad = cfail(c, "pattern must be a string");
+    else if(!regex_get(c->s, jv_string_value(k), msg, sizeof(msg)))
+      bad = cfail(c, "%s", msg);
+  }
+  jv_free(k);
+  if(bad)
+    return -1;
+
+  k = get(sch, "$ref");
+  if(jv_is_valid(k)) {
+    jv target;
+    if(jv_get_kind(k) != JV_KIND_STRING) {
+      jv_free(k);
+      return cfail(c, "$ref must be a string");
+    }
+    target = resolve_ref(c->s, jv_string_value(k));
+    if(!jv_is_valid(target))
+      bad = cfail(c, "cannot resolve $ref \"%s\" (only references "
+                     "within the document are supported)",
+                  jv_string_value(k));
+    jv_free(target);
+  }
+  jv_free(k);
+  return bad ? -1 : 0;
+}
+
+/* Check and prepare one (sub)schema.  0 or -1 with c->err set. */
+static int compile_node(struct cctx *c, jv sch)
+{
+  static const char *const subs[] = {
+    "additionalProperties", "items", "contains", "propertyNames", "not",
+    "if", "then", "else", NULL};
+  int i;
+  jv_kind k = jv_get_kind(sch);
+  if(k == JV_KIND_TRUE || k == JV_KIND_FALSE)
+    return 0;
+  if(k != JV_KIND_OBJECT)
+    return cfail(c, "a schema must be an object or a boolean");
+  if(compile_shapes(c, sch))
+    return -1;
+  for(i = 0; subs[i]; i++)
+    if(compile_sub(c, sch, subs[i]))
+      return -1;
+  if(compile_list(c, sch, "prefixItems", 1) ||
+     compile_list(c, sch, "allOf", 1) || compile_list(c, sch, "anyOf", 1) ||
+     compile_list(c, sch, "oneOf", 1))
+    return -1;
+  if(compile_map(c, sch, "properties", 0) ||
+     compile_map(c, sch, "patternProperties", 1) ||
+     compile_map(c, sch, "$defs", 0) ||
+     compile_map(c, sch, "definitions", 0) ||
+     compile_map(c, sch, "dependentSchemas", 0))
+    return -1;
+  return 0;
+}
+
+struct schema *schema_compile(jv doc, char *err, size_t errlen)
+{
+  struct schema *s = calloc(1, sizeof(*s));
+  struct cctx c;
+  char dummy[8];
+  if(!s) {
+    jv_free(doc);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  s->root = doc;
+  memset(&c, 0, sizeof(c));
+  c.s = s;
+  c.err = err ? err : dummy;
+  c.errlen = err ? errlen : sizeof(dummy);
+  strcpy(c.path, "#");
+  c.plen = 1;
+  if(compile_node(&c, doc)) {
+    schema_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void schema_free(struct schema *s)
+{
+  size_t i;
+  if(!s)
+    return;
+  for(i = 0; i < s->nre; i++) {
+    free(s->re[i].src);
+    onig_free(s->re[i].re);
+  }
+  free(s->re);
+  jv_free(s->root);
+  free(s);
+}
