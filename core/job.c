@@ -31,10 +31,13 @@ struct llmr_job *job_new(long line)
   job->response = jv_null();
   job->error = jv_null();
   job->goto_target = -1;
-  job->anext = R.active;
-  if(R.active)
-    R.active->aprev = job;
-  R.active = job;
+  /* append: the active list stays in input order */
+  job->aprev = R.active_tail;
+  if(R.active_tail)
+    R.active_tail->anext = job;
+  else
+    R.active = job;
+  R.active_tail = job;
   R.nactive++;
   return job;
 }
@@ -88,6 +91,8 @@ static void job_finish(struct llmr_job *job)
     R.active = job->anext;
   if(job->anext)
     job->anext->aprev = job->aprev;
+  else
+    R.active_tail = job->aprev;
   writer_put(job);
 }
 

@@ -355,15 +355,8 @@ static void interrupt_all(void)
     j->in_runq = 0;
   }
   R.runq_tail = NULL;
-  while(R.active) {
-    struct llmr_job *j = R.active;
-
-    while(j && j->phase == JOB_FINISHED)
-      j = j->anext;
-    if(!j)
-      break;
-    job_fail_now(j, "interrupted", "core", msg);
-  }
+  while(R.active)
+    job_fail_now(R.active, "interrupted", "core", msg);
 }
 
 /* ---------------------------------------------------------------------

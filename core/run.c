@@ -132,6 +132,8 @@ static void drop_active(void)
     struct llmr_job *j = R.active;
 
     R.active = j->anext;
+    if(R.active)
+      R.active->aprev = NULL;
     job_cancel_work(j);
     job_free(j);
   }

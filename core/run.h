@@ -73,7 +73,8 @@ struct runner {
   size_t xfer_cap, nxfer;
 
   struct llmr_job *runq_head, *runq_tail;
-  struct llmr_job *active;   /* every job not yet written */
+  struct llmr_job *active;   /* every job not finished, input order */
+  struct llmr_job *active_tail;
   long nactive;              /* jobs read and not yet written */
 
   unsigned long next_seq;
