@@ -5,6 +5,9 @@
  *
  *   sleep_async [ms=100]
  *
+ * A request whose body holds a number "llmr_sleep_ms" waits that long
+ * instead (so cases can make jobs finish out of input order).
+ *
  * On completion it writes route.sleep = {"ms": ms, "inflight_max": M}:
  * M is the most jobs this instance held at once so far (a job counts from
  * process() until its timer fires or the runner cancels it).
@@ -83,6 +86,25 @@ static void sleep_fire(void *self, struct llmr_job *job)
   s->host->complete(job, LLMR_NEXT);
 }
 
+/* The request's body.llmr_sleep_ms, or dflt. */
+static long wait_ms(const struct llmr_host *host, struct llmr_job *job,
+                    long dflt)
+{
+  jv req = host->request(job), body, ms;
+  long out = dflt;
+
+  body = jv_get_kind(req) == JV_KIND_OBJECT ?
+         jv_object_get(jv_copy(req), jv_string("body")) : jv_null();
+  ms = jv_get_kind(body) == JV_KIND_OBJECT ?
+       jv_object_get(jv_copy(body), jv_string("llmr_sleep_ms")) : jv_null();
+  if(jv_get_kind(ms) == JV_KIND_NUMBER && jv_number_value(ms) >= 0)
+    out = (long)jv_number_value(ms);
+  jv_free(ms);
+  jv_free(body);
+  jv_free(req);
+  return out;
+}
+
 static enum llmr_verdict sleep_process(void *self, struct llmr_job *job)
 {
   struct sleeper *s = self;
@@ -98,7 +120,8 @@ static enum llmr_verdict sleep_process(void *self, struct llmr_job *job)
   s->inflight++;
   if(s->inflight > s->inflight_max)
     s->inflight_max = s->inflight;
-  if(s->host->after(job, s->ms, sleep_fire) != LLMR_OK) {
+  if(s->host->after(job, wait_ms(s->host, job, s->ms), sleep_fire) !=
+     LLMR_OK) {
     s->host->set_error(job, "timer_failed", "host->after() refused");
     return LLMR_FAIL;
   }

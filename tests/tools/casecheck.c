@@ -22,17 +22,20 @@
  *   --- exit                expected exit status (default 0)
  *   0
  *   --- stderr              lines that must each appear in stderr
+ *   --- ordered             (empty) match result lines in order
  *
- * Lines starting with '#' outside sections are comments.  Trailing blank
- * lines of a section are dropped.  Without an output section stdout must
+ * Lines starting with '#' are comments, except inside pipeline and input
+ * sections, which are verbatim: so a comment that follows a case must
+ * come after one of its other sections.  Trailing blank lines of a
+ * section are dropped.  Without an output section stdout must
  * be empty.  With a pipeline section, "-p FILE" comes before the args.
  *
  * Matching: an expected value is a subset of the actual one.  Objects:
  * every key given must match, recursively; arrays: same length, matched
  * element-wise; "*" matches any value; "~text" matches a string holding
  * text; "<absent>" as a key's value means the key must be missing.
- * Result lines are matched in order when the args hold --keep-order,
- * else by custom_id (or, without one, by the first unused line matching).
+ * Result lines are matched in order when the args hold --keep-order or
+ * the case has an ordered section, else by custom_id (or, without one, by the first unused line matching).
  * The runner must print as many lines as expected, each valid JSON.
  *
  * The runner runs with BUILD (absolute), CASE_TMP (the case's temp
@@ -70,11 +73,12 @@ struct str {
 
 enum sect {
   S_NONE = 0, S_PIPELINE, S_ARGS, S_ENV, S_INPUT, S_OUTPUT, S_EXIT,
-  S_STDERR, S_COUNT
+  S_STDERR, S_ORDERED, S_COUNT
 };
 
 static const char *const sect_names[S_COUNT] = {
-  "", "pipeline", "args", "env", "input", "output", "exit", "stderr"
+  "", "pipeline", "args", "env", "input", "output", "exit", "stderr",
+  "ordered"
 };
 
 struct tcase {
@@ -751,7 +755,7 @@ static int check_case(struct tcase *tc, const char *tmp, int status,
       }
       else {
         const char *a = str_c(&tc->sect[S_ARGS]);
-        ordered = strstr(a, "--keep-order") != NULL;
+        ordered = strstr(a, "--keep-order") != NULL || tc->has[S_ORDERED];
         ok = compare_output(exp, act, ordered, why);
       }
     }
@@ -903,6 +907,8 @@ static int run_file(const char *path, const char *filter, int *npass,
       }
       tc.has[cur] = 1;
     }
+    else if(p[0] == '#' && cur != S_PIPELINE && cur != S_INPUT)
+      continue;
     else if(cur != S_NONE) {
       str_puts(&tc.sect[cur], p);
       str_put(&tc.sect[cur], "\n", 1);
