@@ -1,0 +1,168 @@
+/*
+ * writer.c - result lines (SPEC §5), in completion order or, with
+ * --keep-order, through a reorder ring of -j slots.  Output is gathered
+ * in one buffer and written whole lines at a time; every write is
+ * checked, and EPIPE ends the run quietly.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define FLUSH_AT 65536
+
+static struct {
+  int keep_order;
+  struct buf out;
+  struct buf line;       /* one result, reused */
+  char **ring;           /* keep-order: serialized lines by seq % size */
+  size_t *ringlen;
+  size_t ringsize;
+  unsigned long next_write;
+} wr;
+
+void writer_init(int keep_order, int max_jobs)
+{
+  memset(&wr, 0, sizeof(wr));
+  wr.keep_order = keep_order;
+  buf_init(&wr.out);
+  buf_init(&wr.line);
+  if(keep_order) {
+    wr.ringsize = (size_t)max_jobs;
+    wr.ring = calloc(wr.ringsize, sizeof(*wr.ring));
+    wr.ringlen = calloc(wr.ringsize, sizeof(*wr.ringlen));
+    if(!wr.ring || !wr.ringlen) {
+      fputs("llmroute: out of memory\n", stderr);
+      exit(2);
+    }
+  }
+}
+
+void writer_free(void)
+{
+  size_t i;
+
+  for(i = 0; i < wr.ringsize; i++)
+    free(wr.ring[i]);
+  free(wr.ring);
+  free(wr.ringlen);
+  buf_free(&wr.out);
+  buf_free(&wr.line);
+}
+
+int writer_flush(void)
+{
+  size_t off = 0;
+
+  if(R.epipe)
+    return -1;
+  while(off < wr.out.len) {
+    ssize_t n = write(1, wr.out.p + off, wr.out.len - off);
+
+    if(n < 0) {
+      if(errno == EINTR)
+        continue;
+      if(errno == EAGAIN) {
+        struct pollfd p = {.fd = 1, .events = POLLOUT};
+
+        poll(&p, 1, 1000);
+        continue;
+      }
+      if(errno != EPIPE)
+        log_msg(LLMR_LOG_ERROR, NULL, "writing results: %s",
+                strerror(errno));
+      R.epipe = 1;
+      R.stop_reading = 1;
+      return -1;
+    }
+    off += (size_t)n;
+  }
+  wr.out.len = 0;
+  return 0;
+}
+
+/* Serialize the job's result line (with '\n') into wr.line. */
+static void format_result(struct llmr_job *job)
+{
+  char id[40];
+  int n;
+
+  wr.line.len = 0;
+  n = snprintf(id, sizeof(id), "{\"id\":\"llmr-%lu\",\"custom_id\":",
+               job->seq + 1);
+  buf_put(&wr.line, id, (size_t)n);
+  json_write_string(&wr.line, job->custom_id, strlen(job->custom_id));
+  buf_puts(&wr.line, ",\"response\":");
+  if(jv_get_kind(job->response) == JV_KIND_NULL ||
+     jv_get_kind(job->error) != JV_KIND_NULL)
+    buf_put(&wr.line, "null", 4);
+  else {
+    buf_puts(&wr.line, "{\"status_code\":200,\"body\":");
+    json_write(&wr.line, job->response);
+    buf_putc(&wr.line, '}');
+  }
+  buf_puts(&wr.line, ",\"error\":");
+  json_write(&wr.line, job->error);
+  buf_puts(&wr.line, ",\"route\":");
+  json_write(&wr.line, job->route);
+  buf_put(&wr.line, "}\n", 2);
+}
+
+static void account(struct llmr_job *job)
+{
+  jv c;
+
+  if(jv_get_kind(job->error) != JV_KIND_NULL)
+    R.nerrors++;
+  else
+    R.nok++;
+  c = jv_object_get(jv_copy(job->route), jv_string("cost_usd"));
+  if(jv_get_kind(c) == JV_KIND_NUMBER)
+    R.cost_usd += jv_number_value(c);
+  jv_free(c);
+}
+
+void writer_put(struct llmr_job *job)
+{
+  if(jv_get_kind(job->route) != JV_KIND_OBJECT) {
+    jv_free(job->route);
+    job->route = jv_object();
+  }
+  account(job);
+  format_result(job);
+  if(!wr.keep_order || job->seq == wr.next_write) {
+    buf_put(&wr.out, wr.line.p, wr.line.len);
+    R.nactive--;
+    wr.next_write++;
+    job_free(job);
+    /* release what was waiting behind it */
+    while(wr.keep_order) {
+      size_t slot = wr.next_write % wr.ringsize;
+
+      if(!wr.ring[slot])
+        break;
+      buf_put(&wr.out, wr.ring[slot], wr.ringlen[slot]);
+      free(wr.ring[slot]);
+      wr.ring[slot] = NULL;
+      R.nactive--;
+      wr.next_write++;
+    }
+  }
+  else {
+    size_t slot = job->seq % wr.ringsize;
+
+    wr.ring[slot] = malloc(wr.line.len);
+    if(!wr.ring[slot]) {
+      fputs("llmroute: out of memory\n", stderr);
+      exit(2);
+    }
+    memcpy(wr.ring[slot], wr.line.p, wr.line.len);
+    wr.ringlen[slot] = wr.line.len;
+    job_free(job);
+  }
+  if(wr.out.len >= FLUSH_AT)
+    writer_flush();
+}
