@@ -1,0 +1,961 @@
+/*
+ * textfeat.c - the text featurizer shared by `llmroute train` and the
+ * classify stage.  See textfeat.h for the interface.
+ *
+ * The complexity score (tf_complexity) is a "noisy OR" of signals:
+ *
+ *   complexity = 1 - (1 - prior) * PRODUCT over i of (1 - w_i * s_i)
+ *
+ * where every s_i is a signal scaled into [0, 1] and w_i its weight:
+ *
+ *   signal     s_i                                        w_i
+ *   length     min(1, ln(1 + words) / ln(1 + 4000))       0.50
+ *   questions  min(1, (questions - 1) / 4), 0 for <= 1    0.20
+ *   steps      min(1, steps / 6)                          0.30
+ *   cues       min(1, reasoning cues / 4)                 0.40
+ *   code       min(1, code signs / 8)                     0.25
+ *   domain     min(1, domain terms / 5)                   0.25
+ *   entities   min(1, entities / 20)                      0.15
+ *
+ * and prior is the task's base (tf_task_prior: 0.05 chat, classification;
+ * 0.10 extraction, summarization, translation; 0.15 creative_generation;
+ * 0.30 coding, math; 0.35 multi_step_reasoning).  Since every w_i < 1 the
+ * result stays in [0, 1), and it never falls when a signal grows.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "textfeat.h"
+
+#define FNV_OFFSET 2166136261u
+#define FNV_PRIME 16777619u
+
+/* Per-family seeds, so a word and a char n-gram never share an id. */
+#define SEED_WORD 0x9e3779b1u
+#define SEED_BIGRAM 0x85ebca6bu
+#define SEED_CHAR3 0xc2b2ae35u
+#define SEED_CHAR4 0x27d4eb2fu
+#define SEED_SIGNAL 0x165667b1u
+
+/* ---------------------------------------------------------------------
+ * Hashing
+ */
+
+static unsigned char lower(unsigned char c)
+{
+  return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* Pure. */
+uint32_t tf_hash(const char *s, size_t n)
+{
+  uint32_t h = FNV_OFFSET;
+  size_t i;
+  for(i = 0; i < n; i++) {
+    h ^= lower((unsigned char)s[i]);
+    h *= FNV_PRIME;
+  }
+  return h;
+}
+
+/* murmur3's finaliser: spreads the bits before masking.  Pure. */
+static uint32_t mix(uint32_t h)
+{
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+/* Pure. */
+uint32_t tf_pair(uint32_t a, uint32_t b)
+{
+  return mix(a * 31u + mix(b ^ 0x5bd1e995u));
+}
+
+/* ---------------------------------------------------------------------
+ * Which text: user and system messages, head and tail
+ */
+
+/* Borrows obj.  New ref of obj[key] found by walking the keys (no
+ * allocation), or jv_invalid() when obj is no object or lacks key. */
+static jv field(jv obj, const char *key)
+{
+  int it;
+  if(jv_get_kind(obj) != JV_KIND_OBJECT)
+    return jv_invalid();
+  for(it = jv_object_iter(obj); jv_object_iter_valid(obj, it);
+      it = jv_object_iter_next(obj, it)) {
+    jv k = jv_object_iter_key(obj, it);
+    int same = !strcmp(jv_string_value(k), key);
+    jv_free(k);
+    if(same)
+      return jv_object_iter_value(obj, it);
+  }
+  return jv_invalid();
+}
+
+struct textbuf {
+  char *buf;
+  size_t cap;   /* usable bytes, NUL excluded */
+  size_t total; /* whole text length */
+  size_t pos;   /* bytes of the whole text seen so far (second pass) */
+  size_t len;   /* bytes written into buf */
+  int pass;     /* 0: measure, 1: copy */
+};
+
+/* Borrows piece.  Pass 0 measures; pass 1 copies the bytes falling in the
+ * head or tail window. */
+static void emit(struct textbuf *tb, const char *p, size_t n)
+{
+  size_t i;
+  if(tb->pass == 0) {
+    tb->total += n;
+    return;
+  }
+  if(tb->total <= tb->cap) {
+    memcpy(tb->buf + tb->len, p, n);
+    tb->len += n;
+    tb->pos += n;
+    return;
+  }
+  for(i = 0; i < n; i++) {
+    size_t at = tb->pos + i;
+    if(at < TF_HEAD)
+      tb->buf[tb->len++] = p[i];
+    else if(at >= tb->total - TF_TAIL) {
+      if(at == tb->total - TF_TAIL)
+        tb->buf[tb->len++] = '\n';
+      tb->buf[tb->len++] = p[i];
+    }
+  }
+  tb->pos += n;
+}
+
+/* Borrows content: a string or an array of parts with "text". */
+static void emit_content(struct textbuf *tb, jv content, int *first)
+{
+  jv_kind k = jv_get_kind(content);
+  if(k == JV_KIND_STRING) {
+    if(!*first)
+      emit(tb, "\n", 1);
+    *first = 0;
+    emit(tb, jv_string_value(content),
+         (size_t)jv_string_length_bytes(jv_copy(content)));
+  }
+  else if(k == JV_KIND_ARRAY) {
+    int i, n = jv_array_length(jv_copy(content));
+    for(i = 0; i < n; i++) {
+      jv part = jv_array_get(jv_copy(content), i);
+      jv text = field(part, "text");
+      if(jv_get_kind(text) == JV_KIND_STRING)
+        emit_content(tb, text, first);
+      jv_free(text);
+      jv_free(part);
+    }
+  }
+}
+
+/* Borrows holder. */
+static void walk_text(struct textbuf *tb, jv holder)
+{
+  jv body = field(holder, "body");
+  jv msgs, prompt;
+  int first = 1;
+  if(jv_get_kind(body) == JV_KIND_OBJECT)
+    msgs = field(body, "messages");
+  else
+    msgs = field(holder, "messages");
+  jv_free(body);
+  if(jv_get_kind(msgs) == JV_KIND_ARRAY) {
+    int i, n = jv_array_length(jv_copy(msgs));
+    for(i = 0; i < n; i++) {
+      jv m = jv_array_get(jv_copy(msgs), i);
+      jv role = field(m, "role");
+      int keep = 1;
+      if(jv_get_kind(role) == JV_KIND_STRING) {
+        const char *r = jv_string_value(role);
+        keep = !strcmp(r, "user") || !strcmp(r, "system") ||
+               !strcmp(r, "developer");
+      }
+      if(keep) {
+        jv content = field(m, "content");
+        emit_content(tb, content, &first);
+        jv_free(content);
+      }
+      jv_free(role);
+      jv_free(m);
+    }
+  }
+  jv_free(msgs);
+  prompt = field(holder, "prompt");
+  emit_content(tb, prompt, &first);
+  jv_free(prompt);
+}
+
+/* Borrows holder; writes buf.  See textfeat.h. */
+size_t tf_request_text(jv holder, char *buf, size_t cap, size_t *total)
+{
+  struct textbuf tb;
+  if(total)
+    *total = 0;
+  if(!buf || !cap)
+    return 0;
+  memset(&tb, 0, sizeof(tb));
+  tb.buf = buf;
+  tb.cap = cap - 1;
+  walk_text(&tb, holder);
+  if(tb.total > tb.cap && tb.cap < TF_HEAD + TF_TAIL + 1)
+    tb.cap = 0; /* too small for head + tail: keep nothing */
+  tb.pass = 1;
+  if(tb.cap)
+    walk_text(&tb, holder);
+  buf[tb.len] = '\0';
+  if(total)
+    *total = tb.total;
+  return tb.len;
+}
+
+/* ---------------------------------------------------------------------
+ * Tokens
+ */
+
+static int is_alpha(unsigned char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+static int is_digit(unsigned char c)
+{
+  return c >= '0' && c <= '9';
+}
+
+static int is_space(unsigned char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+         c == '\v';
+}
+
+/* Borrows s; writes toks.  Pure. */
+size_t tf_tokenize(const char *s, size_t n, struct tf_token *toks,
+                   size_t max)
+{
+  const unsigned char *u = (const unsigned char *)s;
+  size_t i = 0, nt = 0;
+  while(i < n && nt < max) {
+    unsigned char c = u[i];
+    size_t start = i;
+    struct tf_token *t;
+    if(is_space(c)) {
+      i++;
+      continue;
+    }
+    t = &toks[nt++];
+    t->off = (uint32_t)start;
+    t->cap = (c >= 'A' && c <= 'Z');
+    if(is_alpha(c)) {
+      while(i < n && (is_alpha(u[i]) || is_digit(u[i]) || u[i] == '_'))
+        i++;
+      t->kind = TF_WORD;
+      t->hash = tf_hash(s + start, i - start);
+    }
+    else if(is_digit(c)) {
+      /* numbers are hashed by their count of digits (1, 2, 3, 4+) */
+      static const char *const shapes[] = {"#1", "#2", "#3", "#4"};
+      size_t digits = 0;
+      while(i < n && (is_digit(u[i]) ||
+                      ((u[i] == '.' || u[i] == ',') && i + 1 < n &&
+                       is_digit(u[i + 1])))) {
+        digits += is_digit(u[i]);
+        i++;
+      }
+      t->kind = TF_NUM;
+      digits = digits > 4 ? 4 : digits;
+      t->hash = tf_hash(shapes[digits - 1], 2);
+    }
+    else {
+      i++;
+      if(c == '`')
+        while(i < n && u[i] == '`')
+          i++;
+      t->kind = TF_SYM;
+      t->hash = tf_hash(s + start, i - start > 3 ? 3 : i - start);
+    }
+    t->len = (uint16_t)(i - start > 65535 ? 65535 : i - start);
+  }
+  return nt;
+}
+
+/* ---------------------------------------------------------------------
+ * Word classes for the signals: a small hash set built on first use
+ */
+
+enum wclass {
+  WC_NONE = 0,
+  WC_CUE,    /* reasoning cue */
+  WC_STEP,   /* sequencing word */
+  WC_CODE,   /* code keyword */
+  WC_DOMAIN  /* domain term */
+};
+
+static const char *const cue_words[] = {
+  "why", "explain", "prove", "proof", "derive", "justify", "analyze",
+  "analyse", "analysis", "compare", "contrast", "evaluate", "reason",
+  "reasoning", "tradeoff", "tradeoffs", "implications", "plan", "strategy",
+  "design", "optimize", "optimise", "assess", "critique", "debug",
+  "diagnose", "recommend", "prioritize", "estimate", "hypothesis",
+  "consequences", "weigh", "pros", "cons", "investigate", NULL};
+static const char *const step_words[] = {
+  "first", "then", "next", "finally", "afterwards", "step", "steps",
+  "stage", "phase", "secondly", "thirdly", "subsequently", NULL};
+static const char *const code_words[] = {
+  "def", "elif", "printf", "println", "const", "lambda", "async", "await",
+  "std", "void", "nullptr", "struct", "impl", "fn", "func", "var", "let",
+  "import", "return", "regex", "sql", "python", "javascript", "typescript",
+  "rust", "golang", "java", "bash", "json", "yaml", "dockerfile", NULL};
+static const char *const domain_words[] = {
+  "contract", "liability", "compliance", "gdpr", "hipaa", "regulation",
+  "regulatory", "kubernetes", "terraform", "latency", "throughput",
+  "database", "schema", "api", "microservice", "microservices",
+  "regression", "coefficient", "theorem", "lemma", "integral",
+  "derivative", "eigenvalue", "probability", "clinical", "diagnosis",
+  "revenue", "ebitda", "amortization", "tax", "portfolio", "encryption",
+  "vulnerability", "architecture", "distributed", "concurrency",
+  "algorithm", "asymptotic", "statistical", "variance", "covariance",
+  "indemnification", "jurisdiction", "pharmacokinetics", "genomic",
+  "quantum", "thermodynamics", "derivatives", "hedging", "audit", NULL};
+
+#define WC_SLOTS 512
+static uint32_t wc_hash[WC_SLOTS];
+static unsigned char wc_class[WC_SLOTS];
+static int wc_ready;
+
+static void wc_add(uint32_t h, enum wclass c)
+{
+  uint32_t i = mix(h) & (WC_SLOTS - 1);
+  while(wc_class[i] && wc_hash[i] != h)
+    i = (i + 1) & (WC_SLOTS - 1);
+  wc_hash[i] = h;
+  wc_class[i] = (unsigned char)c;
+}
+
+static void wc_add_list(const char *const *w, enum wclass c)
+{
+  for(; *w; w++)
+    wc_add(tf_hash(*w, strlen(*w)), c);
+}
+
+/* Builds the table once (the program has one thread). */
+static void wc_init(void)
+{
+  if(wc_ready)
+    return;
+  wc_add_list(cue_words, WC_CUE);
+  wc_add_list(step_words, WC_STEP);
+  wc_add_list(code_words, WC_CODE);
+  wc_add_list(domain_words, WC_DOMAIN);
+  /* two-word cues, looked up by pair hash */
+  wc_add(tf_pair(tf_hash("by", 2), tf_hash("step", 4)), WC_CUE);
+  wc_add(tf_pair(tf_hash("root", 4), tf_hash("cause", 5)), WC_CUE);
+  wc_add(tf_pair(tf_hash("what", 4), tf_hash("if", 2)), WC_CUE);
+  wc_ready = 1;
+}
+
+static enum wclass wc_lookup(uint32_t h)
+{
+  uint32_t i = mix(h) & (WC_SLOTS - 1);
+  while(wc_class[i]) {
+    if(wc_hash[i] == h)
+      return (enum wclass)wc_class[i];
+    i = (i + 1) & (WC_SLOTS - 1);
+  }
+  return WC_NONE;
+}
+
+/* ---------------------------------------------------------------------
+ * Signals and complexity
+ */
+
+/* Borrows s and toks; writes *sig. */
+void tf_signals(const char *s, size_t n, const struct tf_token *toks,
+                size_t ntok, size_t total, struct tf_signals *sig)
+{
+  const unsigned char *u = (const unsigned char *)s;
+  size_t i, words = 0;
+  int line_start = 1;
+  wc_init();
+  memset(sig, 0, sizeof(*sig));
+  sig->bytes = total ? total : n;
+  /* byte pass: questions, list items, code punctuation */
+  for(i = 0; i < n; i++) {
+    unsigned char c = u[i];
+    if(c == '?')
+      sig->questions++;
+    if(c == '\n') {
+      if(i > 0 && (u[i - 1] == ';' || u[i - 1] == '{'))
+        sig->code++;
+      line_start = 1;
+      continue;
+    }
+    if(line_start && !is_space(c)) {
+      line_start = 0;
+      if((c == '-' || c == '*') && i + 1 < n && u[i + 1] == ' ')
+        sig->steps++;
+      else if(is_digit(c)) {
+        size_t j = i;
+        while(j < n && is_digit(u[j]))
+          j++;
+        if(j < n && (u[j] == '.' || u[j] == ')'))
+          sig->steps++;
+      }
+    }
+  }
+  /* token pass: words, cues, entities */
+  for(i = 0; i < ntok; i++) {
+    const struct tf_token *t = &toks[i];
+    enum wclass wc;
+    if(t->kind == TF_SYM) {
+      if(t->len >= 3 && u[t->off] == '`')
+        sig->code += 3;
+      continue;
+    }
+    words++;
+    if(t->kind == TF_NUM) {
+      sig->entities++;
+      continue;
+    }
+    wc = wc_lookup(t->hash);
+    if(wc == WC_NONE && i > 0 && toks[i - 1].kind == TF_WORD)
+      wc = wc_lookup(tf_pair(toks[i - 1].hash, t->hash));
+    if(wc == WC_CUE)
+      sig->cues++;
+    else if(wc == WC_STEP)
+      sig->steps++;
+    else if(wc == WC_CODE)
+      sig->code++;
+    else if(wc == WC_DOMAIN)
+      sig->domain++;
+    if(t->cap && i > 0) {
+      const struct tf_token *p = &toks[i - 1];
+      int sentence_start = 0;
+      size_t j;
+      if(p->kind == TF_SYM && p->len == 1 &&
+         (u[p->off] == '.' || u[p->off] == '!' || u[p->off] == '?' ||
+          u[p->off] == ':' || u[p->off] == '"'))
+        sentence_start = 1;
+      for(j = p->off + p->len; j < t->off; j++)
+        if(u[j] == '\n')
+          sentence_start = 1;
+      if(!sentence_start)
+        sig->entities++;
+    }
+  }
+  /* scale the word count to the untruncated text */
+  if(n && sig->bytes > n)
+    words = (size_t)((double)words * (double)sig->bytes / (double)n);
+  sig->words = (unsigned)(words > 4000000 ? 4000000 : words);
+}
+
+static double clamp01(double x)
+{
+  return x < 0 ? 0 : (x > 1 ? 1 : x);
+}
+
+/* Pure.  The formula is in the comment at the top of this file. */
+double tf_complexity(const struct tf_signals *sig, double prior)
+{
+  double keep = 1.0 - clamp01(prior > 0.99 ? 0.99 : prior);
+  double q = sig->questions > 1 ? (sig->questions - 1) / 4.0 : 0;
+  keep *= 1 - 0.50 * clamp01(log1p((double)sig->words) / log1p(4000.0));
+  keep *= 1 - 0.20 * clamp01(q);
+  keep *= 1 - 0.30 * clamp01(sig->steps / 6.0);
+  keep *= 1 - 0.40 * clamp01(sig->cues / 4.0);
+  keep *= 1 - 0.25 * clamp01(sig->code / 8.0);
+  keep *= 1 - 0.25 * clamp01(sig->domain / 5.0);
+  keep *= 1 - 0.15 * clamp01(sig->entities / 20.0);
+  return clamp01(1.0 - keep);
+}
+
+/* Pure. */
+double tf_task_prior(const char *task)
+{
+  static const struct {
+    const char *task;
+    double prior;
+  } priors[] = {
+    {"chat", 0.05},        {"classification", 0.05},
+    {"extraction", 0.10},  {"summarization", 0.10},
+    {"translation", 0.10}, {"creative_generation", 0.15},
+    {"coding", 0.30},      {"math", 0.30},
+    {"multi_step_reasoning", 0.35}};
+  size_t i;
+  if(!task)
+    return 0.05;
+  for(i = 0; i < sizeof(priors) / sizeof(priors[0]); i++)
+    if(!strcmp(priors[i].task, task))
+      return priors[i].prior;
+  return 0.05;
+}
+
+/* ---------------------------------------------------------------------
+ * Features
+ */
+
+static uint32_t bucket(uint32_t h, uint32_t seed, uint32_t mask)
+{
+  return mix(h ^ seed) & mask;
+}
+
+/* Bucket of a small integer signal value.  Pure. */
+static uint32_t signal_feat(uint32_t which, uint32_t level, uint32_t mask)
+{
+  return bucket(which * 64u + level, SEED_SIGNAL, mask);
+}
+
+static uint32_t level_of(unsigned v, unsigned cap)
+{
+  return v > cap ? cap : v;
+}
+
+/* Char n-grams of one word, padded with a space on both sides. */
+static size_t char_grams(const char *w, size_t len, size_t gram,
+                         uint32_t seed, uint32_t mask, uint32_t *out,
+                         size_t max)
+{
+  char pad[34];
+  size_t i, k, n = 0, plen;
+  if(len > 30)
+    len = 30;
+  pad[0] = ' ';
+  for(i = 0; i < len; i++)
+    pad[i + 1] = (char)lower((unsigned char)w[i]);
+  pad[len + 1] = ' ';
+  plen = len + 2;
+  for(i = 0; i + gram <= plen && n < max; i++) {
+    uint32_t h = FNV_OFFSET;
+    for(k = 0; k < gram; k++) {
+      h ^= (unsigned char)pad[i + k];
+      h *= FNV_PRIME;
+    }
+    out[n++] = bucket(h, seed, mask);
+  }
+  return n;
+}
+
+/* Borrows everything; writes out. */
+size_t tf_features(const char *s, const struct tf_token *toks, size_t ntok,
+                   const struct tf_signals *sig, unsigned families,
+                   unsigned bits, uint32_t *out, size_t max)
+{
+  uint32_t mask = bits >= 32 ? 0xffffffffu : ((1u << bits) - 1);
+  size_t i, n = 0;
+  for(i = 0; i < ntok && n < max; i++) {
+    const struct tf_token *t = &toks[i];
+    if(families & TF_F_WORDS)
+      out[n++] = bucket(t->hash, SEED_WORD, mask);
+    if((families & TF_F_BIGRAMS) && i > 0 && n < max)
+      out[n++] = bucket(tf_pair(toks[i - 1].hash, t->hash), SEED_BIGRAM,
+                        mask);
+    if(t->kind == TF_WORD && t->len >= 2) {
+      if(families & TF_F_CHAR3)
+        n += char_grams(s + t->off, t->len, 3, SEED_CHAR3, mask, out + n,
+                        max - n);
+      if((families & TF_F_CHAR4) && t->len >= 3)
+        n += char_grams(s + t->off, t->len, 4, SEED_CHAR4, mask, out + n,
+                        max - n);
+    }
+  }
+  if((families & TF_F_SIGNALS) && sig && n + 6 <= max) {
+    uint32_t lw = 0;
+    unsigned w = sig->words;
+    while(w > 1 && lw < 14) {
+      w >>= 1;
+      lw++;
+    }
+    out[n++] = signal_feat(1, lw, mask);
+    out[n++] = signal_feat(2, level_of(sig->questions, 4), mask);
+    out[n++] = signal_feat(3, level_of(sig->steps, 6), mask);
+    out[n++] = signal_feat(4, level_of(sig->code, 8), mask);
+    out[n++] = signal_feat(5, level_of(sig->cues, 4), mask);
+    out[n++] = signal_feat(6, level_of(sig->entities / 4, 5), mask);
+  }
+  return n;
+}
+
+/* ---------------------------------------------------------------------
+ * Family names
+ */
+
+static const struct {
+  const char *name;
+  unsigned bit;
+} family_names[] = {{"words", TF_F_WORDS},
+                    {"bigrams", TF_F_BIGRAMS},
+                    {"char3", TF_F_CHAR3},
+                    {"char4", TF_F_CHAR4},
+                    {"signals", TF_F_SIGNALS}};
+#define NFAMILIES (sizeof(family_names) / sizeof(family_names[0]))
+
+/* Borrows s.  A TF_F_* set, or -1 on an unknown name. */
+int tf_families_parse(const char *s)
+{
+  int set = 0;
+  while(s && *s) {
+    size_t len, i;
+    int found = 0;
+    while(*s == ',' || *s == ' ')
+      s++;
+    if(!*s)
+      break;
+    len = strcspn(s, ", ");
+    for(i = 0; i < NFAMILIES; i++)
+      if(strlen(family_names[i].name) == len &&
+         !strncmp(family_names[i].name, s, len)) {
+        set |= (int)family_names[i].bit;
+        found = 1;
+      }
+    if(!found)
+      return -1;
+    s += len;
+  }
+  return set;
+}
+
+/* Writes buf (NUL-terminated). */
+void tf_families_str(unsigned families, char *buf, size_t cap)
+{
+  size_t i, len = 0;
+  if(!cap)
+    return;
+  buf[0] = '\0';
+  for(i = 0; i < NFAMILIES; i++)
+    if(families & family_names[i].bit) {
+      int w = snprintf(buf + len, cap - len, "%s%s", len ? "," : "",
+                       family_names[i].name);
+      if(w < 0 || (size_t)w >= cap - len)
+        return;
+      len += (size_t)w;
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * The model
+ */
+
+/* New model or NULL.  See textfeat.h. */
+struct tf_model *tf_model_new(unsigned bits, unsigned families,
+                              unsigned nlabels, const char *const *labels)
+{
+  struct tf_model *m;
+  unsigned i;
+  if(bits < 8 || bits > 24 || !nlabels || nlabels > TF_MAX_LABELS)
+    return NULL;
+  m = calloc(1, sizeof(*m));
+  if(!m)
+    return NULL;
+  m->w = calloc((size_t)1 << bits, nlabels * sizeof(float));
+  if(!m->w) {
+    free(m);
+    return NULL;
+  }
+  strcpy(m->algo, "nb");
+  m->bits = bits;
+  m->families = families;
+  m->nlabels = nlabels;
+  for(i = 0; i < nlabels; i++)
+    snprintf(m->labels[i], TF_LABEL_MAX, "%s", labels[i]);
+  return m;
+}
+
+/* Accepts NULL. */
+void tf_model_free(struct tf_model *m)
+{
+  if(!m)
+    return;
+  free(m->w);
+  free(m);
+}
+
+static void put_row(FILE *f, const float *row, unsigned n)
+{
+  unsigned i;
+  for(i = 0; i < n; i++)
+    fprintf(f, " %.4g", (double)row[i]);
+  fputc('\n', f);
+}
+
+static void put_u32(FILE *f, uint32_t v)
+{
+  fputc((int)(v & 0xff), f);
+  fputc((int)((v >> 8) & 0xff), f);
+  fputc((int)((v >> 16) & 0xff), f);
+  fputc((int)((v >> 24) & 0xff), f);
+}
+
+/* Borrows m.  0 or -1 with err set. */
+int tf_model_save(const struct tf_model *m, const char *path, int binary,
+                  char *err, size_t errlen)
+{
+  FILE *f = fopen(path, "w");
+  size_t nb = (size_t)1 << m->bits, r, rows = 0;
+  unsigned n = m->nlabels, i;
+  double maxw = 0, scale;
+  char fam[128];
+  if(!f) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return -1;
+  }
+  for(r = 0; r < nb; r++)
+    if(memcmp(m->w + r * n, m->def, n * sizeof(float))) {
+      rows++;
+      for(i = 0; i < n; i++)
+        if(fabs(m->w[r * n + i]) > maxw)
+          maxw = fabs(m->w[r * n + i]);
+    }
+  scale = maxw > 0 ? maxw / 32767.0 : 1.0;
+  tf_families_str(m->families, fam, sizeof(fam));
+  fprintf(f, "llmroute-classifier 1\nalgo %s\nbits %u\nfeatures %s\n"
+          "norm %s\nlabels %u", m->algo, m->bits, fam,
+          m->norm_sqrt ? "sqrt" : "none", n);
+  for(i = 0; i < n; i++)
+    fprintf(f, " %s", m->labels[i]);
+  fputs("\nbias", f);
+  put_row(f, m->bias, n);
+  fputs("default", f);
+  put_row(f, m->def, n);
+  if(binary)
+    fprintf(f, "rows %zu int16 %.9g\n", rows, scale);
+  else
+    fprintf(f, "rows %zu\n", rows);
+  for(r = 0; r < nb; r++) {
+    const float *row = m->w + r * n;
+    if(!memcmp(row, m->def, n * sizeof(float)))
+      continue;
+    if(!binary) {
+      fprintf(f, "%zu", r);
+      put_row(f, row, n);
+      continue;
+    }
+    put_u32(f, (uint32_t)r);
+    for(i = 0; i < n; i++) {
+      long q = lround(row[i] / scale);
+      uint16_t u = (uint16_t)(int16_t)(q > 32767 ? 32767 :
+                                       (q < -32767 ? -32767 : q));
+      fputc(u & 0xff, f);
+      fputc(u >> 8, f);
+    }
+  }
+  fputs("end\n", f);
+  if(ferror(f) | fclose(f)) {
+    snprintf(err, errlen, "%s: write error", path);
+    return -1;
+  }
+  return 0;
+}
+
+/* Reads n floats after the keyword; 0 or -1. */
+static int get_row(const char *p, float *row, unsigned n)
+{
+  unsigned i;
+  for(i = 0; i < n; i++) {
+    char *end;
+    double v = strtod(p, &end);
+    if(end == p || !isfinite(v))
+      return -1;
+    row[i] = (float)v;
+    p = end;
+  }
+  while(*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+    p++;
+  return *p ? -1 : 0;
+}
+
+#define LOAD_FAIL(...)                                                     \
+  do {                                                                     \
+    int w_ = snprintf(err, errlen, "%s:%ld: ", path, lineno);              \
+    if(w_ >= 0 && (size_t)w_ < errlen)                                     \
+      snprintf(err + w_, errlen - (size_t)w_, __VA_ARGS__);                \
+    goto fail;                                                             \
+  } while(0)
+
+/* New model or NULL with err set.  See textfeat.h. */
+struct tf_model *tf_model_load(const char *path, char *err, size_t errlen)
+{
+  FILE *f = fopen(path, "r");
+  struct tf_model *m = NULL;
+  char *line = NULL, algo[8] = "", fam[128] = "", norm[8] = "";
+  char labels[TF_MAX_LABELS][TF_LABEL_MAX];
+  const char *lp[TF_MAX_LABELS];
+  size_t cap = 0, rows = 0, r;
+  long lineno = 0;
+  double scale;
+  unsigned bits = 0, n = 0, i;
+  int families, off = 0, version = 0;
+  if(!f) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  /* header: fixed order */
+#define NEXT_LINE()                                                        \
+  do {                                                                     \
+    lineno++;                                                              \
+    if(getline(&line, &cap, f) < 0)                                        \
+      LOAD_FAIL("unexpected end of file");                                 \
+  } while(0)
+  NEXT_LINE();
+  if(sscanf(line, "llmroute-classifier %d", &version) != 1 || version != 1)
+    LOAD_FAIL("not an llmroute classifier model (version 1)");
+  NEXT_LINE();
+  if(sscanf(line, "algo %7s", algo) != 1)
+    LOAD_FAIL("expected 'algo nb|lr'");
+  NEXT_LINE();
+  if(sscanf(line, "bits %u", &bits) != 1 || bits < 8 || bits > 24)
+    LOAD_FAIL("expected 'bits N' with N in 8..24");
+  NEXT_LINE();
+  if(sscanf(line, "features %127s", fam) != 1)
+    LOAD_FAIL("expected 'features LIST'");
+  families = tf_families_parse(fam);
+  if(families <= 0)
+    LOAD_FAIL("unknown feature family in '%s'", fam);
+  NEXT_LINE();
+  if(sscanf(line, "norm %7s", norm) != 1 ||
+     (strcmp(norm, "none") && strcmp(norm, "sqrt")))
+    LOAD_FAIL("expected 'norm none|sqrt'");
+  NEXT_LINE();
+  if(sscanf(line, "labels %u%n", &n, &off) != 1 || !n ||
+     n > TF_MAX_LABELS)
+    LOAD_FAIL("expected 'labels N NAME...' with N in 1..%d",
+              TF_MAX_LABELS);
+  for(i = 0; i < n; i++) {
+    int used = 0;
+    if(sscanf(line + off, "%47s%n", labels[i], &used) != 1)
+      LOAD_FAIL("expected %u labels", n);
+    off += used;
+    lp[i] = labels[i];
+  }
+  m = tf_model_new(bits, (unsigned)families, n, lp);
+  if(!m)
+    LOAD_FAIL("out of memory");
+  snprintf(m->algo, sizeof(m->algo), "%s", algo);
+  m->norm_sqrt = !strcmp(norm, "sqrt");
+  NEXT_LINE();
+  if(strncmp(line, "bias ", 5) || get_row(line + 5, m->bias, n))
+    LOAD_FAIL("expected 'bias' and %u numbers", n);
+  NEXT_LINE();
+  if(strncmp(line, "default ", 8) || get_row(line + 8, m->def, n))
+    LOAD_FAIL("expected 'default' and %u numbers", n);
+  for(r = 0; r < ((size_t)1 << bits); r++)
+    memcpy(m->w + r * n, m->def, n * sizeof(float));
+  NEXT_LINE();
+  scale = 0;
+  if(sscanf(line, "rows %zu int16 %lf", &rows, &scale) == 2) {
+    if(!(scale > 0) || !isfinite(scale))
+      LOAD_FAIL("bad int16 scale");
+    for(r = 0; r < rows; r++) {
+      unsigned char rec[4 + 2 * TF_MAX_LABELS];
+      uint32_t b;
+      if(fread(rec, 1, 4 + 2 * (size_t)n, f) != 4 + 2 * (size_t)n)
+        LOAD_FAIL("truncated: %zu of %zu rows", r, rows);
+      b = (uint32_t)rec[0] | (uint32_t)rec[1] << 8 |
+          (uint32_t)rec[2] << 16 | (uint32_t)rec[3] << 24;
+      if(b >= ((uint32_t)1 << bits))
+        LOAD_FAIL("row %zu: bucket %lu out of range", r,
+                  (unsigned long)b);
+      for(i = 0; i < n; i++) {
+        int16_t q = (int16_t)(uint16_t)(rec[4 + 2 * i] |
+                                        rec[5 + 2 * i] << 8);
+        m->w[(size_t)b * n + i] = (float)(q * scale);
+      }
+    }
+    rows = 0; /* no text rows follow */
+  }
+  else if(sscanf(line, "rows %zu", &rows) != 1)
+    LOAD_FAIL("expected 'rows N' or 'rows N int16 SCALE'");
+  for(r = 0; r < rows; r++) {
+    char *end;
+    unsigned long b;
+    NEXT_LINE();
+    errno = 0;
+    b = strtoul(line, &end, 10);
+    if(end == line || errno || b >= ((size_t)1 << bits) ||
+       get_row(end, m->w + b * n, n))
+      LOAD_FAIL("bad row (expected BUCKET and %u numbers)", n);
+  }
+  NEXT_LINE();
+  if(strncmp(line, "end", 3))
+    LOAD_FAIL("expected 'end' after %zu rows", rows);
+#undef NEXT_LINE
+  free(line);
+  fclose(f);
+  return m;
+fail:
+  free(line);
+  fclose(f);
+  tf_model_free(m);
+  return NULL;
+}
+
+/* Borrows m and feats; writes probs.  Pure. */
+int tf_model_predict(const struct tf_model *m, const uint32_t *feats,
+                     size_t n, double *probs)
+{
+  double score[TF_MAX_LABELS], scale = 1.0, max, sum = 0;
+  float acc[TF_MAX_LABELS];
+  unsigned c, nl = m->nlabels;
+  uint32_t mask = (1u << m->bits) - 1;
+  size_t i;
+  int best = 0;
+  for(c = 0; c < nl; c++)
+    acc[c] = 0;
+  for(i = 0; i < n; i++) {
+    const float *row = m->w + (size_t)(feats[i] & mask) * nl;
+    for(c = 0; c < nl; c++)
+      acc[c] += row[c];
+  }
+  if(m->norm_sqrt && n)
+    scale = 1.0 / sqrt((double)n);
+  for(c = 0; c < nl; c++) {
+    score[c] = m->bias[c] + scale * acc[c];
+    if(score[c] > score[best])
+      best = (int)c;
+  }
+  if(probs) {
+    max = score[best];
+    for(c = 0; c < nl; c++) {
+      probs[c] = exp(score[c] - max);
+      sum += probs[c];
+    }
+    for(c = 0; c < nl; c++)
+      probs[c] /= sum;
+  }
+  return best;
+}
+
+/* Borrows m and label. */
+int tf_model_label(const struct tf_model *m, const char *label)
+{
+  unsigned i;
+  for(i = 0; i < m->nlabels; i++)
+    if(!strcmp(m->labels[i], label))
+      return (int)i;
+  return -1;
+}
+
+/* Borrows text; writes feats and *sig. */
+size_t tf_text_features(const char *text, size_t len, size_t total,
+                        unsigned families, unsigned bits, uint32_t *feats,
+                        struct tf_signals *sig)
+{
+  struct tf_token toks[TF_MAX_TOKENS];
+  struct tf_signals local;
+  size_t ntok = tf_tokenize(text, len, toks, TF_MAX_TOKENS);
+  if(!sig)
+    sig = &local;
+  tf_signals(text, len, toks, ntok, total, sig);
+  return tf_features(text, toks, ntok, sig, families, bits, feats,
+                     TF_MAX_FEATS);
+}

@@ -1,0 +1,480 @@
+/*
+ * rules.c - parse, compile and match the classify stage's rules file.
+ * The format is described in rules.h.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <oniguruma.h>
+#include "rules.h"
+
+#define MAX_PHRASE 8     /* tokens in one keyword phrase */
+#define MAX_PRIORITY 1000
+
+enum rule_kind { RK_KEYWORD, RK_REGEX, RK_JQ };
+
+struct rule {
+  char task[TF_LABEL_MAX];
+  int prio;
+  int line;
+  enum rule_kind kind;
+  regex_t *re;          /* RK_REGEX */
+  struct llmr_jq *jq;   /* RK_JQ */
+};
+
+/* One keyword phrase: its tokens' hashes.  Phrases with the same first
+ * token are chained through `next` from the hash table slot. */
+struct phrase {
+  uint32_t tok[MAX_PHRASE];
+  int ntok;
+  int rule;     /* index into rules */
+  int next;     /* next phrase with the same first-token slot, or -1 */
+};
+
+struct rules {
+  struct rule *rule;
+  size_t nrule, caprule;
+  struct phrase *ph;
+  size_t nph, capph;
+  int *slot;          /* first-token hash -> first phrase, or -1 */
+  uint32_t nslot;     /* power of two */
+  int *order;         /* regex and jq rules, by priority (desc), line */
+  size_t norder;
+  const struct llmr_host *host;
+};
+
+/* ---------------------------------------------------------------------
+ * Errors
+ */
+
+/* Sets *errmsg to a malloc'd "name:line: message". */
+static void set_err(char **errmsg, const char *name, int line,
+                    const char *fmt, ...) LLMR_PRINTF(4, 5);
+static void set_err(char **errmsg, const char *name, int line,
+                    const char *fmt, ...)
+{
+  char msg[512];
+  va_list ap;
+  size_t len;
+  if(!errmsg)
+    return;
+  free(*errmsg);
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  len = strlen(name) + strlen(msg) + 32;
+  *errmsg = malloc(len);
+  if(*errmsg)
+    snprintf(*errmsg, len, "%s:%d: %s", name, line, msg);
+}
+
+/* ---------------------------------------------------------------------
+ * Building
+ */
+
+/* Accepts NULL. */
+void rules_free(struct rules *r)
+{
+  size_t i;
+  if(!r)
+    return;
+  for(i = 0; i < r->nrule; i++) {
+    if(r->rule[i].re)
+      onig_free(r->rule[i].re);
+    if(r->rule[i].jq && r->host && r->host->jq_free)
+      r->host->jq_free(r->rule[i].jq);
+  }
+  free(r->rule);
+  free(r->ph);
+  free(r->slot);
+  free(r->order);
+  free(r);
+}
+
+size_t rules_count(const struct rules *r)
+{
+  return r ? r->nrule : 0;
+}
+
+static struct rule *add_rule(struct rules *r)
+{
+  if(r->nrule == r->caprule) {
+    size_t cap = r->caprule ? r->caprule * 2 : 32;
+    struct rule *p = realloc(r->rule, cap * sizeof(*p));
+    if(!p)
+      return NULL;
+    r->rule = p;
+    r->caprule = cap;
+  }
+  memset(&r->rule[r->nrule], 0, sizeof(struct rule));
+  return &r->rule[r->nrule++];
+}
+
+/* Borrows kw.  Adds one keyword phrase of rule ri; 0, or -1 with why. */
+static int add_phrase(struct rules *r, int ri, const char *kw, size_t len,
+                      const char **why)
+{
+  struct tf_token toks[MAX_PHRASE + 1];
+  size_t n = tf_tokenize(kw, len, toks, MAX_PHRASE + 1), i;
+  struct phrase *p;
+  if(!n) {
+    *why = "empty keyword";
+    return -1;
+  }
+  if(n > MAX_PHRASE) {
+    *why = "keyword phrase longer than 8 tokens";
+    return -1;
+  }
+  if(r->nph == r->capph) {
+    size_t cap = r->capph ? r->capph * 2 : 64;
+    struct phrase *np = realloc(r->ph, cap * sizeof(*np));
+    if(!np) {
+      *why = "out of memory";
+      return -1;
+    }
+    r->ph = np;
+    r->capph = cap;
+  }
+  p = &r->ph[r->nph++];
+  for(i = 0; i < n; i++)
+    p->tok[i] = toks[i].hash;
+  p->ntok = (int)n;
+  p->rule = ri;
+  p->next = -1;
+  return 0;
+}
+
+static uint32_t slot_of(const struct rules *r, uint32_t h)
+{
+  h ^= h >> 15;
+  h *= 0x2c1b3c6du;
+  h ^= h >> 12;
+  return h & (r->nslot - 1);
+}
+
+/* Chains every phrase into the first-token table; 0 or -1 (memory). */
+static int build_table(struct rules *r)
+{
+  size_t i;
+  r->nslot = 64;
+  while(r->nslot < 2 * r->nph)
+    r->nslot <<= 1;
+  r->slot = malloc(r->nslot * sizeof(int));
+  if(!r->slot)
+    return -1;
+  for(i = 0; i < r->nslot; i++)
+    r->slot[i] = -1;
+  /* insert back to front so each chain lists phrases in file order */
+  for(i = r->nph; i-- > 0;) {
+    uint32_t s = slot_of(r, r->ph[i].tok[0]);
+    r->ph[i].next = r->slot[s];
+    r->slot[s] = (int)i;
+  }
+  return 0;
+}
+
+static const struct rules *sort_ctx;
+
+static int by_priority(const void *a, const void *b)
+{
+  const struct rule *x = &sort_ctx->rule[*(const int *)a];
+  const struct rule *y = &sort_ctx->rule[*(const int *)b];
+  if(x->prio != y->prio)
+    return y->prio - x->prio;
+  return x->line - y->line;
+}
+
+static int build_order(struct rules *r)
+{
+  size_t i;
+  r->order = malloc((r->nrule ? r->nrule : 1) * sizeof(int));
+  if(!r->order)
+    return -1;
+  for(i = 0; i < r->nrule; i++)
+    if(r->rule[i].kind != RK_KEYWORD)
+      r->order[r->norder++] = (int)i;
+  sort_ctx = r;
+  qsort(r->order, r->norder, sizeof(int), by_priority);
+  sort_ctx = NULL;
+  return 0;
+}
+
+/* Compiles one rule line (NUL-terminated, comment stripped).  0, or -1
+ * with *errmsg set. */
+static int parse_line(struct rules *r, char *s, const char *name, int line,
+                      char **errmsg)
+{
+  char *task, *prio, *kind, *pat, *end, *colon;
+  struct rule *ru;
+  long pv;
+  int ri;
+  task = s + strspn(s, " \t");
+  end = task + strcspn(task, " \t");
+  if(end == task)
+    return 0;
+  if(!*end) {
+    set_err(errmsg, name, line, "expected 'TASK PRIORITY KIND: PATTERN'");
+    return -1;
+  }
+  *end = '\0';
+  if((size_t)(end - task) >= TF_LABEL_MAX ||
+     strspn(task, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789_-") != (size_t)(end - task)) {
+    set_err(errmsg, name, line, "bad task name '%s' (letters, digits, _ "
+            "and -, at most %d bytes)", task, TF_LABEL_MAX - 1);
+    return -1;
+  }
+  prio = end + 1 + strspn(end + 1, " \t");
+  errno = 0;
+  pv = strtol(prio, &end, 10);
+  if(end == prio || errno || pv < 0 || pv > MAX_PRIORITY ||
+     (*end != ' ' && *end != '\t')) {
+    set_err(errmsg, name, line, "bad priority (an integer 0..%d after the "
+            "task name)", MAX_PRIORITY);
+    return -1;
+  }
+  kind = end + strspn(end, " \t");
+  colon = strchr(kind, ':');
+  if(!colon) {
+    set_err(errmsg, name, line, "expected KIND: (keyword:, regex: or "
+            "jq:) after the priority");
+    return -1;
+  }
+  *colon = '\0';
+  pat = colon + 1 + strspn(colon + 1, " \t");
+  end = pat + strlen(pat);
+  while(end > pat && (end[-1] == ' ' || end[-1] == '\t' ||
+                      end[-1] == '\r' || end[-1] == '\n'))
+    *--end = '\0';
+  if(!*pat) {
+    set_err(errmsg, name, line, "empty pattern");
+    return -1;
+  }
+  ru = add_rule(r);
+  if(!ru) {
+    set_err(errmsg, name, line, "out of memory");
+    return -1;
+  }
+  ri = (int)(r->nrule - 1);
+  snprintf(ru->task, sizeof(ru->task), "%s", task);
+  ru->prio = (int)pv;
+  ru->line = line;
+  if(!strcmp(kind, "keyword")) {
+    ru->kind = RK_KEYWORD;
+    while(*pat) {
+      size_t len = strcspn(pat, ",");
+      const char *why = NULL;
+      char *kw = pat;
+      while(len && (*kw == ' ' || *kw == '\t' || *kw == '"')) {
+        kw++;
+        len--;
+      }
+      while(len && (kw[len - 1] == ' ' || kw[len - 1] == '\t' ||
+                    kw[len - 1] == '"'))
+        len--;
+      if(add_phrase(r, ri, kw, len, &why)) {
+        set_err(errmsg, name, line, "%s in the keyword list", why);
+        return -1;
+      }
+      pat += strcspn(pat, ",");
+      if(*pat == ',')
+        pat++;
+    }
+  }
+  else if(!strcmp(kind, "regex")) {
+    OnigErrorInfo einfo;
+    int rc;
+    ru->kind = RK_REGEX;
+    rc = onig_new(&ru->re, (const UChar *)pat, (const UChar *)end,
+                  ONIG_OPTION_IGNORECASE,
+                  ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL, &einfo);
+    if(rc != ONIG_NORMAL) {
+      UChar msg[ONIG_MAX_ERROR_MESSAGE_LEN];
+      onig_error_code_to_str(msg, rc, &einfo);
+      ru->re = NULL;
+      set_err(errmsg, name, line, "bad regex: %s", (const char *)msg);
+      return -1;
+    }
+  }
+  else if(!strcmp(kind, "jq")) {
+    char *jqerr = NULL;
+    ru->kind = RK_JQ;
+    if(!r->host || !r->host->jq_compile) {
+      set_err(errmsg, name, line, "jq rules need the runner's jq support");
+      return -1;
+    }
+    ru->jq = r->host->jq_compile(pat, &jqerr);
+    if(!ru->jq) {
+      set_err(errmsg, name, line, "bad jq program: %s",
+              jqerr ? jqerr : "compile error");
+      free(jqerr);
+      return -1;
+    }
+    free(jqerr);
+  }
+  else {
+    set_err(errmsg, name, line, "unknown kind '%s' (keyword, regex or jq)",
+            kind);
+    return -1;
+  }
+  return 0;
+}
+
+/* Borrows text.  New rules or NULL with *errmsg.  See rules.h. */
+struct rules *rules_parse(const char *text, const char *name,
+                          const struct llmr_host *host, char **errmsg)
+{
+  struct rules *r = calloc(1, sizeof(*r));
+  char *copy = NULL, *s, *next;
+  int line = 0;
+  if(errmsg)
+    *errmsg = NULL;
+  if(!r)
+    goto oom;
+  r->host = host;
+  copy = strdup(text);
+  if(!copy)
+    goto oom;
+  for(s = copy; s && *s; s = next) {
+    char *hash;
+    next = strchr(s, '\n');
+    if(next)
+      *next++ = '\0';
+    line++;
+    /* '#' starts a comment at the start of a line or after a blank */
+    for(hash = s; (hash = strchr(hash, '#')) != NULL; hash++)
+      if(hash == s || hash[-1] == ' ' || hash[-1] == '\t') {
+        *hash = '\0';
+        break;
+      }
+    if(parse_line(r, s, name, line, errmsg))
+      goto fail;
+  }
+  if(build_table(r) || build_order(r))
+    goto oom;
+  free(copy);
+  return r;
+oom:
+  set_err(errmsg, name, line, "out of memory");
+fail:
+  free(copy);
+  rules_free(r);
+  return NULL;
+}
+
+/* New rules or NULL with *errmsg.  See rules.h. */
+struct rules *rules_load(const char *path, const struct llmr_host *host,
+                         char **errmsg)
+{
+  FILE *f = fopen(path, "r");
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  struct rules *r;
+  if(errmsg)
+    *errmsg = NULL;
+  if(!f) {
+    set_err(errmsg, path, 0, "cannot open: %s", strerror(errno));
+    return NULL;
+  }
+  for(;;) {
+    size_t got;
+    if(len + 4096 + 1 > cap) {
+      char *nb;
+      cap = cap ? cap * 2 : 8192;
+      nb = realloc(buf, cap);
+      if(!nb) {
+        free(buf);
+        fclose(f);
+        set_err(errmsg, path, 0, "out of memory");
+        return NULL;
+      }
+      buf = nb;
+    }
+    got = fread(buf + len, 1, 4096, f);
+    len += got;
+    if(got < 4096)
+      break;
+  }
+  if(ferror(f)) {
+    free(buf);
+    fclose(f);
+    set_err(errmsg, path, 0, "read error");
+    return NULL;
+  }
+  fclose(f);
+  buf[len] = '\0';
+  r = rules_parse(buf, path, host, errmsg);
+  free(buf);
+  return r;
+}
+
+/* ---------------------------------------------------------------------
+ * Matching
+ */
+
+/* Is rule a better match than rule b (-1: none yet)? */
+static int beats(const struct rules *r, int a, int b)
+{
+  if(b < 0)
+    return 1;
+  if(r->rule[a].prio != r->rule[b].prio)
+    return r->rule[a].prio > r->rule[b].prio;
+  return r->rule[a].line < r->rule[b].line;
+}
+
+/* Borrows everything.  See rules.h. */
+const char *rules_match(const struct rules *r, const char *text,
+                        size_t len, const struct tf_token *toks,
+                        size_t ntok, jv request, int *prio)
+{
+  int best = -1;
+  size_t i, k;
+  if(!r)
+    return NULL;
+  /* keywords: one pass over the tokens */
+  if(r->nph)
+    for(i = 0; i < ntok; i++) {
+      int p = r->slot[slot_of(r, toks[i].hash)];
+      for(; p >= 0; p = r->ph[p].next) {
+        const struct phrase *ph = &r->ph[p];
+        int j;
+        if(ph->tok[0] != toks[i].hash || i + (size_t)ph->ntok > ntok)
+          continue;
+        for(j = 1; j < ph->ntok; j++)
+          if(ph->tok[j] != toks[i + (size_t)j].hash)
+            break;
+        if(j == ph->ntok && beats(r, ph->rule, best))
+          best = ph->rule;
+      }
+    }
+  /* regex and jq, by priority, while they can still win */
+  for(k = 0; k < r->norder; k++) {
+    int ri = r->order[k];
+    const struct rule *ru = &r->rule[ri];
+    if(!beats(r, ri, best))
+      break; /* sorted: nothing later can win either */
+    if(ru->kind == RK_REGEX) {
+      const UChar *s = (const UChar *)text, *e = s + len;
+      if(onig_search(ru->re, s, e, s, e, NULL, ONIG_OPTION_NONE) >= 0)
+        best = ri;
+    }
+    else if(ru->kind == RK_JQ && jv_get_kind(request) != JV_KIND_NULL) {
+      jv out = r->host->jq_run(ru->jq, jv_copy(request));
+      jv_kind kd = jv_get_kind(out);
+      if(kd != JV_KIND_INVALID && kd != JV_KIND_NULL &&
+         kd != JV_KIND_FALSE)
+        best = ri;
+      jv_free(out);
+    }
+    if(best == ri)
+      break; /* the first match in this order is the best of the rest */
+  }
+  if(best < 0)
+    return NULL;
+  if(prio)
+    *prio = r->rule[best].prio;
+  return r->rule[best].task;
+}
