@@ -60,3 +60,34 @@ mock_start() {
 
 # finish: exit status of the script.
 finish() { [ "$failures" -eq 0 ]; }
+
+# tiny_start: start tests/tools/tinyhttpd on a free loopback port (answers
+# "hello PATH"); sets TINY_URL (http://127.0.0.1:PORT).
+tiny_start() {
+  rm -f "$TMP/tiny.port"
+  "$BUILD/tests/tools/tinyhttpd" --port-file "$TMP/tiny.port" \
+    2>>"$TMP/tiny.err" &
+  _mock_pids="$_mock_pids $!"
+  _i=0
+  while [ ! -s "$TMP/tiny.port" ] && [ $_i -lt 100 ]; do
+    sleep 0.05; _i=$((_i + 1)); done
+  TINY_URL=http://127.0.0.1:$(cat "$TMP/tiny.port" 2>/dev/null)
+}
+
+# pipeline NAME TEXT: write TEXT to $TMP/NAME.pipeline.
+pipeline() { printf '%s\n' "$2" >"$TMP/$1.pipeline"; }
+
+# llmr ARGS... <input: run the runner; stdout in $TMP/out, stderr in
+# $TMP/err, exit status in $rc, and in $stdin_pos how many bytes of
+# stdin it consumed (stdin must be a regular file: its offset is shared).
+llmr() {
+  "$LLMROUTE" "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  stdin_pos=$(awk '/^pos:/ { print $2 }' /proc/$$/fdinfo/0 2>/dev/null)
+}
+
+# now: seconds since the epoch with a fraction.
+now() { date +%s.%N; }
+
+# elapsed START: seconds since START (from now) with 3 decimals.
+elapsed() { echo "$1 $(now)" | awk '{ printf "%.3f", $2 - $1 }'; }
