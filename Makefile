@@ -34,11 +34,13 @@ OBJDIR   := $(BUILD)/obj
 
 # --- Debian packages ------------------------------------------------------
 # header -> package; `make deps` installs the missing ones.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 DEPS_HDRS := /usr/include/jq.h:libjq-dev \
              /usr/include/oniguruma.h:libonig-dev \
-             /usr/include/x86_64-linux-gnu/curl/curl.h:libcurl4-openssl-dev \
+             /usr/include/$(MULTIARCH)/curl/curl.h:libcurl4-openssl-dev \
              /usr/include/microhttpd.h:libmicrohttpd-dev \
              /usr/bin/jq:jq \
+             /usr/bin/curl:curl \
              /usr/bin/pkg-config:pkg-config
 DEPS_MISSING = $(strip $(foreach d,$(DEPS_HDRS),\
   $(if $(wildcard $(firstword $(subst :, ,$(d)))),,\
