@@ -110,6 +110,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -679,6 +680,19 @@ static void on_connection(void *cls, struct MHD_Connection *c,
   pthread_mutex_unlock(&srv.lock);
 }
 
+/* MHD_LogCallback: MHD's messages on stderr, prefixed, except the
+   "internal error" MHD reports whenever a scripted hang or reset, a
+   client that left, or the shutdown closes a connection on purpose. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+  char msg[1024];
+  (void)cls;
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  if(stopping() || strstr(msg, "Application reported internal error"))
+    return;
+  fprintf(stderr, "mockprov: %s", msg);
+}
+
 /* ---------------------------------------------------------------------
  * Start and stop.
  */
@@ -805,6 +819,7 @@ int main(int argc, char **argv)
   d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
                        MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG,
                        (uint16_t)srv.opt.port, NULL, NULL, on_request, NULL,
+                       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                        MHD_OPTION_CONNECTION_LIMIT, 16384u,
                        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
