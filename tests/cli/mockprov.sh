@@ -170,6 +170,27 @@ oai echo '{"model":"gpt-test","messages":[
 check_json echo_last_user '.[0].choices[0].message.content == "echo this back"' \
   "$TMP/echo.body"
 
+TOOLS='[[mock {\"tool_calls\":[{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}},{\"name\":\"bad\",\"arguments\":\"{oops\"}]}]]'
+oai tools "$(obody gpt-test "\"$TOOLS\"")"
+check_json tool_calls_openai '.[0].choices[0] | .finish_reason == "tool_calls"
+  and .message.content == null
+  and [.message.tool_calls[] | .type] == ["function","function"]
+  and (.message.tool_calls[0].function.arguments | fromjson)
+      == {"city":"Paris"}
+  and .message.tool_calls[1].function == {"name":"bad","arguments":"{oops"}
+  and (.message.tool_calls[0].id | type == "string")' "$TMP/tools.body"
+ant tools_a "{\"model\":\"claude-test\",\"max_tokens\":9,
+  \"messages\":[{\"role\":\"user\",\"content\":\"$TOOLS\"}]}"
+check_json tool_calls_anthropic '.[0] | .stop_reason == "tool_use"
+  and [.content[] | .type] == ["tool_use","tool_use"]
+  and .content[0].name == "get_weather"
+  and .content[0].input == {"city":"Paris"}' "$TMP/tools_a.body"
+gem tools_g gemini-test '{"contents":[{"role":"user","parts":[{"text":
+  "[[mock {\"answer\":\"hi\",\"tool_calls\":{\"name\":\"f\",\"arguments\":{\"a\":1}}}]]"}]}]}'
+check_json tool_calls_gemini '.[0].candidates[0].content.parts
+  == [{"text":"hi"},{"functionCall":{"name":"f","args":{"a":1}}}]' \
+  "$TMP/tools_g.body"
+
 # --- scripted errors ---------------------------------------------------
 oai quota "$(obody gpt-test '"[[mock {\"status\":429,\"error_code\":\"insufficient_quota\"}]]"')"
 check_eq quota_status "$(code quota)" 429

@@ -64,6 +64,14 @@
  *   answer V            the answer text (a non-string is sent as JSON text)
  *   echo true           answer the last user message's text, directives
  *                       removed and whitespace trimmed
+ *   tool_calls [{"name":..,"arguments":{..} or "text"}] (or one object)
+ *                       OpenAI message.tool_calls (arguments as a JSON
+ *                       string; a string is sent verbatim, valid or not),
+ *                       Anthropic tool_use blocks, Gemini functionCall
+ *                       parts; the text answer is dropped (OpenAI content
+ *                       null) unless "answer" is given; finish_reason
+ *                       defaults to tool_calls; the bytes of the calls'
+ *                       JSON text count toward K
  *   finish_reason S     stop, length, content_filter, tool_calls, mapped
  *                       to end_turn/max_tokens/refusal/tool_use and
  *                       STOP/MAX_TOKENS/SAFETY/STOP; other names verbatim

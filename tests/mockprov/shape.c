@@ -700,6 +700,96 @@ static jv success_body(enum mock_format f, jv model, jv answer,
         jv_string("reasoning_tokens"), jv_number(u->reasoning))));
 }
 
+/* Borrows call.  New ref: a tool call's arguments as a JSON text (a
+   string is kept verbatim, so it may be invalid JSON on purpose). */
+static jv tool_args_text(jv call)
+{
+  jv a = json_get(call, "arguments");
+  if(jv_get_kind(a) == JV_KIND_STRING)
+    return a;
+  if(jv_get_kind(a) == JV_KIND_NULL) {
+    jv_free(a);
+    return jv_string("{}");
+  }
+  return jv_dump_string(a, 0);
+}
+
+/* Borrows call.  New ref: a tool call's arguments as an object (a string
+   that is no JSON object becomes {"_raw": string}). */
+static jv tool_args_object(jv call)
+{
+  jv a = json_get(call, "arguments");
+  if(jv_get_kind(a) == JV_KIND_STRING) {
+    jv p = jv_parse(jv_string_value(a));
+    if(jv_get_kind(p) == JV_KIND_OBJECT) {
+      jv_free(a);
+      return p;
+    }
+    jv_free(p);
+    return JV_OBJECT(jv_string("_raw"), a);
+  }
+  if(jv_get_kind(a) == JV_KIND_OBJECT)
+    return a;
+  jv_free(a);
+  return jv_object();
+}
+
+/* Consumes body; borrows calls (array of {"name","arguments"}).  New ref:
+   body with the tool calls in format f's shape; with_text: keep the text
+   answer beside them (else OpenAI content is null and the Anthropic and
+   Gemini text parts are dropped). */
+static jv add_tool_calls(enum mock_format f, jv body, jv calls,
+                         int with_text, long n)
+{
+  jv list = with_text ? jv_null() : jv_array();
+  jv path;
+  if(f == FMT_ANTHROPIC)
+    path = JV_ARRAY(jv_string("content"));
+  else if(f == FMT_GEMINI)
+    path = JV_ARRAY(jv_string("candidates"), jv_number(0),
+                    jv_string("content"), jv_string("parts"));
+  else
+    path = JV_ARRAY(jv_string("choices"), jv_number(0),
+                    jv_string("message"), jv_string("tool_calls"));
+  if(f == FMT_OPENAI || with_text) {
+    jv_free(list);
+    list = f == FMT_OPENAI ? jv_array() : jv_getpath(jv_copy(body),
+                                                     jv_copy(path));
+  }
+  jv_array_foreach(calls, i, call) {
+    jv name = get_string(call, "name");
+    if(jv_get_kind(name) != JV_KIND_STRING) {
+      jv_free(name);
+      name = jv_string("mock_tool");
+    }
+    if(f == FMT_ANTHROPIC)
+      list = jv_array_append(list, JV_OBJECT(
+        jv_string("type"), jv_string("tool_use"),
+        jv_string("id"), jv_string_fmt("toolu_mock_%ld_%d", n, i),
+        jv_string("name"), name,
+        jv_string("input"), tool_args_object(call)));
+    else if(f == FMT_GEMINI)
+      list = jv_array_append(list, JV_OBJECT(
+        jv_string("functionCall"), JV_OBJECT(
+          jv_string("name"), name,
+          jv_string("args"), tool_args_object(call))));
+    else
+      list = jv_array_append(list, JV_OBJECT(
+        jv_string("id"), jv_string_fmt("call_mock_%ld_%d", n, i),
+        jv_string("type"), jv_string("function"),
+        jv_string("function"), JV_OBJECT(
+          jv_string("name"), name,
+          jv_string("arguments"), tool_args_text(call))));
+    jv_free(call);
+  }
+  body = jv_setpath(body, path, list);
+  if(f == FMT_OPENAI && !with_text)
+    body = jv_setpath(body, JV_ARRAY(jv_string("choices"), jv_number(0),
+                                     jv_string("message"),
+                                     jv_string("content")), jv_null());
+  return body;
+}
+
 /* ---------------------------------------------------------------------
  * Headers.
  */
@@ -1067,19 +1157,38 @@ void mock_plan(struct mock_request *rq, struct mock_reply *rp)
     plan_error(rq, rp, rp->status, d, u.prompt);
   }
   else {
+    jv tools = json_get(d, "tool_calls");
+    jv has_answer = json_get(d, "answer");
+    int with_text = jv_get_kind(has_answer) != JV_KIND_NULL;
+    jv_free(has_answer);
+    if(jv_get_kind(tools) == JV_KIND_OBJECT)
+      tools = JV_ARRAY(tools);
+    if(jv_get_kind(tools) != JV_KIND_ARRAY ||
+       !jv_array_length(jv_copy(tools))) {
+      jv_free(tools);
+      tools = jv_null();
+    }
     big = get_long(d, "big", 0);
-    answer = big > 0 ? jv_string(BIG_MARK) : plan_answer(rq, d, texts);
+    answer = big > 0 ? jv_string(BIG_MARK) :
+             jv_get_kind(tools) == JV_KIND_ARRAY && !with_text ?
+             jv_string("") : plan_answer(rq, d, texts);
     answer_bytes = big > 0 ? big : jv_string_length_bytes(jv_copy(answer));
+    if(jv_get_kind(tools) == JV_KIND_ARRAY)
+      answer_bytes += jv_string_length_bytes(jv_dump_string(jv_copy(tools),
+                                                            0));
     k = answer_bytes / 4;
     u.completion = get_long(d, "completion_tokens", k < 1 ? 1 : k);
     {
       jv fin = get_string(d, "finish_reason");
-      finish = jv_get_kind(fin) == JV_KIND_STRING ?
-               jv_string_value(fin) : "stop";
+      finish = jv_get_kind(fin) == JV_KIND_STRING ? jv_string_value(fin) :
+               jv_get_kind(tools) == JV_KIND_ARRAY ? "tool_calls" : "stop";
       body = success_body(rq->format, jv_copy(rq->model), answer,
                           finish, &u, rq->n);
       jv_free(fin);
     }
+    if(jv_get_kind(tools) == JV_KIND_ARRAY)
+      body = add_tool_calls(rq->format, body, tools, with_text, rq->n);
+    jv_free(tools);
     set_json_body(rp, body);
     if(big > 0) {
       char *at = strstr(rp->body, BIG_MARK);
