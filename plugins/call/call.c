@@ -1,0 +1,975 @@
+/*
+ * call.c - the call stage: sends each request to its deployments over
+ * the runner's curl multi handle, the way the official SDKs do (retries
+ * with back-off and retry-after, x-should-retry), then falls back to the
+ * next deployment and the route's fallback list, hedges when asked, and
+ * records every attempt in route.attempts (SPEC 5).
+ *
+ *   call timeout=60 retries=2 deadline=600 hedge_ms=0 fallbacks=4 ...
+ *
+ * The job's way: process() resolves the deployments, then send_to() passes
+ * the rate limits and the provider's concurrency (limits.c), reserves
+ * the worst case against the budget and hands a transfer to host->http().
+ * on_done() reads the answer: a good one completes the job, a failed one
+ * retries on a host->after() timer or moves to the next deployment.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "stage.h"
+
+#define CALL_HEADER_MAX 256
+#define CALL_DEFAULT_MAX_OUT 4096
+
+static const struct llmr_option options[] = {
+  {"timeout", LLMR_OPT_DOUBLE, "60", 0,
+   "seconds one attempt may take"},
+  {"retries", LLMR_OPT_INT, "2", 0,
+   "retries per deployment on transient failures (SDK default 2)"},
+  {"deadline", LLMR_OPT_DOUBLE, "600", 0,
+   "seconds for the whole request: retries and fallbacks (0: none)"},
+  {"connect_timeout", LLMR_OPT_DOUBLE, "5", 0,
+   "seconds to connect"},
+  {"hedge_ms", LLMR_OPT_INT, "0", 0,
+   "also send to the next deployment when the first has not answered "
+   "after this many ms (0: never)"},
+  {"fallbacks", LLMR_OPT_INT, "4", 0,
+   "most deployments tried after the first"},
+  {"breaker", LLMR_OPT_INT, "5", 0,
+   "consecutive failures that cool a deployment down (0: never)"},
+  {"cooldown", LLMR_OPT_DOUBLE, "30", 0,
+   "seconds a failing deployment cools down"},
+  {"retry_after_max", LLMR_OPT_DOUBLE, "60", 0,
+   "longest server-asked wait honoured; a longer one moves on"},
+  {"max_body", LLMR_OPT_INT, "16777216", 0,
+   "largest answer accepted, bytes"},
+  {"max_tokens", LLMR_OPT_INT, "0", 0,
+   "output cap sent when a request has none (0: the model's "
+   "max_output_tokens, else 4096)"},
+  {NULL, LLMR_OPT_STRING, NULL, 0, NULL}
+};
+
+static enum llmr_verdict advance(struct job_state *js, int from);
+static enum llmr_verdict send_to(struct job_state *js, int i);
+static void on_done(void *self, struct llmr_job *job, CURL *easy,
+                   CURLcode rc);
+static void hedge_fire(void *self, struct llmr_job *job);
+
+/* ------------------------------------------------------------------
+ * Transfers: buffers, headers
+ */
+
+/* curl write callback: append to the transfer's buffer, up to max_body. */
+static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
+{
+  struct xfer *x = ud;
+  size_t len = size * n;
+  size_t max = (size_t)x->js->st->max_body;
+  if(x->len + len > max) {
+    x->overflow = 1;
+    return 0; /* CURLE_WRITE_ERROR */
+  }
+  if(x->len + len + 1 > x->cap) {
+    size_t cap = x->cap ? x->cap : 4096;
+    while(cap < x->len + len + 1)
+      cap *= 2;
+    char *p = realloc(x->body, cap);
+    if(!p)
+      return 0;
+    x->body = p;
+    x->cap = cap;
+  }
+  memcpy(x->body + x->len, ptr, len);
+  x->len += len;
+  x->body[x->len] = '\0';
+  return len;
+}
+
+/* The headers worth keeping, and where. */
+static const struct {
+  const char *name;
+  size_t off;
+} kept[] = {
+  {"retry-after", offsetof(struct xfer, h_retry_after)},
+  {"retry-after-ms", offsetof(struct xfer, h_retry_after_ms)},
+  {"x-should-retry", offsetof(struct xfer, h_should_retry)},
+  {"x-ratelimit-remaining-requests", offsetof(struct xfer, h_rem_req)},
+  {"x-ratelimit-remaining-tokens", offsetof(struct xfer, h_rem_tok)},
+  {"x-ratelimit-reset-requests", offsetof(struct xfer, h_reset_req)},
+  {"x-ratelimit-reset-tokens", offsetof(struct xfer, h_reset_tok)},
+  {"x-ratelimit-limit-requests", offsetof(struct xfer, h_lim_req)},
+  {"anthropic-ratelimit-requests-remaining",
+   offsetof(struct xfer, h_rem_req)},
+  {"anthropic-ratelimit-requests-reset", offsetof(struct xfer, h_reset_req)},
+  {"anthropic-ratelimit-requests-limit", offsetof(struct xfer, h_lim_req)},
+  {"anthropic-ratelimit-tokens-remaining", offsetof(struct xfer, h_rem_tok)},
+  {"anthropic-ratelimit-tokens-reset", offsetof(struct xfer, h_reset_tok)},
+  {NULL, 0}
+};
+
+/* Free the kept header values of x. */
+static void headers_clear(struct xfer *x)
+{
+  for(int i = 0; kept[i].name; i++) {
+    char **slot = (char **)((char *)x + kept[i].off);
+    free(*slot);
+    *slot = NULL;
+  }
+}
+
+/* curl header callback: keep the values of the headers in kept[]. */
+static size_t on_header(char *b, size_t size, size_t n, void *ud)
+{
+  struct xfer *x = ud;
+  size_t len = size * n;
+  if(len >= 5 && !strncmp(b, "HTTP/", 5)) { /* a new response starts */
+    headers_clear(x);
+    return len;
+  }
+  const char *colon = memchr(b, ':', len);
+  if(!colon)
+    return len;
+  size_t nl = (size_t)(colon - b);
+  for(int i = 0; kept[i].name; i++) {
+    if(strlen(kept[i].name) != nl || strncasecmp(b, kept[i].name, nl))
+      continue;
+    const char *v = colon + 1, *end = b + len;
+    while(v < end && (*v == ' ' || *v == '\t'))
+      v++;
+    while(end > v && (end[-1] == '\r' || end[-1] == '\n' ||
+                      end[-1] == ' '))
+      end--;
+    size_t vl = (size_t)(end - v);
+    if(vl > CALL_HEADER_MAX)
+      vl = CALL_HEADER_MAX;
+    char **slot = (char **)((char *)x + kept[i].off);
+    free(*slot);
+    *slot = strndup(v, vl);
+    break;
+  }
+  return len;
+}
+
+/* Free one transfer (its easy handle belongs to the runner). */
+static void xfer_free(struct xfer *x)
+{
+  if(!x)
+    return;
+  curl_slist_free_all(x->hdrs);
+  headers_clear(x);
+  free(x->body);
+  free(x);
+}
+
+/* The free function given to set_state(): gives back what the job still
+ * holds (queue place, concurrency slots, reservations of transfers cut
+ * off, kept at their worst case), then frees it. */
+static void state_free(void *p)
+{
+  struct job_state *js = p;
+  if(!js)
+    return;
+  struct call_stage *st = js->st;
+  limits_forget(js);
+  struct xfer *x = js->xfers;
+  while(x) {
+    struct xfer *next = x->next;
+    if(x->active) {
+      limits_release(st, js->deps[x->dep].p);
+      st->host->budget_settle(x->ticket, x->worst_usd);
+    }
+    xfer_free(x);
+    x = next;
+  }
+  for(int i = 0; i < js->ndeps; i++) {
+    jv_free(js->deps[i].provider);
+    jv_free(js->deps[i].model);
+    jv_free(js->deps[i].name);
+  }
+  free(js->deps);
+  jv_free(js->body);
+  free(js);
+}
+
+/* ------------------------------------------------------------------
+ * Recording attempts
+ */
+
+/* Borrows u.  The usage as the route record counts it (cost.h):
+ * input_tokens uncached. */
+static struct llmr_usage usage_of(const struct call_usage *u)
+{
+  struct llmr_usage n;
+  n.cached_tokens = u->cached;
+  n.cache_write_tokens = u->cache_write;
+  n.input_tokens = u->input - u->cached - u->cache_write;
+  if(n.input_tokens < 0)
+    n.input_tokens = 0;
+  n.output_tokens = u->output;
+  return n;
+}
+
+/* Borrows d and u.  USD for usage u at d's prices. */
+static double cost_of(const struct deployment *d, const struct call_usage *u)
+{
+  struct llmr_usage n = usage_of(u);
+  return llmr_cost(&d->price, &n);
+}
+
+/* Append the attempt on d to route.attempts and keep route.cost_usd the
+ * sum over attempts.  u may be NULL (nothing used); reason may be NULL. */
+static void record(struct job_state *js, struct deployment *d,
+                   const struct call_usage *u, double cost,
+                   const char *reason)
+{
+  const struct llmr_host *host = js->st->host;
+  static const struct call_usage zero;
+  if(d->recorded)
+    return;
+  d->recorded = 1;
+  if(!u)
+    u = &zero;
+  double now = host->now();
+  jv a = jv_object();
+  a = jv_object_set(a, jv_string("model"), jv_copy(d->name));
+  a = jv_object_set(a, jv_string("provider"), jv_copy(d->provider));
+  a = jv_object_set(a, jv_string("status"), jv_number((double)d->status));
+  a = jv_object_set(a, jv_string("retries"), jv_number(d->retries));
+  a = jv_object_set(a, jv_string("latency_ms"),
+                    jv_number(d->t0 > 0 ? (double)(long)((now - d->t0) *
+                                                         1000 + 0.5) : 0));
+  struct llmr_usage nu = usage_of(u);
+  a = jv_object_set(a, jv_string("usage"), llmr_usage_json(&nu));
+  a = jv_object_set(a, jv_string("cost_usd"), jv_number(cost));
+  if(reason)
+    a = jv_object_set(a, jv_string("reason"), jv_string(reason));
+
+  jv route = host->route(js->job);
+  if(jv_get_kind(route) != JV_KIND_OBJECT) {
+    jv_free(route);
+    route = jv_object();
+  }
+  jv list = call_get(route, "attempts");
+  if(jv_get_kind(list) != JV_KIND_ARRAY) {
+    jv_free(list);
+    list = jv_array();
+  }
+  list = jv_array_append(list, a);
+  double sum = 0;
+  int n = jv_array_length(jv_copy(list));
+  for(int i = 0; i < n; i++) {
+    jv e = jv_array_get(jv_copy(list), i);
+    sum += call_num(e, "cost_usd", 0);
+    jv_free(e);
+  }
+  route = jv_object_set(route, jv_string("attempts"), list);
+  route = jv_object_set(route, jv_string("cost_usd"), jv_number(sum));
+  host->set_route(js->job, route);
+}
+
+/* Copy msg into d's reason, with the provider's key (if it was echoed)
+ * masked. */
+static void set_reason(struct deployment *d, const char *msg)
+{
+  snprintf(d->reason, sizeof(d->reason), "%s", msg);
+  const char *key = d->p ? d->p->key : NULL;
+  if(!key || strlen(key) < 4)
+    return;
+  char *hit;
+  while((hit = strstr(d->reason, key)) != NULL)
+    memset(hit, '*', strlen(key));
+}
+
+/* Finish with the last failure as the job's error.  Returns LLMR_FAIL. */
+static enum llmr_verdict fail(struct job_state *js)
+{
+  const char *code = js->last_code ? js->last_code : "provider_error";
+  js->st->host->set_error(js->job, code, "%s",
+                          js->last_msg[0] ? js->last_msg :
+                          "no deployment could be called");
+  return LLMR_FAIL;
+}
+
+/* Remember d's failure as the job's last word. */
+static void note_failure(struct job_state *js, struct deployment *d)
+{
+  js->last_code = d->code ? d->code : "provider_error";
+  snprintf(js->last_msg, sizeof(js->last_msg), "%s/%s: %s",
+           jv_string_value(d->provider), jv_string_value(d->model),
+           d->reason);
+}
+
+/* ------------------------------------------------------------------
+ * Sending
+ */
+
+/* Borrows d.  The output cap a request to d carries. */
+static long output_cap(const struct job_state *js, const struct deployment *d)
+{
+  long def = js->st->max_tokens > 0 ? js->st->max_tokens :
+             d->max_out > 0 ? (long)d->max_out : CALL_DEFAULT_MAX_OUT;
+  return call_max_tokens(js->body, def);
+}
+
+/* Build the transfer to deployment i and hand it to the runner.  The
+ * concurrency slot is already taken (and given back on failure).
+ * SENT, MOVE_ON (this deployment failed, recorded), or BUDGET (the job's
+ * error is set: budget_exceeded). */
+enum { SENT = 0, MOVE_ON, BUDGET };
+static int submit(struct job_state *js, int i, int hedge)
+{
+  struct call_stage *st = js->st;
+  const struct llmr_host *host = st->host;
+  struct deployment *d = &js->deps[i];
+  struct provider *p = d->p;
+  double now = host->now();
+  long cap = output_cap(js, d);
+  double worst = llmr_cost_plan(&d->price, js->est_tokens, cap);
+  long ticket = 0;
+  if(host->budget_reserve(worst, &ticket) != LLMR_OK) {
+    limits_release(st, p);
+    if(hedge)
+      return MOVE_ON; /* no hedge then; the first call goes on */
+    host->set_error(js->job, "budget_exceeded",
+                    "the worst case of %s (%.6f USD) does not fit the "
+                    "budget", jv_string_value(d->name), worst);
+    return BUDGET;
+  }
+  jv body = jv_copy(js->body);
+  if(call_max_tokens(body, -1) < 0) /* make the reservation hold */
+    body = jv_object_set(body, jv_string("max_completion_tokens"),
+                         jv_number((double)cap));
+  jv req = p->fmt->request(body, jv_string_value(d->model), p->flags);
+  jv_free(body);
+  struct xfer *x = calloc(1, sizeof(*x));
+  char *url = p->fmt->url(p->base_url, jv_string_value(d->model));
+  CURL *e = curl_easy_init();
+  if(!jv_is_valid(req) || !x || !url || !e) {
+    jv msg = jv_is_valid(req) ? jv_string("out of memory") :
+                                jv_invalid_get_msg(jv_copy(req));
+    set_reason(d, jv_get_kind(msg) == JV_KIND_STRING ?
+                  jv_string_value(msg) : "cannot build the request");
+    jv_free(msg);
+    jv_free(req);
+    free(x);
+    free(url);
+    if(e)
+      curl_easy_cleanup(e);
+    limits_release(st, p);
+    host->budget_settle(ticket, 0);
+    d->code = "provider_error";
+    record(js, d, NULL, 0, d->reason);
+    note_failure(js, d);
+    return MOVE_ON;
+  }
+  x->js = js;
+  x->dep = i;
+  x->ticket = ticket;
+  x->worst_usd = worst;
+  x->t0 = now;
+  x->next = js->xfers;
+  js->xfers = x;
+  x->hdrs = p->fmt->headers(NULL, p->key);
+  x->hdrs = curl_slist_append(x->hdrs, "Expect:");
+  jv payload = jv_dump_string(req, 0);
+  double left = st->timeout;
+  if(js->deadline > 0 && js->deadline - now < left)
+    left = js->deadline - now;
+  if(left < 0.001)
+    left = 0.001;
+  curl_easy_setopt(e, CURLOPT_URL, url);
+  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,
+                   (long)jv_string_length_bytes(jv_copy(payload)));
+  curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, jv_string_value(payload));
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left * 1000));
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                   (long)(st->connect_timeout * 1000));
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "llmroute-call/0.1");
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  jv_free(payload);
+  free(url);
+  x->active = 1;
+  if(host->http(js->job, e, on_done) != LLMR_OK) {
+    x->active = 0;
+    limits_release(st, p);
+    host->budget_settle(ticket, 0);
+    set_reason(d, "the runner refused the transfer");
+    d->code = "provider_error";
+    record(js, d, NULL, 0, d->reason);
+    note_failure(js, d);
+    return MOVE_ON;
+  }
+  return SENT;
+}
+
+/* A uniform number in [0, 1) for jitter. */
+static double jitter(struct call_stage *st)
+{
+  return (double)(rand_r(&st->rng) % 10000) / 10000.0;
+}
+
+/* Send to deployment i (already chosen): wait out the rate limits and
+ * the provider's concurrency, then submit.  LLMR_PENDING or final. */
+static enum llmr_verdict send_to(struct job_state *js, int i)
+{
+  struct call_stage *st = js->st;
+  const struct llmr_host *host = st->host;
+  struct deployment *d = &js->deps[i];
+  double now = host->now();
+  if(js->deadline > 0 && now >= js->deadline) {
+    d->code = "timeout";
+    set_reason(d, "the request's deadline passed");
+    record(js, d, NULL, 0, d->reason);
+    note_failure(js, d);
+    return fail(js);
+  }
+  double w = limits_wait(js, d, now);
+  if(w > 0) {
+    if(js->deadline > 0 && now + w >= js->deadline) {
+      d->code = "rate_limited";
+      set_reason(d, "the provider's rate limit would hold the request "
+                    "past its deadline");
+      note_failure(js, d);
+      return advance(js, i + 1);
+    }
+    js->waiting = 1;
+    if(host->after(js->job, (long)(w * 1000) + 1, call_resume) == LLMR_OK)
+      return LLMR_PENDING;
+    js->waiting = 0;
+  }
+  if(!limits_slot(js, d->p))
+    return LLMR_PENDING; /* queued: woken by limits_release() */
+  limits_take(js, d, now);
+  int r = submit(js, i, 0);
+  if(r == BUDGET)
+    return LLMR_FAIL;
+  if(r == MOVE_ON)
+    return advance(js, i + 1);
+  if(st->hedge_ms > 0 && !js->hedge_armed && !js->hedged &&
+     host->after(js->job, st->hedge_ms, hedge_fire) == LLMR_OK)
+    js->hedge_armed = 1;
+  return LLMR_PENDING;
+}
+
+/* 1 when deployment d can be sent to now (provider known, key present,
+ * breaker closed, context large enough).  Otherwise 0, d's reason and
+ * code set. */
+static int usable(struct job_state *js, struct deployment *d, double now)
+{
+  struct call_stage *st = js->st;
+  d->code = "provider_error";
+  if(!d->p) {
+    set_reason(d, "no such provider in the catalog");
+    return 0;
+  }
+  if(!d->p->fmt) {
+    set_reason(d, "the provider's format is not one the call stage "
+                  "speaks");
+    return 0;
+  }
+  if(!limits_breaker_ok(st, d->brk, now)) {
+    set_reason(d, "cooling down after repeated failures");
+    return 0;
+  }
+  if(d->p->key_env && !d->p->key) {
+    d->code = "auth_error";
+    char msg[200];
+    snprintf(msg, sizeof(msg), "no API key: the environment variable %s "
+             "is not set", d->p->key_env);
+    set_reason(d, msg);
+    return 0;
+  }
+  if(d->context > 0 && (double)js->est_tokens > d->context) {
+    d->code = "context_length_exceeded";
+    char msg[200];
+    snprintf(msg, sizeof(msg), "about %ld input tokens exceed the "
+             "%.0f-token context", js->est_tokens, d->context);
+    set_reason(d, msg);
+    return 0;
+  }
+  return 1;
+}
+
+/* Go on with the first deployment from `from` not tried yet, within the
+ * fallback bound.  LLMR_PENDING or final. */
+static enum llmr_verdict advance(struct job_state *js, int from)
+{
+  struct call_stage *st = js->st;
+  for(int i = from; i < js->ndeps; i++) {
+    struct deployment *d = &js->deps[i];
+    if(d->started)
+      continue;
+    if(js->tried > st->fallbacks)
+      break;
+    double now = st->host->now();
+    d->started = 1;
+    if(!usable(js, d, now)) {
+      if(!strcmp(d->code, "auth_error")) /* a missing key is an attempt */
+        record(js, d, NULL, 0, d->reason);
+      note_failure(js, d);
+      continue;
+    }
+    js->tried++;
+    js->cur = i;
+    d->t0 = now;
+    return send_to(js, i);
+  }
+  return fail(js);
+}
+
+/* Timer: the first call has not answered in hedge_ms; send the next
+ * deployment too.  The first good answer wins (on_done). */
+static void hedge_fire(void *self, struct llmr_job *job)
+{
+  struct call_stage *st = self;
+  struct job_state *js = st->host->state(job);
+  if(!js || js->hedged)
+    return;
+  int active = 0;
+  for(struct xfer *x = js->xfers; x; x = x->next)
+    active += x->active;
+  if(!active)
+    return; /* answered or between retries: no hedge */
+  double now = st->host->now();
+  for(int i = js->cur + 1; i < js->ndeps && js->tried <= st->fallbacks;
+      i++) {
+    struct deployment *d = &js->deps[i];
+    if(d->started || !usable(js, d, now))
+      continue;
+    struct provider *p = d->p;
+    if(limits_wait(js, d, now) > 0 ||
+       (p->concurrency > 0 && p->inflight >= p->concurrency))
+      return; /* the provider is busy: no hedge */
+    p->inflight++;
+    limits_take(js, d, now);
+    js->hedged = 1;
+    d->started = 1;
+    d->t0 = now;
+    if(submit(js, i, 1) == SENT) {
+      js->tried++;
+      js->cur = i;
+      st->host->log(job, LLMR_LOG_DEBUG, "hedging to %s/%s",
+                    jv_string_value(d->provider), jv_string_value(d->model));
+    }
+    return;
+  }
+}
+
+/* Timer: a retry's back-off, a rate-limit wait or a queue wake-up ended. */
+void call_resume(void *self, struct llmr_job *job)
+{
+  struct call_stage *st = self;
+  struct job_state *js = st->host->state(job);
+  if(!js || !js->waiting)
+    return;
+  js->waiting = 0;
+  enum llmr_verdict v = send_to(js, js->cur);
+  if(v != LLMR_PENDING)
+    st->host->complete(job, v);
+}
+
+/* ------------------------------------------------------------------
+ * Answers
+ */
+
+/* Read a finished exchange of x into *answer (a chat.completion) and *u,
+ * or into d's reason and code.  The failure kind, CALL_FAIL_NONE on
+ * success. */
+static enum call_failure read_answer(struct xfer *x, struct deployment *d,
+                                     CURLcode rc, long status, jv *answer,
+                                     struct call_usage *u)
+{
+  char msg[300];
+  const char *code = "provider_error";
+  enum call_failure kind;
+  *answer = jv_invalid();
+  if(rc != CURLE_OK) {
+    kind = call_classify_curl(rc, &code);
+    if(x->overflow)
+      snprintf(msg, sizeof(msg), "answer larger than max_body (%ld bytes)",
+               x->js->st->max_body);
+    else
+      snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(rc));
+    d->code = code;
+    set_reason(d, msg);
+    return kind;
+  }
+  jv a = x->len ? jv_parse_sized(x->body, (int)x->len) :
+                  jv_invalid_with_msg(jv_string("empty body"));
+  struct call_error e;
+  if(status >= 200 && status < 300) {
+    if(!jv_is_valid(a)) {
+      snprintf(msg, sizeof(msg), "HTTP %ld with a body that is not JSON "
+               "(%zu bytes)", status, x->len);
+      kind = CALL_FAIL_RETRY;
+    }
+    else if(call_error_parse(a, &e)) {
+      snprintf(msg, sizeof(msg), "error inside HTTP %ld: %s", status,
+               e.message ? e.message : e.type ? e.type : "unknown");
+      kind = CALL_FAIL_RETRY;
+    }
+    else {
+      *answer = d->p->fmt->response(a, jv_string_value(d->model), u);
+      a = jv_null();
+      if(jv_is_valid(*answer)) {
+        jv_free(a);
+        return CALL_FAIL_NONE;
+      }
+      jv m = jv_invalid_get_msg(*answer);
+      *answer = jv_invalid();
+      snprintf(msg, sizeof(msg), "unusable answer: %s",
+               jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "?");
+      jv_free(m);
+      kind = CALL_FAIL_RETRY;
+    }
+  }
+  else {
+    int has = jv_is_valid(a) && call_error_parse(a, &e);
+    int sr = -1;
+    if(x->h_should_retry)
+      sr = !strcasecmp(x->h_should_retry, "true") ? 1 :
+           !strcasecmp(x->h_should_retry, "false") ? 0 : -1;
+    kind = call_classify(status, sr, has ? &e : NULL, &code);
+    if(has)
+      snprintf(msg, sizeof(msg), "HTTP %ld%s%s: %s", status,
+               e.code || e.type ? " " : "",
+               e.code ? e.code : e.type ? e.type : "",
+               e.message ? e.message : "");
+    else
+      snprintf(msg, sizeof(msg), "HTTP %ld", status);
+  }
+  jv_free(a);
+  d->code = code;
+  set_reason(d, msg);
+  return kind;
+}
+
+/* The runner's callback when a transfer of the job ends. */
+static void on_done(void *self, struct llmr_job *job, CURL *easy,
+                    CURLcode rc)
+{
+  struct call_stage *st = self;
+  const struct llmr_host *host = st->host;
+  char *priv = NULL;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+  struct xfer *x = (struct xfer *)(void *)priv;
+  if(!x)
+    return;
+  struct job_state *js = x->js;
+  struct deployment *d = &js->deps[x->dep];
+  double now = host->now();
+  long status = 0;
+  x->active = 0;
+  limits_release(st, d->p);
+  if(rc == CURLE_OK)
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  if(status > 0)
+    limits_learn(st, d->p, x, status, now);
+  d->status = status;
+  jv answer;
+  struct call_usage u;
+  memset(&u, 0, sizeof(u));
+  enum call_failure kind = read_answer(x, d, rc, status, &answer, &u);
+  free(x->body); /* the answer is read: give the memory back now */
+  x->body = NULL;
+  x->len = x->cap = 0;
+
+  if(kind == CALL_FAIL_NONE) {
+    double cost = cost_of(d, &u);
+    host->budget_settle(x->ticket, cost);
+    limits_breaker_note(st, d->brk, 1, now);
+    record(js, d, &u, cost, NULL);
+    for(struct xfer *o = js->xfers; o; o = o->next)
+      if(o->active) /* the hedge's loser, cancelled by the runner */
+        record(js, &js->deps[o->dep], NULL, 0,
+               "hedge: another deployment answered first");
+    jv route = host->route(job);
+    if(jv_get_kind(route) != JV_KIND_OBJECT) {
+      jv_free(route);
+      route = jv_object();
+    }
+    route = jv_object_set(route, jv_string("model"), jv_copy(d->name));
+    route = jv_object_set(route, jv_string("provider"),
+                          jv_copy(d->provider));
+    host->set_route(job, route);
+    host->set_response(job, answer);
+    host->complete(job, LLMR_NEXT);
+    return;
+  }
+
+  host->budget_settle(x->ticket, 0);
+  if(kind != CALL_FAIL_STOP && kind != CALL_FAIL_CONTEXT &&
+     strcmp(d->code, "auth_error"))
+    limits_breaker_note(st, d->brk, 0, now);
+  int others = 0;
+  for(struct xfer *o = js->xfers; o; o = o->next)
+    others += o->active;
+  if(others) { /* the other half of a hedge may still answer */
+    record(js, d, NULL, 0, d->reason);
+    note_failure(js, d);
+    return;
+  }
+  if(kind == CALL_FAIL_RETRY && x->dep == js->cur &&
+     d->retries < st->retries) {
+    double ra = call_retry_after(x->h_retry_after_ms, x->h_retry_after,
+                                 (double)time(NULL));
+    double delay = ra >= 0 ? ra : call_backoff(d->retries, jitter(st));
+    if(ra <= st->retry_after_max &&
+       (js->deadline <= 0 || now + delay < js->deadline)) {
+      d->retries++;
+      js->waiting = 1;
+      host->log(job, LLMR_LOG_DEBUG, "%s/%s: %s; retry %d in %ld ms",
+                jv_string_value(d->provider), jv_string_value(d->model),
+                d->reason, d->retries, (long)(delay * 1000));
+      if(host->after(job, (long)(delay * 1000), call_resume) == LLMR_OK)
+        return;
+      js->waiting = 0;
+    }
+  }
+  record(js, d, NULL, 0, d->reason);
+  note_failure(js, d);
+  enum llmr_verdict v;
+  if(kind == CALL_FAIL_STOP)
+    v = fail(js);
+  else {
+    if(kind == CALL_FAIL_CONTEXT) /* only a larger context may do */
+      for(int i = 0; i < js->ndeps; i++) {
+        struct deployment *o = &js->deps[i];
+        if(!o->started &&
+           (d->context <= 0 ? jv_equal(jv_copy(o->name), jv_copy(d->name)) :
+                              o->context > 0 && o->context <= d->context))
+          o->started = 1;
+      }
+    v = advance(js, (x->dep > js->cur ? x->dep : js->cur) + 1);
+  }
+  if(v != LLMR_PENDING)
+    host->complete(job, v);
+}
+
+/* ------------------------------------------------------------------
+ * The stage
+ */
+
+static enum llmr_verdict call_process(void *self, struct llmr_job *job)
+{
+  struct call_stage *st = self;
+  const struct llmr_host *host = st->host;
+  jv req = host->request(job);
+  jv body = call_get(req, "body");
+  jv_free(req);
+  jv msgs = call_get(body, "messages");
+  int ok = jv_get_kind(msgs) == JV_KIND_ARRAY;
+  jv_free(msgs);
+  if(!ok) {
+    jv_free(body);
+    host->set_error(job, "no_messages", "the request has no messages");
+    return LLMR_FAIL;
+  }
+  struct job_state *js = calloc(1, sizeof(*js));
+  if(!js) {
+    jv_free(body);
+    host->set_error(job, "provider_error", "out of memory");
+    return LLMR_FAIL;
+  }
+  js->st = st;
+  js->job = job;
+  js->body = body;
+  js->est_tokens = host->estimate_tokens(body);
+  host->set_state(job, js, state_free);
+  deploy_resolve(js);
+  if(js->ndeps == 0) {
+    const char *m = call_str(body, "model");
+    host->set_error(job, "no_model", "no deployment for model '%s' in the "
+                    "catalog", m ? m : "(none: route chose nothing)");
+    return LLMR_FAIL;
+  }
+  if(st->deadline > 0)
+    js->deadline = host->now() + st->deadline;
+  return advance(js, 0);
+}
+
+/* Read one provider of the catalog (borrowed val) into p. */
+static int provider_load(struct call_stage *st, struct provider *p,
+                         const char *name, jv val)
+{
+  const char *format = call_str(val, "format");
+  const char *base = call_str(val, "base_url");
+  const char *env = call_str(val, "api_key_env");
+  char var[160];
+  size_t k = (size_t)snprintf(var, sizeof(var), "LLMROUTE_");
+  for(const char *c = name; *c && k < sizeof(var) - 10; c++)
+    var[k++] = *c == '-' ? '_' : (char)toupper((unsigned char)*c);
+  snprintf(var + k, sizeof(var) - k, "_BASE_URL");
+  const char *over = getenv(var);
+  if(over && *over)
+    base = over;
+  p->name = strdup(name);
+  p->fmt = call_format_find(format);
+  p->base_url = strdup(base ? base : "");
+  if(env && *env) {
+    const char *key = getenv(env);
+    p->key_env = strdup(env);
+    p->key = key && *key ? strdup(key) : NULL;
+  }
+  const char *mt = call_str(val, "max_tokens_param");
+  if(mt)
+    p->flags = !strcmp(mt, "max_tokens") ? CALL_F_MAX_TOKENS : 0;
+  else if(p->fmt == &call_openai && base &&
+          !strstr(base, "api.openai.com") && !strstr(base, "openai.azure"))
+    p->flags = CALL_F_MAX_TOKENS; /* compatible servers read max_tokens */
+  double now = st->host->now();
+  call_bucket_init(&p->rpm, call_num(val, "rpm", 0), now);
+  call_bucket_init(&p->tpm, call_num(val, "tpm", 0), now);
+  p->concurrency = (long)call_num(val, "concurrency", 0);
+  return p->name && p->base_url ? LLMR_OK : LLMR_ENOMEM;
+}
+
+static void call_finish(void *self);
+
+static int call_init(const struct llmr_host *host,
+                     const struct llmr_config *cf, void **self)
+{
+  struct call_stage *st = calloc(1, sizeof(*st));
+  if(!st)
+    return LLMR_ENOMEM;
+  st->host = host;
+  st->timeout = host->opt(cf, "timeout")->d;
+  st->retries = host->opt(cf, "retries")->i;
+  st->deadline = host->opt(cf, "deadline")->d;
+  st->connect_timeout = host->opt(cf, "connect_timeout")->d;
+  st->hedge_ms = host->opt(cf, "hedge_ms")->i;
+  st->fallbacks = host->opt(cf, "fallbacks")->i;
+  st->breaker_after = host->opt(cf, "breaker")->i;
+  st->cooldown = host->opt(cf, "cooldown")->d;
+  st->retry_after_max = host->opt(cf, "retry_after_max")->d;
+  st->max_body = host->opt(cf, "max_body")->i;
+  st->max_tokens = host->opt(cf, "max_tokens")->i;
+  st->catalog = jv_null();
+  const char *bad = NULL;
+  if(!(st->timeout > 0))
+    bad = "timeout must be > 0 seconds";
+  else if(st->retries < 0 || st->retries > 20)
+    bad = "retries must be 0..20";
+  else if(st->deadline < 0)
+    bad = "deadline must be >= 0 seconds (0: none)";
+  else if(!(st->connect_timeout > 0))
+    bad = "connect_timeout must be > 0 seconds";
+  else if(st->hedge_ms < 0)
+    bad = "hedge_ms must be >= 0";
+  else if(st->fallbacks < 0 || st->fallbacks >= CALL_MAX_DEPLOYMENTS)
+    bad = "fallbacks must be 0..31";
+  else if(st->breaker_after < 0 || st->cooldown < 0)
+    bad = "breaker and cooldown must be >= 0";
+  else if(st->retry_after_max < 0)
+    bad = "retry_after_max must be >= 0";
+  else if(st->max_body < 1024)
+    bad = "max_body must be >= 1024 bytes";
+  else if(st->max_tokens < 0)
+    bad = "max_tokens must be >= 0";
+  if(bad) {
+    host->config_error(cf, "call: %s", bad);
+    call_finish(st);
+    return LLMR_ERR;
+  }
+  st->catalog = host->catalog();
+  jv provs = call_get(st->catalog, "providers");
+  if(jv_get_kind(provs) != JV_KIND_OBJECT) {
+    jv_free(provs);
+    host->config_error(cf, "call needs a catalog with providers: add "
+                       "'set catalog=models.json' to the pipeline");
+    call_finish(st);
+    return LLMR_ERR;
+  }
+  int n = jv_object_length(jv_copy(provs));
+  st->prov = calloc((size_t)n + 1, sizeof(*st->prov));
+  int it = jv_object_iter(provs);
+  while(st->prov && jv_object_iter_valid(provs, it)) {
+    jv key = jv_object_iter_key(provs, it);
+    jv val = jv_object_iter_value(provs, it);
+    provider_load(st, &st->prov[st->nprov++], jv_string_value(key), val);
+    jv_free(key);
+    jv_free(val);
+    it = jv_object_iter_next(provs, it);
+  }
+  jv_free(provs);
+  /* breakers are handed out by pointer: size the table once */
+  jv models = call_get(st->catalog, "models");
+  int deps = 0;
+  if(jv_get_kind(models) == JV_KIND_OBJECT) {
+    it = jv_object_iter(models);
+    while(jv_object_iter_valid(models, it)) {
+      jv val = jv_object_iter_value(models, it);
+      jv d = call_get(val, "deployments");
+      if(jv_get_kind(d) == JV_KIND_ARRAY)
+        deps += jv_array_length(jv_copy(d));
+      jv_free(d);
+      jv_free(val);
+      it = jv_object_iter_next(models, it);
+    }
+  }
+  jv_free(models);
+  st->capbrk = deps + 256;
+  st->brk = calloc((size_t)st->capbrk, sizeof(*st->brk));
+  if(!st->prov || !st->brk) {
+    call_finish(st);
+    return LLMR_ENOMEM;
+  }
+  st->rng = (unsigned)time(NULL) ^ (unsigned)(size_t)st;
+  *self = st;
+  return LLMR_OK;
+}
+
+static void call_finish(void *self)
+{
+  struct call_stage *st = self;
+  if(!st)
+    return;
+  for(int i = 0; st->prov && i < st->nprov; i++) {
+    struct provider *p = &st->prov[i];
+    if(p->key) {
+      memset(p->key, 0, strlen(p->key));
+      free(p->key);
+    }
+    free(p->key_env);
+    free(p->name);
+    free(p->base_url);
+  }
+  free(st->prov);
+  for(int i = 0; i < st->nbrk; i++)
+    free(st->brk[i].key);
+  free(st->brk);
+  jv_free(st->catalog);
+  free(st);
+}
+
+static const struct llmr_stage call_stage_desc = {
+  LLMR_STAGE_VERSION,
+  "call",
+  "0.1.0",
+  "send each request to its deployments: retries, fallback, rate limits",
+  options,
+  call_init,
+  call_process,
+  call_finish
+};
+
+LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned host_major,
+                                                     unsigned host_minor)
+{
+  (void)host_minor;
+  if(host_major != LLMR_ABI_MAJOR)
+    return NULL;
+  return &call_stage_desc;
+}

@@ -1,0 +1,164 @@
+/*
+ * common.c - jv helpers shared by the provider formats of the call stage.
+ * Every helper checks kinds first: provider answers are untrusted, and
+ * jq's kind-specific calls assert.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "call.h"
+
+/* Borrows obj.  New ref, or jv_null() when absent; never asserts. */
+jv call_get(jv obj, const char *key)
+{
+  if(jv_get_kind(obj) != JV_KIND_OBJECT)
+    return jv_null();
+  jv v = jv_object_get(jv_copy(obj), jv_string(key));
+  if(!jv_is_valid(v)) {
+    jv_free(v);
+    return jv_null();
+  }
+  return v;
+}
+
+/* Borrows obj.  Pointer into obj's string value of key, or NULL. */
+const char *call_str(jv obj, const char *key)
+{
+  jv v = call_get(obj, key);
+  const char *s = NULL;
+  if(jv_get_kind(v) == JV_KIND_STRING)
+    s = jv_string_value(v);
+  /* obj still holds a reference, so the string outlives v */
+  jv_free(v);
+  return s;
+}
+
+/* Borrows obj.  Number value of key, or def. */
+double call_num(jv obj, const char *key, double def)
+{
+  jv v = call_get(obj, key);
+  double d = def;
+  if(jv_get_kind(v) == JV_KIND_NUMBER)
+    d = jv_number_value(v);
+  jv_free(v);
+  return d;
+}
+
+/* Borrows v. */
+int call_is(jv v, jv_kind k)
+{
+  return jv_get_kind(v) == k;
+}
+
+/* Borrows content.  New ref: the joined text of its text parts, or
+ * jv_null() when it has none. */
+jv call_text_of(jv content)
+{
+  if(jv_get_kind(content) == JV_KIND_STRING)
+    return jv_copy(content);
+  if(jv_get_kind(content) != JV_KIND_ARRAY)
+    return jv_null();
+  jv out = jv_null();
+  int n = jv_array_length(jv_copy(content));
+  for(int i = 0; i < n; i++) {
+    jv part = jv_array_get(jv_copy(content), i);
+    const char *type = call_str(part, "type");
+    const char *text = call_str(part, "text");
+    if(text && (!type || !strcmp(type, "text"))) {
+      if(jv_get_kind(out) == JV_KIND_NULL)
+        out = jv_string(text);
+      else
+        out = jv_string_append_str(out, text);
+    }
+    jv_free(part);
+  }
+  return out;
+}
+
+/* Returns a malloc'd string base + path; NULL on out of memory. */
+char *call_join_url(const char *base, const char *path)
+{
+  size_t bl = strlen(base), pl = strlen(path);
+  while(bl && base[bl - 1] == '/')
+    bl--;
+  char *u = malloc(bl + pl + 2);
+  if(!u)
+    return NULL;
+  memcpy(u, base, bl);
+  if(path[0] != '/')
+    u[bl++] = '/';
+  memcpy(u + bl, path, pl + 1);
+  return u;
+}
+
+/* Borrows body. */
+long call_max_tokens(jv body, long def)
+{
+  double d = call_num(body, "max_completion_tokens", -1);
+  if(d < 0)
+    d = call_num(body, "max_tokens", -1);
+  if(d < 0)
+    return def;
+  return (long)d;
+}
+
+/* Consumes id.  New ref: the chat.completion shell. */
+jv call_completion(jv id, const char *model)
+{
+  jv c = jv_object();
+  if(jv_get_kind(id) != JV_KIND_STRING) {
+    jv_free(id);
+    id = jv_string_fmt("chatcmpl-llmr%lx%04x", (unsigned long)time(NULL),
+                       (unsigned)(rand() & 0xffff));
+  }
+  c = jv_object_set(c, jv_string("id"), id);
+  c = jv_object_set(c, jv_string("object"), jv_string("chat.completion"));
+  c = jv_object_set(c, jv_string("created"), jv_number((double)time(NULL)));
+  c = jv_object_set(c, jv_string("model"), jv_string(model ? model : ""));
+  return c;
+}
+
+/* Consumes completion; borrows u. */
+jv call_set_usage(jv completion, const struct call_usage *u)
+{
+  jv us = jv_object();
+  us = jv_object_set(us, jv_string("prompt_tokens"),
+                     jv_number((double)u->input));
+  us = jv_object_set(us, jv_string("completion_tokens"),
+                     jv_number((double)u->output));
+  us = jv_object_set(us, jv_string("total_tokens"),
+                     jv_number((double)(u->input + u->output)));
+  jv det = jv_object();
+  det = jv_object_set(det, jv_string("cached_tokens"),
+                      jv_number((double)u->cached));
+  us = jv_object_set(us, jv_string("prompt_tokens_details"), det);
+  return jv_object_set(completion, jv_string("usage"), us);
+}
+
+/* Borrows url.  New refs in *mime and *data on success (returns 1). */
+int call_data_uri(const char *url, jv *mime, jv *data)
+{
+  if(!url || strncmp(url, "data:", 5))
+    return 0;
+  const char *comma = strchr(url, ',');
+  const char *semi = strstr(url, ";base64");
+  if(!comma || !semi || semi > comma)
+    return 0;
+  *mime = jv_string_sized(url + 5, (int)(semi - (url + 5)));
+  *data = jv_string(comma + 1);
+  return 1;
+}
+
+/* The format named name, or NULL. */
+const struct call_format *call_format_find(const char *name)
+{
+  if(!name)
+    return NULL;
+  if(!strcmp(name, "openai"))
+    return &call_openai;
+  if(!strcmp(name, "anthropic"))
+    return &call_anthropic;
+  if(!strcmp(name, "gemini"))
+    return &call_gemini;
+  return NULL;
+}

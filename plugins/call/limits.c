@@ -1,0 +1,221 @@
+/*
+ * limits.c - keeping the call stage within what providers allow: token
+ * buckets for catalog rpm/tpm, per-provider concurrency with a FIFO of
+ * waiting jobs, pauses learnt from rate-limit headers and retry-after,
+ * and a circuit breaker per deployment.  One thread: no locks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "stage.h"
+
+/* Borrows js and d.  Tokens one request counts against tpm: OpenAI
+ * counts max(max_tokens, estimate); input + output cap is safer. */
+static double request_tokens(const struct job_state *js,
+                             const struct deployment *d)
+{
+  return (double)js->est_tokens +
+         (double)call_max_tokens(js->body, (long)d->max_out);
+}
+
+/* Borrows js and d.  Seconds to wait, 0: go. */
+double limits_wait(struct job_state *js, struct deployment *d, double now)
+{
+  struct provider *p = d->p;
+  double wait = 0, w;
+  if(p->paused_until > now)
+    wait = p->paused_until - now;
+  w = call_bucket_wait(&p->rpm, 1, now);
+  if(w > wait)
+    wait = w;
+  w = call_bucket_wait(&p->tpm, request_tokens(js, d), now);
+  if(w > wait)
+    wait = w;
+  return wait;
+}
+
+/* Borrows js and d. */
+void limits_take(struct job_state *js, struct deployment *d, double now)
+{
+  call_bucket_take(&d->p->rpm, 1, now);
+  call_bucket_take(&d->p->tpm, request_tokens(js, d), now);
+}
+
+int limits_slot(struct job_state *js, struct provider *p)
+{
+  if(js->slot == p) { /* promised when we were woken */
+    js->slot = NULL;
+    return 1;
+  }
+  if(js->slot) /* promised by another provider: hand it on */
+    limits_forget(js);
+  if(p->concurrency <= 0 || (p->inflight < p->concurrency &&
+                             !p->wait_head)) {
+    p->inflight++;
+    return 1;
+  }
+  if(js->q_prov == p)
+    return 0;
+  js->q_prov = p;
+  js->q_next = NULL;
+  js->q_prev = p->wait_tail;
+  if(p->wait_tail)
+    p->wait_tail->q_next = js;
+  else
+    p->wait_head = js;
+  p->wait_tail = js;
+  return 0;
+}
+
+/* Unlink js from p's queue. */
+static void dequeue(struct provider *p, struct job_state *js)
+{
+  if(js->q_prev)
+    js->q_prev->q_next = js->q_next;
+  else
+    p->wait_head = js->q_next;
+  if(js->q_next)
+    js->q_next->q_prev = js->q_prev;
+  else
+    p->wait_tail = js->q_prev;
+  js->q_prev = js->q_next = NULL;
+  js->q_prov = NULL;
+}
+
+void limits_release(struct call_stage *st, struct provider *p)
+{
+  if(p->inflight > 0)
+    p->inflight--;
+  while(p->wait_head && (p->concurrency <= 0 ||
+                         p->inflight < p->concurrency)) {
+    struct job_state *next = p->wait_head;
+    dequeue(p, next);
+    p->inflight++; /* promised to next */
+    next->slot = p;
+    next->waiting = 1;
+    if(st->host->after(next->job, 0, call_resume) != LLMR_OK) {
+      /* cannot wake it: give the slot back, it stays stuck no more than
+       * its deadline (the runner cuts it off) */
+      next->slot = NULL;
+      next->waiting = 0;
+      p->inflight--;
+      break;
+    }
+  }
+}
+
+void limits_forget(struct job_state *js)
+{
+  if(js->q_prov)
+    dequeue(js->q_prov, js);
+  if(js->slot) {
+    struct provider *p = js->slot;
+    js->slot = NULL;
+    limits_release(js->st, p);
+  }
+}
+
+/* Parse a whole non-negative integer header value, or -1. */
+static double header_count(const char *v)
+{
+  if(!v || !*v)
+    return -1;
+  char *end;
+  double d = strtod(v, &end);
+  while(*end == ' ' || *end == '\r')
+    end++;
+  return *end || d < 0 ? -1 : d;
+}
+
+void limits_learn(struct call_stage *st, struct provider *p,
+                  const struct xfer *x, long status, double now)
+{
+  double wall = (double)time(NULL);
+  double pause = -1;
+  if(status == 429) {
+    double ra = call_retry_after(x->h_retry_after_ms, x->h_retry_after,
+                                 wall);
+    if(ra > st->retry_after_max)
+      ra = st->retry_after_max;
+    pause = ra;
+  }
+  if(header_count(x->h_rem_req) == 0) {
+    double r = call_reset_seconds(x->h_reset_req, wall);
+    if(r > pause)
+      pause = r;
+  }
+  if(header_count(x->h_rem_tok) == 0) {
+    double r = call_reset_seconds(x->h_reset_tok, wall);
+    if(r > pause)
+      pause = r;
+  }
+  if(pause > st->retry_after_max)
+    pause = st->retry_after_max;
+  if(pause > 0 && now + pause > p->paused_until)
+    p->paused_until = now + pause;
+  /* no rpm in the catalog: adopt the provider's announced limit */
+  double lim = header_count(x->h_lim_req);
+  if(lim > 0 && (p->rpm.rate <= 0 || p->rpm_from_headers) &&
+     lim / 60.0 != p->rpm.rate) {
+    call_bucket_init(&p->rpm, lim, now);
+    double rem = header_count(x->h_rem_req);
+    if(rem >= 0 && rem < p->rpm.level)
+      p->rpm.level = rem;
+    p->rpm_from_headers = 1;
+  }
+}
+
+struct breaker *limits_breaker(struct call_stage *st, const char *prov,
+                               const char *model)
+{
+  size_t n = strlen(prov) + strlen(model) + 2;
+  char *key = malloc(n);
+  if(!key)
+    return NULL;
+  snprintf(key, n, "%s/%s", prov, model);
+  for(int i = 0; i < st->nbrk; i++)
+    if(!strcmp(st->brk[i].key, key)) {
+      free(key);
+      return &st->brk[i];
+    }
+  if(st->nbrk == st->capbrk) {
+    /* breakers are handed out by pointer: grow in blocks that never
+     * move, so keep a fixed upper bound instead of realloc */
+    free(key);
+    return NULL;
+  }
+  struct breaker *b = &st->brk[st->nbrk++];
+  b->key = key;
+  b->failures = 0;
+  b->open_until = 0;
+  return b;
+}
+
+int limits_breaker_ok(const struct call_stage *st, const struct breaker *b,
+                      double now)
+{
+  if(!b || st->breaker_after <= 0)
+    return 1;
+  /* after the cool-down one call goes through (half-open) */
+  return b->open_until <= now;
+}
+
+void limits_breaker_note(struct call_stage *st, struct breaker *b, int ok,
+                         double now)
+{
+  if(!b || st->breaker_after <= 0)
+    return;
+  if(ok) {
+    b->failures = 0;
+    b->open_until = 0;
+    return;
+  }
+  b->failures++;
+  if(b->failures >= st->breaker_after) {
+    b->open_until = now + st->cooldown;
+    st->host->log(NULL, LLMR_LOG_WARN,
+                  "deployment %s failed %d times in a row: cooling down "
+                  "for %.0f s", b->key, b->failures, st->cooldown);
+  }
+}

@@ -1,0 +1,148 @@
+/*
+ * stage.h - the call stage's own state: providers (keys, rate limits,
+ * concurrency queues), circuit breakers, per-job state.  Shared by
+ * call.c (the job's way through deployments and retries) and limits.c
+ * (rate limits, queues, breakers).  Not installed.
+ */
+#ifndef LLMR_CALL_STAGE_H
+#define LLMR_CALL_STAGE_H
+
+#include "call.h"
+#include "../price/cost.h"
+
+struct job_state;
+
+#define CALL_MAX_DEPLOYMENTS 32 /* per job, fallbacks included */
+
+/* One provider of the catalog. */
+struct provider {
+  char *name;
+  const struct call_format *fmt;
+  char *base_url;
+  char *key;            /* from the environment; NULL when none */
+  char *key_env;        /* the variable's name, for messages */
+  unsigned flags;       /* CALL_F_* */
+  struct call_bucket rpm, tpm;
+  int rpm_from_headers; /* rpm learnt from x-ratelimit-limit-requests */
+  long concurrency;     /* 0: unlimited */
+  long inflight;        /* transfers running or slots promised */
+  double paused_until;  /* monotonic; 429 retry-after, remaining = 0 */
+  struct job_state *wait_head, *wait_tail; /* FIFO over concurrency */
+};
+
+/* A circuit breaker per deployment (provider + model). */
+struct breaker {
+  char *key;        /* "provider/model" */
+  int failures;     /* consecutive */
+  double open_until;
+};
+
+/* The stage instance. */
+struct call_stage {
+  const struct llmr_host *host;
+  double timeout, connect_timeout, deadline, retry_after_max, cooldown;
+  long retries, hedge_ms, fallbacks, breaker_after, max_body, max_tokens;
+  jv catalog;
+  struct provider *prov;
+  int nprov;
+  struct breaker *brk;
+  int nbrk, capbrk;
+  unsigned rng;
+};
+
+/* One deployment a job may try. */
+struct deployment {
+  struct provider *p; /* NULL: the catalog has no such provider */
+  jv provider;      /* provider name (string) */
+  jv model;         /* provider's model id (string) */
+  jv name;          /* catalog model name (string) */
+  struct llmr_price price; /* the model's, a deployment's own first */
+  double context;   /* context tokens, 0 unknown */
+  double max_out;   /* max output tokens, 0 unknown */
+  struct breaker *brk;
+  /* the attempt on this deployment */
+  int started, recorded, retries;
+  double t0;
+  long status;
+  char reason[240];
+  const char *code; /* job error code should this be the last word */
+};
+
+/* One HTTP exchange. */
+struct xfer {
+  struct job_state *js;
+  struct xfer *next;   /* every transfer of the job, freed with it */
+  int dep;             /* index into js->deps */
+  int active;          /* handed to host->http() and not yet done */
+  struct curl_slist *hdrs;
+  char *body;
+  size_t len, cap;
+  int overflow;
+  long ticket;
+  double worst_usd;
+  double t0;
+  char *h_retry_after, *h_retry_after_ms, *h_should_retry;
+  char *h_rem_req, *h_rem_tok, *h_reset_req, *h_reset_tok, *h_lim_req;
+};
+
+/* The job's state while it is in the call stage. */
+struct job_state {
+  struct call_stage *st;
+  struct llmr_job *job;
+  jv body;              /* the canonical request body */
+  long est_tokens;      /* input estimate */
+  struct deployment *deps;
+  int ndeps;
+  int cur;              /* the deployment the main flow is on */
+  int tried;            /* deployments sent to so far */
+  int waiting;          /* a resume timer is set */
+  int hedge_armed, hedged;
+  double deadline;      /* monotonic, 0: none */
+  struct xfer *xfers;
+  /* concurrency queue */
+  struct job_state *q_prev, *q_next;
+  struct provider *q_prov;  /* queued on, or NULL */
+  struct provider *slot;    /* a slot promised by a wake-up, or NULL */
+  const char *last_code;
+  char last_msg[300];
+};
+
+/* --- limits.c ----------------------------------------------------- */
+
+/* Seconds the job must wait before sending to d (0: go now).  Takes
+ * nothing; does not look at concurrency. */
+double limits_wait(struct job_state *js, struct deployment *d, double now);
+/* Take the rate-limit units of one request of js to d. */
+void limits_take(struct job_state *js, struct deployment *d, double now);
+/* 1 when a concurrency slot of p is taken for js; 0 when js was queued
+ * (it is woken with a resume timer when a slot frees). */
+int limits_slot(struct job_state *js, struct provider *p);
+/* Give back a slot of p and wake the first queued job. */
+void limits_release(struct call_stage *st, struct provider *p);
+/* Take js off its provider's queue and give back a promised slot. */
+void limits_forget(struct job_state *js);
+/* Learn from an answer's rate-limit headers (x-ratelimit-*,
+ * anthropic-ratelimit-*, retry-after on 429). */
+void limits_learn(struct call_stage *st, struct provider *p,
+                  const struct xfer *x, long status, double now);
+/* The breaker of provider/model, created on first use. */
+struct breaker *limits_breaker(struct call_stage *st, const char *prov,
+                               const char *model);
+/* 1 when b lets a call through now. */
+int limits_breaker_ok(const struct call_stage *st, const struct breaker *b,
+                      double now);
+/* Record a success (ok = 1) or a failure counting towards opening. */
+void limits_breaker_note(struct call_stage *st, struct breaker *b, int ok,
+                         double now);
+/* The job resumes: the timer callback shared by waits and wake-ups. */
+void call_resume(void *self, struct llmr_job *job);
+
+/* --- deploy.c ----------------------------------------------------- */
+
+/* Fill js->deps from the route record and the request: route.deployments
+ * (ordered), else the pinned body.model or route.model with all its
+ * deployments (route.provider's first); then route.fallback(s) and
+ * route.candidates, the route's fallback list. */
+void deploy_resolve(struct job_state *js);
+
+#endif /* LLMR_CALL_STAGE_H */
