@@ -24,6 +24,7 @@ static struct {
   const char *name;    /* for messages */
   struct buf in;
   size_t pos;          /* start of the unconsumed bytes in `in` */
+  size_t scan;         /* no '\n' in [pos, scan): search from here */
   long line;           /* lines seen so far */
   int discarding;      /* inside an over-long line */
   long discard_line;
@@ -102,11 +103,25 @@ void reader_close(void)
   nresume = 0;
 }
 
+/* The next '\n' in the unconsumed bytes, or NULL.  Bytes searched once
+ * are not searched again, so a long line arriving in many reads costs
+ * linear time. */
+static char *find_newline(void)
+{
+  char *nl;
+
+  if(rd.scan < rd.pos)
+    rd.scan = rd.pos;
+  nl = memchr(rd.in.p + rd.scan, '\n', rd.in.len - rd.scan);
+  rd.scan = nl ? (size_t)(nl - rd.in.p) : rd.in.len;
+  return nl;
+}
+
 int reader_fd(void)
 {
   if(rd.eof_all || rd.fd < 0 || rd.fd_is_file || rd.ready)
     return -1;
-  if(memchr(rd.in.p + rd.pos, '\n', rd.in.len - rd.pos))
+  if(find_newline())
     return -1;
   return rd.fd;
 }
@@ -115,8 +130,7 @@ int reader_more(void)
 {
   if(rd.eof_all)
     return rd.pos < rd.in.len;
-  return rd.ready || rd.fd_is_file ||
-         memchr(rd.in.p + rd.pos, '\n', rd.in.len - rd.pos) != NULL;
+  return rd.ready || rd.fd_is_file || find_newline() != NULL;
 }
 
 void reader_mark_ready(void)
@@ -348,7 +362,7 @@ static void take_lines(int at_eof)
   while(R.nactive < R.max_jobs && !R.stop_reading) {
     char *start = rd.in.p + rd.pos;
     size_t avail = rd.in.len - rd.pos, len;
-    char *nl = memchr(start, '\n', avail);
+    char *nl = find_newline();
 
     if(!nl) {
       if(!at_eof || avail == 0)
@@ -396,6 +410,7 @@ int reader_fill(void)
     if(rd.pos > 0 && (rd.pos == rd.in.len || rd.pos > rd.in.cap / 2)) {
       memmove(rd.in.p, rd.in.p + rd.pos, rd.in.len - rd.pos);
       rd.in.len -= rd.pos;
+      rd.scan = rd.scan > rd.pos ? rd.scan - rd.pos : 0;
       rd.pos = 0;
     }
     if(rd.in.len - rd.pos > R.max_line) {
@@ -404,7 +419,7 @@ int reader_fill(void)
         rd.discarding = 1;
         rd.discard_line = rd.line + 1;
       }
-      rd.in.len = rd.pos;
+      rd.in.len = rd.scan = rd.pos;
     }
     buf_reserve(&rd.in, READ_CHUNK);
     n = read(rd.fd, rd.in.p + rd.in.len, READ_CHUNK);
@@ -431,7 +446,7 @@ int reader_fill(void)
       if(rd.fd > 0)
         close(rd.fd);
       rd.fd = -1;
-      rd.in.len = rd.pos = 0;
+      rd.in.len = rd.pos = rd.scan = 0;
       if(open_next() < 0)
         break;
       continue;
@@ -441,7 +456,7 @@ int reader_fill(void)
       rd.ready = 0; /* read once per poll */
   }
   if(rd.eof_all && rd.pos >= rd.in.len)
-    rd.pos = rd.in.len = 0;
+    rd.pos = rd.in.len = rd.scan = 0;
   return LLMR_OK;
 }
 
