@@ -495,6 +495,7 @@ static int check_string(struct vctx *c, jv sch, jv inst)
 static int check_array(struct vctx *c, jv sch, jv inst)
 {
   int n = jv_array_length(jv_copy(inst)), npre = 0, i, ok = 1;
+  const char *rest_kw = "items";
   jv k = get(sch, "minItems");
   if(jv_get_kind(k) == JV_KIND_NUMBER && n < jv_number_value(k)) {
     double v = jv_number_value(k);
@@ -510,7 +511,15 @@ static int check_array(struct vctx *c, jv sch, jv inst)
   }
   jv_free(k);
 
+  /* prefixItems; a draft 2019-09 "items" array means the same, with
+   * "additionalItems" for the rest */
   k = get(sch, "prefixItems");
+  if(jv_get_kind(k) != JV_KIND_ARRAY) {
+    jv_free(k);
+    k = get(sch, "items");
+    if(jv_get_kind(k) == JV_KIND_ARRAY)
+      rest_kw = "additionalItems";
+  }
   if(jv_get_kind(k) == JV_KIND_ARRAY) {
     npre = jv_array_length(jv_copy(k));
     for(i = 0; ok && i < npre && i < n; i++) {
@@ -525,7 +534,7 @@ static int check_array(struct vctx *c, jv sch, jv inst)
   if(!ok)
     return 0;
 
-  k = get(sch, "items");
+  k = get(sch, rest_kw);
   if(jv_get_kind(k) == JV_KIND_FALSE && n > npre) {
     jv_free(k);
     return fail(c, "expected at most %d items (no items allowed after "
@@ -1119,8 +1128,9 @@ static int compile_shapes(struct cctx *c, jv sch)
 static int compile_node(struct cctx *c, jv sch)
 {
   static const char *const subs[] = {
-    "additionalProperties", "items", "contains", "propertyNames", "not",
-    "if", "then", "else", NULL};
+    "additionalProperties", "additionalItems", "contains", "propertyNames",
+    "not", "if", "then", "else", NULL};
+  jv items;
   int i;
   jv_kind k = jv_get_kind(sch);
   if(k == JV_KIND_TRUE || k == JV_KIND_FALSE)
@@ -1132,6 +1142,12 @@ static int compile_node(struct cctx *c, jv sch)
   for(i = 0; subs[i]; i++)
     if(compile_sub(c, sch, subs[i]))
       return -1;
+  items = get(sch, "items");
+  k = jv_get_kind(items);
+  jv_free(items);
+  if(k == JV_KIND_ARRAY ? compile_list(c, sch, "items", 0)
+                        : compile_sub(c, sch, "items"))
+    return -1;
   if(compile_list(c, sch, "prefixItems", 1) ||
      compile_list(c, sch, "allOf", 1) || compile_list(c, sch, "anyOf", 1) ||
      compile_list(c, sch, "oneOf", 1))
