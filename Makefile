@@ -154,7 +154,7 @@ bench: all
 
 # --- install ----------------------------------------------------------------
 DESTDIR ?=
-install: all
+install: check-deps bin plugins share include
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/llmroute \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/llmroute
