@@ -42,9 +42,15 @@ struct tally {
 /* Borrows obj.  New ref to obj[key], or jv_null(); never asserts. */
 static jv get(jv obj, const char *key)
 {
+  jv v;
+
   if(jv_get_kind(obj) != JV_KIND_OBJECT)
     return jv_null();
-  return jv_object_get(jv_copy(obj), jv_string(key));
+  v = jv_object_get(jv_copy(obj), jv_string(key));
+  if(jv_is_valid(v))
+    return v;
+  jv_free(v);
+  return jv_null();
 }
 
 /* Borrows obj.  obj[key] as a number, or 0. */

@@ -1,0 +1,763 @@
+/*
+ * route.c - the route stage: pick the model (and its deployments).
+ *
+ *   route [policy=cheapest-capable|map|threshold] [map="task=model,..."]
+ *         [map_file=FILE] [tiers="task=N,..."] [hard=0.7] [easy=0.25]
+ *         [threshold=0.5] [weak_tier=1] [strong_tier=3] [weak=MODEL]
+ *         [strong=MODEL] [candidates=N]
+ *
+ * Policies:
+ *   cheapest-capable  the tier a request needs is its task's tier
+ *                     (tiers=, defaults below), one more when complexity
+ *                     >= hard, one less when <= easy; the cheapest model
+ *                     (expected cost) at that tier or above wins
+ *   map               task -> model (map= or map_file= lines task=model);
+ *                     a task without an entry, or whose model does not
+ *                     fit, falls back to cheapest-capable
+ *   threshold         complexity >= threshold -> strong (model or
+ *                     cheapest at strong_tier), else weak
+ * Always: a pinned body.model (not "auto") is used as is; the tier is at
+ * least routing.min_tier and route.min_tier (raised by escalate); models
+ * whose attempts answered invalidly (route.attempts[].valid == false) are
+ * skipped; a model must hold the estimate plus max_tokens (or the
+ * expected output) in its context and max_tokens in its max output; with
+ * routing.max_cost_usd its expected cost must not exceed it.  Nothing
+ * fits: error no_model, or context_length_exceeded when only the context
+ * windows were too small.
+ *
+ * Writes route.{tier, model, provider, deployments, reason,
+ * expected_cost_usd, worst_cost_usd} (and baseline_cost_usd and estimate
+ * when no price stage ran before), candidates=N adds the N next-cheapest
+ * as route.candidates [[model, expected_cost], ...].
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "llmroute.h"
+#include "../price/cost.h"
+
+#define MAX_MAP 64
+#define MAX_TRIED 16
+
+enum policy { P_CHEAPEST, P_MAP, P_THRESHOLD };
+
+struct map_entry {
+  char task[48];
+  const struct llmr_model *model; /* for the map policy */
+  int tier;                       /* for tiers= */
+};
+
+struct route {
+  const struct llmr_host *host;
+  struct llmr_models models;
+  enum policy policy;
+  struct map_entry map[MAX_MAP];
+  int nmap;
+  struct map_entry tiers[MAX_MAP];
+  int ntiers;
+  double hard, easy, threshold;
+  int weak_tier, strong_tier;
+  const struct llmr_model *weak, *strong, *baseline;
+  int candidates;
+};
+
+static const struct llmr_option route_options[] = {
+  { "policy", LLMR_OPT_STRING, "cheapest-capable", 0,
+    "cheapest-capable, map or threshold" },
+  { "map", LLMR_OPT_STRING, NULL, 0,
+    "task=model pairs for policy=map, e.g. \"coding=gpt-5,chat=gpt-5-nano\"" },
+  { "map_file", LLMR_OPT_PATH, NULL, 0,
+    "a file of task=model lines for policy=map (# comments)" },
+  { "tiers", LLMR_OPT_STRING, NULL, 0,
+    "the tier each task needs, e.g. \"coding=2,extraction=1\"" },
+  { "hard", LLMR_OPT_DOUBLE, "0.7", 0,
+    "complexity at or above which a task needs one tier more" },
+  { "easy", LLMR_OPT_DOUBLE, "0.25", 0,
+    "complexity at or below which a task needs one tier less" },
+  { "threshold", LLMR_OPT_DOUBLE, "0.5", 0,
+    "policy=threshold: complexity at or above which the strong side wins" },
+  { "weak_tier", LLMR_OPT_INT, "1", 0, "policy=threshold: weak tier" },
+  { "strong_tier", LLMR_OPT_INT, "3", 0, "policy=threshold: strong tier" },
+  { "weak", LLMR_OPT_STRING, NULL, 0,
+    "policy=threshold: the weak model (default: cheapest at weak_tier)" },
+  { "strong", LLMR_OPT_STRING, NULL, 0,
+    "policy=threshold: the strong model (default: cheapest at "
+    "strong_tier)" },
+  { "candidates", LLMR_OPT_INT, "0", 0,
+    "list this many runner-up models in route.candidates" },
+  { NULL, 0, NULL, 0, NULL }
+};
+
+/* The tier each task needs by default (cheapest-capable). */
+static int default_tier(const char *task)
+{
+  static const char *const tier2[] = {
+    "coding", "math", "multi_step_reasoning", "creative_generation", NULL
+  };
+  int i;
+
+  for(i = 0; task && tier2[i]; i++)
+    if(!strcmp(task, tier2[i]))
+      return 2;
+  return 1;
+}
+
+/* Borrows obj.  New ref to obj[key], or jv_null(); never asserts. */
+static jv get(jv obj, const char *key)
+{
+  jv v;
+
+  if(jv_get_kind(obj) != JV_KIND_OBJECT)
+    return jv_null();
+  v = jv_object_get(jv_copy(obj), jv_string(key));
+  if(jv_is_valid(v))
+    return v;
+  jv_free(v);
+  return jv_null();
+}
+
+/* Round a cost to 1e-10 USD, so result lines stay short. */
+static double round_usd(double usd)
+{
+  return (double)(long long)(usd * 1e10 + 0.5) / 1e10;
+}
+
+/* ----------------------------------------------------------------------
+ * Configuration
+ */
+
+/* Add one "task=value" pair (len bytes at s) to the map (as_tier 0) or
+ * to the tiers (as_tier 1).  LLMR_OK or LLMR_ERR (reported). */
+static int add_pair(struct route *r, const struct llmr_config *cf,
+                    const char *what, const char *s, size_t len,
+                    int as_tier)
+{
+  const char *eq = memchr(s, '=', len);
+  struct map_entry *e;
+  size_t tl, vl;
+  char val[128];
+
+  while(len && isspace((unsigned char)s[len - 1]))
+    len--;
+  eq = memchr(s, '=', len);
+  tl = eq ? (size_t)(eq - s) : 0;
+  while(tl && isspace((unsigned char)s[tl - 1]))
+    tl--;
+  if(!eq || !tl || tl >= sizeof(e->task)) {
+    r->host->config_error(cf, "%s: expected task=%s, got '%.*s'", what,
+                          as_tier ? "N" : "model", (int)len, s);
+    return LLMR_ERR;
+  }
+  eq++;
+  while(eq < s + len && isspace((unsigned char)*eq))
+    eq++;
+  vl = (size_t)(s + len - eq);
+  if(!vl || vl >= sizeof(val)) {
+    r->host->config_error(cf, "%s: '%.*s' has no value", what, (int)len, s);
+    return LLMR_ERR;
+  }
+  memcpy(val, eq, vl);
+  val[vl] = '\0';
+  if(as_tier ? r->ntiers == MAX_MAP : r->nmap == MAX_MAP) {
+    r->host->config_error(cf, "%s: more than %d entries", what, MAX_MAP);
+    return LLMR_ERR;
+  }
+  e = as_tier ? &r->tiers[r->ntiers] : &r->map[r->nmap];
+  memset(e, 0, sizeof(*e));
+  memcpy(e->task, s, tl);
+  e->task[tl] = '\0';
+  if(as_tier) {
+    if(strlen(val) != 1 || val[0] < '1' || val[0] > '3') {
+      r->host->config_error(cf, "%s: tier of '%s' must be 1, 2 or 3",
+                            what, e->task);
+      return LLMR_ERR;
+    }
+    e->tier = val[0] - '0';
+    r->ntiers++;
+    return LLMR_OK;
+  }
+  e->model = llmr_models_find(&r->models, val);
+  if(!e->model) {
+    r->host->config_error(cf, "%s: model '%s' (for task '%s') is not in "
+                          "the catalog", what, val, e->task);
+    return LLMR_ERR;
+  }
+  r->nmap++;
+  return LLMR_OK;
+}
+
+/* Parse "task=v,task=v". */
+static int parse_pairs(struct route *r, const struct llmr_config *cf,
+                       const char *what, const char *spec, int as_tier)
+{
+  const char *s = spec;
+
+  while(*s) {
+    size_t n;
+    while(*s == ',' || isspace((unsigned char)*s))
+      s++;
+    if(!*s)
+      break;
+    n = strcspn(s, ",");
+    if(add_pair(r, cf, what, s, n, as_tier) != LLMR_OK)
+      return LLMR_ERR;
+    s += n;
+  }
+  return LLMR_OK;
+}
+
+/* Read task=model lines from a file. */
+static int read_map_file(struct route *r, const struct llmr_config *cf,
+                         const char *path)
+{
+  FILE *f = fopen(path, "r");
+  char line[512];
+  int rc = LLMR_OK;
+
+  if(!f) {
+    r->host->config_error(cf, "map_file: cannot read %s", path);
+    return LLMR_ERR;
+  }
+  while(rc == LLMR_OK && fgets(line, sizeof(line), f)) {
+    char *s = line, *hash = strchr(line, '#');
+    size_t n;
+    if(hash)
+      *hash = '\0';
+    while(isspace((unsigned char)*s))
+      s++;
+    n = strlen(s);
+    while(n && isspace((unsigned char)s[n - 1]))
+      n--;
+    if(n)
+      rc = add_pair(r, cf, path, s, n, 0);
+  }
+  fclose(f);
+  return rc;
+}
+
+static void route_finish(void *self)
+{
+  struct route *r = self;
+
+  if(!r)
+    return;
+  llmr_models_free(&r->models);
+  free(r);
+}
+
+/* The model named by option `name`, or NULL when unset; *bad set when it
+ * names no catalog model. */
+static const struct llmr_model *opt_model(struct route *r,
+                                          const struct llmr_config *cf,
+                                          const char *name, int *bad)
+{
+  const struct llmr_value *v = r->host->opt(cf, name);
+  const struct llmr_model *m;
+
+  if(!v || !v->str || !*v->str)
+    return NULL;
+  m = llmr_models_find(&r->models, v->str);
+  if(!m) {
+    r->host->config_error(cf, "%s: model '%s' is not in the catalog", name,
+                          v->str);
+    *bad = 1;
+  }
+  return m;
+}
+
+static int route_init(const struct llmr_host *host,
+                      const struct llmr_config *cf, void **self)
+{
+  struct route *r = calloc(1, sizeof(*r));
+  const struct llmr_value *v;
+  const char *pol, *bname;
+  int bad = 0, i;
+  jv cat;
+
+  if(!r)
+    return LLMR_ENOMEM;
+  r->host = host;
+  cat = host->catalog();
+  if(llmr_models_load(cat, &r->models) != 0) {
+    jv_free(cat);
+    host->config_error(cf, "route needs a catalog with models "
+                       "(set catalog=models.json)");
+    goto fail;
+  }
+  jv_free(cat);
+  v = host->opt(cf, "policy");
+  pol = v && v->str ? v->str : "cheapest-capable";
+  if(!strcmp(pol, "cheapest-capable"))
+    r->policy = P_CHEAPEST;
+  else if(!strcmp(pol, "map"))
+    r->policy = P_MAP;
+  else if(!strcmp(pol, "threshold"))
+    r->policy = P_THRESHOLD;
+  else {
+    host->config_error(cf, "unknown policy '%s' (valid: cheapest-capable, "
+                       "map, threshold)", pol);
+    goto fail;
+  }
+  v = host->opt(cf, "map");
+  if(v && v->str && parse_pairs(r, cf, "map", v->str, 0) != LLMR_OK)
+    goto fail;
+  v = host->opt(cf, "map_file");
+  if(v && v->str && read_map_file(r, cf, v->str) != LLMR_OK)
+    goto fail;
+  if(r->policy == P_MAP && !r->nmap) {
+    host->config_error(cf, "policy=map needs map=\"task=model,...\" or "
+                       "map_file=FILE");
+    goto fail;
+  }
+  v = host->opt(cf, "tiers");
+  if(v && v->str && parse_pairs(r, cf, "tiers", v->str, 1) != LLMR_OK)
+    goto fail;
+  r->hard = host->opt(cf, "hard")->d;
+  r->easy = host->opt(cf, "easy")->d;
+  r->threshold = host->opt(cf, "threshold")->d;
+  r->weak_tier = (int)host->opt(cf, "weak_tier")->i;
+  r->strong_tier = (int)host->opt(cf, "strong_tier")->i;
+  r->candidates = (int)host->opt(cf, "candidates")->i;
+  if(r->weak_tier < 1 || r->weak_tier > 3 || r->strong_tier < 1 ||
+     r->strong_tier > 3) {
+    host->config_error(cf, "weak_tier and strong_tier must be 1, 2 or 3");
+    goto fail;
+  }
+  if(r->candidates < 0 || r->candidates > 8) {
+    host->config_error(cf, "candidates must be 0..8");
+    goto fail;
+  }
+  r->weak = opt_model(r, cf, "weak", &bad);
+  r->strong = opt_model(r, cf, "strong", &bad);
+  if(bad)
+    goto fail;
+  bname = host->setting("baseline");
+  r->baseline = bname ? llmr_models_find(&r->models, bname) : NULL;
+  if(bname && !r->baseline) {
+    host->config_error(cf, "baseline model '%s' is not in the catalog",
+                       bname);
+    goto fail;
+  }
+  if(!r->baseline) {
+    double best = -1;
+    for(i = 0; i < r->models.n; i++) {
+      double c = llmr_cost_plan(&r->models.v[i].price, 1000, 1000);
+      if(r->models.v[i].tier == 3 && c > best) {
+        best = c;
+        r->baseline = &r->models.v[i];
+      }
+    }
+    if(!r->baseline)
+      r->baseline = &r->models.v[0];
+  }
+  *self = r;
+  return LLMR_OK;
+fail:
+  route_finish(r);
+  return LLMR_ERR;
+}
+
+/* ----------------------------------------------------------------------
+ * Per request
+ */
+
+struct want {
+  const char *task;    /* borrowed from the route record's jv */
+  double complexity;   /* < 0: unknown */
+  long in, out, cap;   /* estimate; cap = max_tokens or 0 */
+  int min_tier;        /* from routing and route */
+  double max_cost;     /* < 0: none */
+  const char *tried[MAX_TRIED]; /* models that answered invalidly */
+  int ntried;
+};
+
+/* Why a model is not eligible. */
+enum fit { FIT_OK, FIT_TIER, FIT_TRIED, FIT_CONTEXT, FIT_COST };
+
+static double expected_cost(const struct llmr_model *m,
+                            const struct want *w)
+{
+  return llmr_cost_plan(&m->price, w->in, w->out);
+}
+
+static enum fit fits(const struct llmr_model *m, const struct want *w,
+                     int tier)
+{
+  int i;
+
+  if(m->tier < tier)
+    return FIT_TIER;
+  for(i = 0; i < w->ntried; i++)
+    if(!strcmp(w->tried[i], m->name))
+      return FIT_TRIED;
+  if(w->in + (w->cap > 0 ? w->cap : w->out) > m->context_tokens ||
+     (w->cap > 0 && w->cap > m->max_output_tokens))
+    return FIT_CONTEXT;
+  if(w->max_cost >= 0 && expected_cost(m, w) > w->max_cost)
+    return FIT_COST;
+  return FIT_OK;
+}
+
+/* The cheapest eligible model at tier or above; NULL when none, with
+ * *why the most telling reason. */
+static const struct llmr_model *cheapest(const struct route *r,
+                                         const struct want *w, int tier,
+                                         enum fit *why)
+{
+  const struct llmr_model *best = NULL;
+  double best_cost = 0;
+  int i, seen_context = 0, seen_cost = 0, seen_tier = 0;
+
+  for(i = 0; i < r->models.n; i++) {
+    const struct llmr_model *m = &r->models.v[i];
+    enum fit f = fits(m, w, tier);
+    double c;
+    if(f == FIT_CONTEXT)
+      seen_context = 1;
+    else if(f == FIT_COST)
+      seen_cost = 1;
+    else if(f != FIT_TIER)
+      seen_tier = 1;
+    if(f != FIT_OK)
+      continue;
+    c = expected_cost(m, w);
+    if(!best || c < best_cost || (c == best_cost && m->tier < best->tier)) {
+      best = m;
+      best_cost = c;
+    }
+  }
+  if(!best)
+    *why = seen_cost ? FIT_COST : seen_context ? FIT_CONTEXT
+           : seen_tier ? FIT_TRIED : FIT_TIER;
+  return best;
+}
+
+/* The tier cheapest-capable wants for w. */
+static int needed_tier(const struct route *r, const struct want *w)
+{
+  int i, tier = -1;
+
+  for(i = 0; w->task && i < r->ntiers; i++)
+    if(!strcmp(r->tiers[i].task, w->task))
+      tier = r->tiers[i].tier;
+  if(tier < 0)
+    tier = default_tier(w->task);
+  if(w->complexity >= 0 && w->complexity >= r->hard)
+    tier++;
+  else if(w->complexity >= 0 && w->complexity <= r->easy)
+    tier--;
+  if(tier < 1)
+    tier = 1;
+  if(tier > 3)
+    tier = 3;
+  return tier;
+}
+
+/* Fill w from the request and the route record (both borrowed). */
+static void read_want(const struct llmr_host *h, struct llmr_job *job,
+                      jv body, jv routing, jv route, struct want *w)
+{
+  jv v, est, attempts;
+  double d;
+  int i, n;
+
+  memset(w, 0, sizeof(*w));
+  v = get(route, "task");
+  w->task = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
+  jv_free(v); /* the route record keeps the string alive */
+  if(!w->task) {
+    v = get(routing, "task");
+    w->task = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
+    jv_free(v);
+  }
+  w->complexity = llmr_cost_num(route, "complexity", -1);
+  w->cap = (long)llmr_cost_num(body, "max_completion_tokens", 0);
+  if(w->cap <= 0)
+    w->cap = (long)llmr_cost_num(body, "max_tokens", 0);
+  if(w->cap < 0)
+    w->cap = 0;
+  est = get(route, "estimate");
+  if(jv_get_kind(est) == JV_KIND_OBJECT) {
+    w->in = (long)llmr_cost_num(est, "input_tokens", 0);
+    w->out = (long)llmr_cost_num(est, "output_tokens", 0);
+  }
+  else {
+    w->in = h->estimate_tokens(body);
+    w->out = llmr_task_output(w->task);
+    if(w->cap > 0 && w->cap < w->out)
+      w->out = w->cap;
+  }
+  jv_free(est);
+  w->min_tier = 1;
+  d = llmr_cost_num(routing, "min_tier", 1);
+  if(d > w->min_tier)
+    w->min_tier = d > 3 ? 3 : (int)d;
+  d = llmr_cost_num(route, "min_tier", 1);
+  if(d > w->min_tier)
+    w->min_tier = d > 3 ? 3 : (int)d;
+  w->max_cost = llmr_cost_num(routing, "max_cost_usd", -1);
+  attempts = get(route, "attempts");
+  n = jv_get_kind(attempts) == JV_KIND_ARRAY
+      ? jv_array_length(jv_copy(attempts)) : 0;
+  for(i = 0; i < n && w->ntried < MAX_TRIED; i++) {
+    jv a = jv_array_get(jv_copy(attempts), i);
+    jv valid = get(a, "valid"), model = get(a, "model");
+    if(jv_get_kind(valid) == JV_KIND_FALSE &&
+       jv_get_kind(model) == JV_KIND_STRING)
+      w->tried[w->ntried++] = jv_string_value(model);
+    jv_free(valid);
+    jv_free(model);  /* the route record keeps the string alive */
+    jv_free(a);
+  }
+  jv_free(attempts);
+  (void)job;
+}
+
+/* Set the error for a request nothing fits; returns LLMR_FAIL. */
+static enum llmr_verdict no_fit(const struct llmr_host *h,
+                                struct llmr_job *job, const struct want *w,
+                                int tier, enum fit why)
+{
+  if(why == FIT_CONTEXT)
+    h->set_error(job, "context_length_exceeded",
+                 "no model of tier >= %d holds ~%ld input + %ld output "
+                 "tokens", tier, w->in, w->cap > 0 ? w->cap : w->out);
+  else if(why == FIT_COST)
+    h->set_error(job, "no_model",
+                 "no model of tier >= %d fits routing.max_cost_usd %g "
+                 "(~%ld input + %ld output tokens)", tier, w->max_cost,
+                 w->in, w->out);
+  else if(why == FIT_TRIED)
+    h->set_error(job, "no_model",
+                 "every model of tier >= %d was tried and answered "
+                 "invalidly", tier);
+  else
+    h->set_error(job, "no_model", "the catalog has no model of tier >= %d",
+                 tier);
+  return LLMR_FAIL;
+}
+
+/* Write the decision into route (consumed); returns the new record. */
+static jv decide(const struct route *r, jv route,
+                 const struct llmr_model *m, const struct want *w,
+                 const char *reason)
+{
+  long worst_out = w->cap > 0 ? w->cap : m->max_output_tokens;
+  jv deps = jv_array(), est;
+  int i, n;
+
+  n = jv_array_length(jv_copy(m->deployments));
+  for(i = 0; i < n; i++) {
+    jv d = jv_array_get(jv_copy(m->deployments), i);
+    jv o = jv_object();
+    o = jv_object_set(o, jv_string("provider"), get(d, "provider"));
+    o = jv_object_set(o, jv_string("model"), get(d, "model"));
+    deps = jv_array_append(deps, o);
+    jv_free(d);
+  }
+  route = jv_object_set(route, jv_string("tier"), jv_number(m->tier));
+  route = jv_object_set(route, jv_string("model"), jv_string(m->name));
+  route = jv_object_set(route, jv_string("provider"),
+                        jv_string(m->provider));
+  route = jv_object_set(route, jv_string("deployments"), deps);
+  route = jv_object_set(route, jv_string("reason"), jv_string(reason));
+  route = jv_object_set(route, jv_string("expected_cost_usd"),
+                        jv_number(round_usd(expected_cost(m, w))));
+  route = jv_object_set(route, jv_string("worst_cost_usd"),
+                        jv_number(round_usd(llmr_cost_plan(
+                          &m->price, w->in, worst_out))));
+  est = get(route, "estimate");
+  if(jv_get_kind(est) != JV_KIND_OBJECT) {
+    jv_free(est);
+    est = jv_object();
+    est = jv_object_set(est, jv_string("input_tokens"), jv_number(w->in));
+    est = jv_object_set(est, jv_string("output_tokens"), jv_number(w->out));
+    route = jv_object_set(route, jv_string("estimate"), est);
+  }
+  else
+    jv_free(est);
+  if(llmr_cost_num(route, "baseline_cost_usd", -1) < 0)
+    route = jv_object_set(route, jv_string("baseline_cost_usd"),
+                          jv_number(round_usd(llmr_cost_plan(
+                            &r->baseline->price, w->in, w->out))));
+  return route;
+}
+
+/* Up to r->candidates other eligible models, cheapest first, as
+ * [[model, expected_cost], ...] (new ref). */
+static jv runner_ups(const struct route *r, const struct want *w,
+                     int tier, const struct llmr_model *chosen)
+{
+  jv out = jv_array();
+  const struct llmr_model *last = NULL;
+  double lc = 0;
+  int k;
+
+  for(k = 0; k < r->candidates; k++) {
+    const struct llmr_model *next = NULL;
+    double nc = 0;
+    int i;
+    for(i = 0; i < r->models.n; i++) {
+      const struct llmr_model *m = &r->models.v[i];
+      double c = expected_cost(m, w);
+      if(m == chosen || fits(m, w, tier) != FIT_OK)
+        continue;
+      /* strictly after `last` in (cost, catalog order) */
+      if(last && (c < lc || (c == lc && m <= last)))
+        continue;
+      if(!next || c < nc) {
+        next = m;
+        nc = c;
+      }
+    }
+    if(!next)
+      break;
+    out = jv_array_append(out, jv_array_append(
+      jv_array_append(jv_array(), jv_string(next->name)),
+      jv_number(round_usd(nc))));
+    last = next;
+    lc = nc;
+  }
+  return out;
+}
+
+static enum llmr_verdict route_process(void *self, struct llmr_job *job)
+{
+  struct route *r = self;
+  const struct llmr_host *h = r->host;
+  jv req = h->request(job), body = get(req, "body");
+  jv routing = get(req, "routing"), route = h->route(job);
+  jv pin = get(body, "model");
+  const struct llmr_model *m = NULL;
+  enum llmr_verdict verdict = LLMR_NEXT;
+  enum fit why = FIT_TIER;
+  struct want w;
+  char reason[200];
+  int tier;
+
+  if(jv_get_kind(route) != JV_KIND_OBJECT) {
+    jv_free(route);
+    route = jv_object();
+  }
+  read_want(h, job, body, routing, route, &w);
+
+  if(jv_get_kind(pin) == JV_KIND_STRING && jv_string_value(pin)[0] &&
+     strcmp(jv_string_value(pin), "auto") != 0) {
+    /* pinned: that model or an error */
+    m = llmr_models_find(&r->models, jv_string_value(pin));
+    if(!m) {
+      h->set_error(job, "no_model", "model '%s' is not in the catalog",
+                   jv_string_value(pin));
+      verdict = LLMR_FAIL;
+      goto done;
+    }
+    why = fits(m, &w, 1);
+    if(why == FIT_CONTEXT) {
+      h->set_error(job, "context_length_exceeded",
+                   "%s holds %ld tokens (max output %ld); the request "
+                   "needs ~%ld input + %ld output", m->name,
+                   m->context_tokens, m->max_output_tokens, w.in,
+                   w.cap > 0 ? w.cap : w.out);
+      verdict = LLMR_FAIL;
+      goto done;
+    }
+    if(why == FIT_COST) {
+      h->set_error(job, "no_model", "%s: expected cost %.6f USD exceeds "
+                   "routing.max_cost_usd %g", m->name, expected_cost(m, &w),
+                   w.max_cost);
+      verdict = LLMR_FAIL;
+      goto done;
+    }
+    tier = m->tier;
+    snprintf(reason, sizeof(reason), "pinned: body.model");
+  }
+  else if(r->policy == P_MAP) {
+    int i;
+    const struct llmr_model *target = NULL;
+    for(i = 0; w.task && i < r->nmap; i++)
+      if(!strcmp(r->map[i].task, w.task))
+        target = r->map[i].model;
+    tier = w.min_tier;
+    if(target && fits(target, &w, tier) == FIT_OK) {
+      m = target;
+      snprintf(reason, sizeof(reason), "map: %s -> %s", w.task, m->name);
+    }
+    else {
+      if(target && target->tier > tier)
+        tier = target->tier;
+      m = cheapest(r, &w, tier, &why);
+      snprintf(reason, sizeof(reason), "map: %s %s; cheapest at tier >= %d",
+               w.task ? w.task : "(no task)",
+               target ? "model does not fit" : "not mapped", tier);
+    }
+  }
+  else if(r->policy == P_THRESHOLD) {
+    int strong = w.complexity >= r->threshold;
+    const struct llmr_model *fixed = strong ? r->strong : r->weak;
+    tier = strong ? r->strong_tier : r->weak_tier;
+    if(fixed) {
+      tier = fixed->tier;
+    }
+    if(tier < w.min_tier)
+      tier = w.min_tier;
+    if(fixed && fits(fixed, &w, tier) == FIT_OK)
+      m = fixed;
+    else
+      m = cheapest(r, &w, tier, &why);
+    snprintf(reason, sizeof(reason),
+             "threshold: complexity %.2f %s %.2f -> %s, tier >= %d",
+             w.complexity < 0 ? 0.0 : w.complexity, strong ? ">=" : "<",
+             r->threshold, strong ? "strong" : "weak", tier);
+  }
+  else {
+    tier = needed_tier(r, &w);
+    if(tier < w.min_tier)
+      tier = w.min_tier;
+    m = cheapest(r, &w, tier, &why);
+    if(w.complexity >= 0)
+      snprintf(reason, sizeof(reason),
+               "cheapest-capable: %s, complexity %.2f -> tier >= %d",
+               w.task ? w.task : "other", w.complexity, tier);
+    else
+      snprintf(reason, sizeof(reason), "cheapest-capable: %s -> tier >= %d",
+               w.task ? w.task : "other", tier);
+  }
+  if(!m) {
+    verdict = no_fit(h, job, &w, tier, why);
+    goto done;
+  }
+  route = decide(r, route, m, &w, reason);
+  if(r->candidates > 0)
+    route = jv_object_set(route, jv_string("candidates"),
+                          runner_ups(r, &w, tier, m));
+done:
+  /* w's strings point into route and req: set the record only now */
+  h->set_route(job, route);
+  jv_free(pin);
+  jv_free(body);
+  jv_free(routing);
+  jv_free(req);
+  return verdict;
+}
+
+static const struct llmr_stage route_stage = {
+  LLMR_STAGE_VERSION,
+  "route",
+  "0.1.0",
+  "choose the model: cheapest-capable, map or threshold",
+  route_options,
+  route_init,
+  route_process,
+  route_finish
+};
+
+LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned host_major,
+                                                     unsigned host_minor)
+{
+  (void)host_minor;
+  if(host_major != LLMR_ABI_MAJOR)
+    return NULL;
+  return &route_stage;
+}

@@ -1,0 +1,522 @@
+/*
+ * test_route.c - the price and route stages alone on the mock host, and
+ * the cost formulas of plugins/price/cost.h per provider.
+ *
+ * Catalog: tests/fixtures/catalog/good.json (run from the source root).
+ * Stages: $BUILD/lib/llmroute/{price,route}.so (BUILD from the
+ * environment, default "build").  Prices are USD per Mtok:
+ *   tiny      t1  0.1 / 0.4   ctx 16000    max out 4096
+ *   small     t1  0.2 / 0.8   ctx 128000   max out 16384 (2 deployments)
+ *   mid-cheap t2  0.5 / 1.0   ctx 32000    max out 8000
+ *   mid       t2  1.0 / 4.0   ctx 200000   max out 64000
+ *   big-long  t3  2.0 / 12.0  ctx 1000000  max out 65536
+ *   big       t3  5.0 / 25.0  ctx 200000   max out 64000
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "harness.h"
+#include "mockhost.h"
+#include "../../plugins/price/cost.h"
+
+static char sopath[1024];
+
+static const char *plugin(const char *name)
+{
+  const char *build = getenv("BUILD");
+
+  snprintf(sopath, sizeof(sopath), "%s/lib/llmroute/%s.so",
+           build && *build ? build : "build", name);
+  return sopath;
+}
+
+/* Borrows v.  The number at a dotted path, or -1. */
+static double num_at(jv v, const char *path)
+{
+  char buf[256];
+  const char *s = mock_str_at(v, path, buf, sizeof(buf));
+
+  return s ? atof(s) : -1.0;
+}
+
+static const char *str_at(jv v, const char *path)
+{
+  static char buf[1024];
+
+  return mock_str_at(v, path, buf, sizeof(buf));
+}
+
+/* A job with a body and a route record made of JSON text. */
+static struct llmr_job *job_with(const char *req, const char *route)
+{
+  struct llmr_job *job = mock_job_new("t1", jv_parse(req));
+
+  if(route) {
+    jv_free(job->route);
+    job->route = jv_parse(route);
+  }
+  return job;
+}
+
+#define BODY "{\"body\":{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]"
+
+/* Run the loaded route stage on one job; returns it (caller frees). */
+static struct llmr_job *route_one(struct mock_stage *ms, const char *req,
+                                  const char *route)
+{
+  struct llmr_job *job = job_with(req, route);
+
+  mock_process(ms, job);
+  return job;
+}
+
+/* Load a stage with options; a failed load is a failed check. */
+static int load(struct mock_stage *ms, const char *name, const char **opts)
+{
+  int rc;
+
+  mock.stage_name = name;
+  rc = mock_stage_load(ms, plugin(name), opts);
+  if(rc)
+    printf("# load %s: %s\n", name, mock.errbuf);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * cost.h
+ */
+static void test_cost_formulas(void)
+{
+  struct llmr_price p;
+  struct llmr_usage u;
+  jv usage, cat, m, d;
+
+  p.input = 1.25;
+  p.output = 10;
+  p.cached = 0.125;
+  p.cache_write = 1.25 * 1.25;
+  usage = jv_parse("{\"prompt_tokens\":1000,\"completion_tokens\":200,"
+                   "\"prompt_tokens_details\":{\"cached_tokens\":400}}");
+  u = llmr_usage_openai(usage);
+  CHECK_INT("openai: uncached input", u.input_tokens, 600);
+  CHECK_INT("openai: cached", u.cached_tokens, 400);
+  CHECK_INT("openai: output", u.output_tokens, 200);
+  CHECK_DBL("openai: cost (prompt includes cached)", llmr_cost(&p, &u),
+            (600 * 1.25 + 400 * 0.125 + 200 * 10.0) / 1e6, 1e-12);
+  CHECK_DBL("openai: 0.0028 USD", llmr_cost(&p, &u), 0.0028, 1e-12);
+  jv_free(usage);
+
+  p.input = 3;
+  p.output = 15;
+  p.cached = 0.3;
+  p.cache_write = 3.75;
+  usage = jv_parse("{\"input_tokens\":600,\"cache_read_input_tokens\":400,"
+                   "\"cache_creation_input_tokens\":100,"
+                   "\"output_tokens\":200}");
+  u = llmr_usage_from("anthropic", usage);
+  CHECK_INT("anthropic: input excludes cache", u.input_tokens, 600);
+  CHECK_INT("anthropic: cache reads", u.cached_tokens, 400);
+  CHECK_INT("anthropic: cache writes", u.cache_write_tokens, 100);
+  CHECK_DBL("anthropic: cost", llmr_cost(&p, &u),
+            (600 * 3.0 + 400 * 0.3 + 100 * 3.75 + 200 * 15.0) / 1e6, 1e-12);
+  CHECK_DBL("anthropic: 0.005295 USD", llmr_cost(&p, &u), 0.005295, 1e-12);
+  jv_free(usage);
+
+  p.input = 0.3;
+  p.output = 2.5;
+  p.cached = 0.03;
+  usage = jv_parse("{\"promptTokenCount\":1000,"
+                   "\"cachedContentTokenCount\":400,"
+                   "\"candidatesTokenCount\":150,\"thoughtsTokenCount\":50}");
+  u = llmr_usage_from("gemini", usage);
+  CHECK_INT("gemini: prompt includes cached", u.input_tokens, 600);
+  CHECK_INT("gemini: thoughts billed as output", u.output_tokens, 200);
+  CHECK_DBL("gemini: cost", llmr_cost(&p, &u),
+            (600 * 0.3 + 400 * 0.03 + 200 * 2.5) / 1e6, 1e-12);
+  jv_free(usage);
+
+  usage = jv_parse("{\"prompt_tokens\":10,\"completion_tokens\":5,"
+                   "\"prompt_tokens_details\":{\"cached_tokens\":50}}");
+  u = llmr_usage_from("openai", usage);
+  CHECK("openai: cached never exceeds prompt",
+        u.cached_tokens == 10 && u.input_tokens == 0);
+  jv_free(usage);
+  u = llmr_usage_openai(jv_null());
+  CHECK("no usage: zero", u.input_tokens == 0 && u.output_tokens == 0);
+
+  u.input_tokens = 7;
+  u.cached_tokens = 3;
+  u.cache_write_tokens = 0;
+  u.output_tokens = 9;
+  usage = llmr_usage_json(&u);
+  CHECK_STR("usage json", str_at(usage, "input_tokens"), "7");
+  CHECK("usage json: no cache_write when 0",
+        !jv_object_has(jv_copy(usage), jv_string("cache_write_tokens")));
+  u = llmr_usage_parse(usage);
+  CHECK("usage round trip", u.input_tokens == 7 && u.cached_tokens == 3 &&
+        u.output_tokens == 9);
+  jv_free(usage);
+
+  if(catalog_load("tests/fixtures/catalog/good.json", &cat, mock.errbuf,
+                  sizeof(mock.errbuf)) != LLMR_OK) {
+    CHECK("fixture catalog loads", 0);
+    return;
+  }
+  m = jv_object_get(jv_object_get(jv_copy(cat), jv_string("models")),
+                    jv_string("small"));
+  d = jv_array_get(jv_object_get(jv_copy(m), jv_string("deployments")), 1);
+  p = llmr_price_of(m, jv_null());
+  CHECK_DBL("model price", p.input, 0.2, 1e-15);
+  CHECK_DBL("cache write defaults to 1.25 x input", p.cache_write, 0.25,
+            1e-15);
+  p = llmr_price_of(m, d);
+  CHECK_DBL("deployment input price", p.input, 0.3, 1e-15);
+  CHECK_DBL("deployment output price", p.output, 0.9, 1e-15);
+  CHECK_DBL("deployment cached price follows its input", p.cached, 0.3,
+            1e-15);
+  CHECK_DBL("plan cost", llmr_cost_plan(&p, 1000, 100),
+            (1000 * 0.3 + 100 * 0.9) / 1e6, 1e-12);
+  jv_free(d);
+  jv_free(m);
+  jv_free(cat);
+}
+
+/* ---------------------------------------------------------------------
+ * price
+ */
+static void test_price(void)
+{
+  struct mock_stage ms;
+  struct llmr_job *job;
+  const char *opts[] = { NULL };
+  const char *opts2[] = { "outputs=extraction=99", "output=500",
+                          "candidates=true", NULL };
+  const char *bad[] = { "baseline=nope", NULL };
+  long in;
+  jv body;
+
+  if(load(&ms, "price", opts)) {
+    CHECK("price: loads", 0);
+    return;
+  }
+  job = job_with(BODY ",\"max_tokens\":5000}}", "{\"task\":\"extraction\"}");
+  body = jv_object_get(jv_copy(job->request), jv_string("body"));
+  in = mock_host()->estimate_tokens(body);
+  jv_free(body);
+  CHECK_INT("price: NEXT", mock_process(&ms, job), LLMR_NEXT);
+  CHECK_DBL("price: input estimate from the host",
+            num_at(job->route, "estimate.input_tokens"), (double)in, 0);
+  CHECK_DBL("price: extraction expects 150 output tokens",
+            num_at(job->route, "estimate.output_tokens"), 150, 0);
+  CHECK_DBL("price: max_tokens recorded",
+            num_at(job->route, "estimate.max_tokens"), 5000, 0);
+  CHECK_DBL("price: baseline = dearest tier 3 (big)",
+            num_at(job->route, "baseline_cost_usd"),
+            (in * 5.0 + 150 * 25.0) / 1e6, 1e-10);
+  CHECK("price: no costs unless asked",
+        !jv_object_has(jv_copy(job->route), jv_string("costs")));
+  mock_job_free(job);
+
+  job = job_with("{\"body\":{\"model\":\"mid\",\"max_tokens\":40,"
+                 "\"messages\":[]},\"routing\":{\"task\":\"coding\"}}", NULL);
+  mock_process(&ms, job);
+  CHECK_DBL("price: max_tokens caps the expected output",
+            num_at(job->route, "estimate.output_tokens"), 40, 0);
+  CHECK_DBL("price: pinned expected cost",
+            num_at(job->route, "expected_cost_usd"), 40 * 4.0 / 1e6, 1e-10);
+  CHECK_DBL("price: pinned worst case uses max_tokens",
+            num_at(job->route, "worst_cost_usd"), 40 * 4.0 / 1e6, 1e-10);
+  mock_job_free(job);
+
+  job = job_with("{\"body\":{\"model\":\"mid\",\"messages\":[]}}", NULL);
+  mock_process(&ms, job);
+  CHECK_DBL("price: worst case without max_tokens = model max output",
+            num_at(job->route, "worst_cost_usd"), 64000 * 4.0 / 1e6, 1e-10);
+  CHECK_DBL("price: no task expects 350",
+            num_at(job->route, "estimate.output_tokens"), 350, 0);
+  mock_job_free(job);
+  mock_stage_unload(&ms);
+
+  if(load(&ms, "price", opts2)) {
+    CHECK("price: loads with options", 0);
+    return;
+  }
+  job = job_with(BODY "}}", "{\"task\":\"extraction\"}");
+  mock_process(&ms, job);
+  CHECK_DBL("price: outputs= per task",
+            num_at(job->route, "estimate.output_tokens"), 99, 0);
+  CHECK("price: candidates lists every model",
+        jv_object_length(jv_object_get(jv_copy(job->route),
+                                       jv_string("costs"))) == 6);
+  mock_job_free(job);
+  job = job_with(BODY "}}", "{\"task\":\"chat\"}");
+  mock_process(&ms, job);
+  CHECK_DBL("price: output= for the other tasks",
+            num_at(job->route, "estimate.output_tokens"), 500, 0);
+  mock_job_free(job);
+  mock_stage_unload(&ms);
+
+  mock.stage_name = "price";
+  CHECK("price: unknown baseline refused",
+        mock_stage_load(&ms, plugin("price"), bad) != 0 &&
+        strstr(mock.errbuf, "baseline model 'nope' is not in the catalog"));
+  mock_stage_unload(&ms);
+  mock_setting("baseline", "mid");
+  if(!load(&ms, "price", opts)) {
+    job = job_with("{\"body\":{\"messages\":[]}}",
+                   "{\"task\":\"classification\"}");
+    mock_process(&ms, job);
+    CHECK_DBL("price: set baseline= is used",
+              num_at(job->route, "baseline_cost_usd"), 20 * 4.0 / 1e6,
+              1e-10);
+    mock_job_free(job);
+  }
+  mock_stage_unload(&ms);
+  mock.nsettings = 0;
+}
+
+/* ---------------------------------------------------------------------
+ * route
+ */
+#define EST(in, out) "\"estimate\":{\"input_tokens\":" #in \
+                     ",\"output_tokens\":" #out "}"
+
+static void test_cheapest_capable(void)
+{
+  struct mock_stage ms;
+  struct llmr_job *job;
+  const char *opts[] = { NULL };
+
+  if(load(&ms, "route", opts)) {
+    CHECK("route: loads", 0);
+    return;
+  }
+  job = route_one(&ms, BODY "}}", "{\"task\":\"extraction\","
+                  "\"complexity\":0.5," EST(1000, 150) "}");
+  CHECK_INT("cc: NEXT", job->verdict, LLMR_NEXT);
+  CHECK_STR("cc: extraction -> tiny", str_at(job->route, "model"), "tiny");
+  CHECK_STR("cc: provider", str_at(job->route, "provider"), "openai");
+  CHECK_DBL("cc: tier", num_at(job->route, "tier"), 1, 0);
+  CHECK_STR("cc: deployments", str_at(job->route, "deployments"),
+            "[{\"model\":\"tiny-2025\",\"provider\":\"openai\"}]");
+  CHECK_DBL("cc: expected cost", num_at(job->route, "expected_cost_usd"),
+            (1000 * 0.1 + 150 * 0.4) / 1e6, 1e-12);
+  CHECK_DBL("cc: worst case = input + max output",
+            num_at(job->route, "worst_cost_usd"),
+            (1000 * 0.1 + 4096 * 0.4) / 1e6, 1e-10);
+  CHECK_DBL("cc: baseline (big) when price did not run",
+            num_at(job->route, "baseline_cost_usd"),
+            (1000 * 5.0 + 150 * 25.0) / 1e6, 1e-12);
+  CHECK("cc: reason says why",
+        strstr(str_at(job->route, "reason"), "cheapest-capable") != NULL);
+  mock_job_free(job);
+
+  job = route_one(&ms, BODY "}}", "{\"task\":\"coding\",\"complexity\":0.5,"
+                  EST(1000, 700) "}");
+  CHECK_STR("cc: coding -> tier 2, mid-cheap",
+            str_at(job->route, "model"), "mid-cheap");
+  mock_job_free(job);
+  job = route_one(&ms, BODY "}}", "{\"task\":\"coding\",\"complexity\":0.9,"
+                  EST(1000, 700) "}");
+  CHECK_STR("cc: hard coding -> tier 3, big-long",
+            str_at(job->route, "model"), "big-long");
+  mock_job_free(job);
+  job = route_one(&ms, BODY "}}", "{\"task\":\"coding\",\"complexity\":0.1,"
+                  EST(1000, 700) "}");
+  CHECK_STR("cc: easy coding -> tier 1, tiny", str_at(job->route, "model"),
+            "tiny");
+  mock_job_free(job);
+  job = route_one(&ms, BODY "}}", "{\"task\":\"extraction\","
+                  EST(20000, 150) "}");
+  CHECK_STR("cc: too long for tiny -> small", str_at(job->route, "model"),
+            "small");
+  CHECK_STR("cc: first deployment's provider",
+            str_at(job->route, "provider"), "my-host");
+  CHECK("cc: both deployments listed",
+        jv_array_length(jv_object_get(jv_copy(job->route),
+                                      jv_string("deployments"))) == 2);
+  mock_job_free(job);
+  job = route_one(&ms, BODY ",\"max_tokens\":20000}}",
+                  "{\"task\":\"extraction\"," EST(1000, 150) "}");
+  CHECK_STR("cc: max_tokens over small's max output -> mid",
+            str_at(job->route, "model"), "mid");
+  mock_job_free(job);
+  job = route_one(&ms, BODY ",\"max_completion_tokens\":3000}}",
+                  "{\"task\":\"extraction\"," EST(14000, 150) "}");
+  CHECK_STR("cc: estimate + max_completion_tokens over tiny's window",
+            str_at(job->route, "model"), "small");
+  mock_job_free(job);
+  job = route_one(&ms, BODY "}}", "{\"task\":\"chat\","
+                  EST(2000000, 150) "}");
+  CHECK_INT("cc: nothing holds 2M tokens: FAIL", job->verdict, LLMR_FAIL);
+  CHECK_STR("cc: context_length_exceeded", str_at(job->error, "code"),
+            "context_length_exceeded");
+  mock_job_free(job);
+  job = route_one(&ms, BODY "},\"routing\":{\"min_tier\":3}}",
+                  "{\"task\":\"chat\"," EST(1000, 150) "}");
+  CHECK_STR("cc: routing.min_tier 3", str_at(job->route, "model"),
+            "big-long");
+  mock_job_free(job);
+  job = route_one(&ms, BODY "}}", "{\"task\":\"chat\",\"min_tier\":2,"
+                  EST(1000, 150) ",\"attempts\":[{\"model\":\"mid-cheap\","
+                  "\"valid\":false},{\"model\":\"tiny\",\"valid\":true}]}");
+  CHECK_STR("cc: escalated to tier 2, skipping the invalid answer",
+            str_at(job->route, "model"), "mid");
+  mock_job_free(job);
+  job = route_one(&ms, BODY "},\"routing\":{\"min_tier\":3}}",
+                  "{\"task\":\"chat\"," EST(1000, 150) ",\"attempts\":["
+                  "{\"model\":\"big-long\",\"valid\":false},"
+                  "{\"model\":\"big\",\"valid\":false}]}");
+  CHECK_STR("cc: every tier-3 model answered invalidly: no_model",
+            str_at(job->error, "code"), "no_model");
+  mock_job_free(job);
+  job = route_one(&ms, BODY "},\"routing\":{\"max_cost_usd\":0.001}}",
+                  "{\"task\":\"coding\",\"complexity\":0.9,"
+                  EST(1000, 700) "}");
+  CHECK_STR("cc: max_cost_usd below every tier-3 model: no_model",
+            str_at(job->error, "code"), "no_model");
+  CHECK("cc: the message names max_cost_usd",
+        strstr(str_at(job->error, "message"), "max_cost_usd") != NULL);
+  mock_job_free(job);
+  job = route_one(&ms, BODY "},\"routing\":{\"max_cost_usd\":0.0002}}",
+                  "{\"task\":\"chat\"," EST(1000, 150) "}");
+  CHECK_STR("cc: max_cost_usd that fits", str_at(job->route, "model"),
+            "tiny");
+  mock_job_free(job);
+  job = route_one(&ms, BODY "},\"routing\":{\"task\":\"math\"}}", NULL);
+  CHECK_STR("cc: routing.task without a price stage: tier 2",
+            str_at(job->route, "model"), "mid-cheap");
+  CHECK("cc: writes an estimate when price did not",
+        num_at(job->route, "estimate.input_tokens") > 0);
+  mock_job_free(job);
+
+  /* pinned */
+  job = route_one(&ms, "{\"body\":{\"model\":\"big\",\"messages\":[]}}",
+                  "{\"task\":\"chat\"," EST(1000, 150) "}");
+  CHECK_STR("pinned: big", str_at(job->route, "model"), "big");
+  CHECK_STR("pinned: reason", str_at(job->route, "reason"),
+            "pinned: body.model");
+  mock_job_free(job);
+  job = route_one(&ms, "{\"body\":{\"model\":\"small-b\",\"messages\":[]}}",
+                  "{\"task\":\"chat\"," EST(1000, 150) "}");
+  CHECK_STR("pinned by a deployment's model name",
+            str_at(job->route, "model"), "small");
+  mock_job_free(job);
+  job = route_one(&ms, "{\"body\":{\"model\":\"auto\",\"messages\":[]}}",
+                  "{\"task\":\"chat\"," EST(1000, 150) "}");
+  CHECK_STR("auto is routed", str_at(job->route, "model"), "tiny");
+  mock_job_free(job);
+  job = route_one(&ms, "{\"body\":{\"model\":\"gpt-9\",\"messages\":[]}}",
+                  "{\"task\":\"chat\"," EST(1000, 150) "}");
+  CHECK_INT("pinned unknown: FAIL", job->verdict, LLMR_FAIL);
+  CHECK_STR("pinned unknown: no_model", str_at(job->error, "code"),
+            "no_model");
+  CHECK_STR("pinned unknown: message", str_at(job->error, "message"),
+            "model 'gpt-9' is not in the catalog");
+  mock_job_free(job);
+  job = route_one(&ms, "{\"body\":{\"model\":\"tiny\",\"messages\":[]}}",
+                  "{\"task\":\"chat\"," EST(20000, 150) "}");
+  CHECK_STR("pinned too small: context_length_exceeded",
+            str_at(job->error, "code"), "context_length_exceeded");
+  mock_job_free(job);
+  mock_stage_unload(&ms);
+}
+
+static void test_map_threshold(void)
+{
+  struct mock_stage ms;
+  struct llmr_job *job;
+  const char *map[] = { "policy=map", "map=extraction=mid, coding=big",
+                        "candidates=2", NULL };
+  const char *badmap[] = { "policy=map", "map=coding=nonexistent", NULL };
+  const char *nomap[] = { "policy=map", NULL };
+  const char *badpol[] = { "policy=random", NULL };
+  const char *thr[] = { "policy=threshold", "threshold=0.6", NULL };
+  const char *thr2[] = { "policy=threshold", "strong=mid", NULL };
+  const char *tiers[] = { "tiers=chat=3", NULL };
+
+  if(!load(&ms, "route", map)) {
+    job = route_one(&ms, BODY "}}", "{\"task\":\"extraction\","
+                    EST(1000, 150) "}");
+    CHECK_STR("map: extraction -> mid", str_at(job->route, "model"), "mid");
+    CHECK_STR("map: reason", str_at(job->route, "reason"),
+              "map: extraction -> mid");
+    CHECK_STR("map: two runner-ups", str_at(job->route, "candidates"),
+              "[[\"tiny\",0.00016],[\"small\",0.00032]]");
+    mock_job_free(job);
+    job = route_one(&ms, BODY "}}", "{\"task\":\"chat\"," EST(1000, 150)
+                    "}");
+    CHECK_STR("map: unmapped task -> cheapest", str_at(job->route, "model"),
+              "tiny");
+    mock_job_free(job);
+    job = route_one(&ms, BODY "},\"routing\":{\"min_tier\":3}}",
+                    "{\"task\":\"extraction\"," EST(1000, 150) "}");
+    CHECK_STR("map: mapped model below min_tier -> cheapest tier 3",
+              str_at(job->route, "model"), "big-long");
+    mock_job_free(job);
+  }
+  else
+    CHECK("map: loads", 0);
+  mock_stage_unload(&ms);
+
+  mock.stage_name = "route";
+  CHECK("map: unknown model refused",
+        mock_stage_load(&ms, plugin("route"), badmap) != 0 &&
+        strstr(mock.errbuf, "model 'nonexistent' (for task 'coding') is "
+               "not in the catalog"));
+  mock_stage_unload(&ms);
+  CHECK("map: policy=map without a map refused",
+        mock_stage_load(&ms, plugin("route"), nomap) != 0);
+  mock_stage_unload(&ms);
+  CHECK("unknown policy refused",
+        mock_stage_load(&ms, plugin("route"), badpol) != 0 &&
+        strstr(mock.errbuf, "unknown policy 'random'"));
+  mock_stage_unload(&ms);
+
+  if(!load(&ms, "route", thr)) {
+    job = route_one(&ms, BODY "}}", "{\"task\":\"chat\",\"complexity\":0.7,"
+                    EST(1000, 150) "}");
+    CHECK_STR("threshold: hard -> strong tier 3",
+              str_at(job->route, "model"), "big-long");
+    mock_job_free(job);
+    job = route_one(&ms, BODY "}}", "{\"task\":\"coding\","
+                    "\"complexity\":0.3," EST(1000, 150) "}");
+    CHECK_STR("threshold: easy -> weak tier 1", str_at(job->route, "model"),
+              "tiny");
+    mock_job_free(job);
+  }
+  mock_stage_unload(&ms);
+  if(!load(&ms, "route", thr2)) {
+    job = route_one(&ms, BODY "}}", "{\"task\":\"chat\",\"complexity\":0.9,"
+                    EST(1000, 150) "}");
+    CHECK_STR("threshold: strong=mid", str_at(job->route, "model"), "mid");
+    mock_job_free(job);
+  }
+  mock_stage_unload(&ms);
+  if(!load(&ms, "route", tiers)) {
+    job = route_one(&ms, BODY "}}", "{\"task\":\"chat\",\"complexity\":0.5,"
+                    EST(1000, 150) "}");
+    CHECK_STR("tiers=chat=3", str_at(job->route, "model"), "big-long");
+    mock_job_free(job);
+  }
+  mock_stage_unload(&ms);
+}
+
+int main(void)
+{
+  char err[512];
+
+  if(catalog_load("tests/fixtures/catalog/good.json", &mock.catalog, err,
+                  sizeof(err)) != LLMR_OK) {
+    printf("FAIL: fixture catalog: %s\n", err);
+    return 1;
+  }
+  test_cost_formulas();
+  test_price();
+  test_cheapest_capable();
+  test_map_threshold();
+  jv_free(mock.catalog);
+  return harness_done();
+}
