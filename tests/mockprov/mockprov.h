@@ -59,6 +59,17 @@ struct mock_reply {
   size_t big_at;
 };
 
+/* Usage numbers of one answer (see the formulas in mockprov.c). */
+struct mock_usage {
+  long prompt;      /* P: all prompt tokens, cached ones included */
+  long completion;  /* K: answer tokens */
+  long cached;      /* C: part of P read from the cache */
+  long cache_write; /* W: part of P written to the cache (Anthropic) */
+  long reasoning;   /* R: reasoning tokens, billed as output */
+};
+
+/* --- shape.c: reading requests and planning replies --------------- */
+
 /* Fills rq->format/json/model and rp from the request and its [[mock]]
    directive.  rq borrowed; rp's contents owned by the caller afterwards
    (mock_reply_free). */
@@ -67,12 +78,47 @@ void mock_plan(struct mock_request *rq, struct mock_reply *rp);
 /* Frees what rp holds; safe to call twice. */
 void mock_reply_free(struct mock_reply *rp);
 
-/* Classifies a path; *model (consumed jv set to a new ref) gets the
-   Gemini model from the path or null.  Borrows path. */
+/* Borrows path.  Classifies a path; sets *model to a new ref: the
+   Gemini model named in the path, or null. */
 enum mock_format mock_classify(const char *path, jv *model);
 
 /* The name logged for a format ("openai", ...), or NULL. Static. */
 const char *mock_format_name(enum mock_format f);
+
+/* --- body.c: jv helpers that never assert on input ---------------- */
+
+/* Borrows obj.  New ref, or jv_null() when absent or obj no object. */
+jv mock_get(jv obj, const char *key);
+/* Borrows obj.  The number at key, or def. */
+long mock_get_long(jv obj, const char *key, long def);
+/* Borrows obj.  1 when key is true, a non-zero number or "true". */
+int mock_get_flag(jv obj, const char *key);
+/* Borrows obj.  New ref: the string at key, or jv_null(). */
+jv mock_get_string(jv obj, const char *key);
+/* Borrows a.  1 when a is a string equal to b. */
+int mock_streq(jv a, const char *b);
+
+/* --- body.c: answers in each provider's shape ---------------------- */
+
+/* Borrows d.  New ref: the error body of format f for status; d may
+   carry error_type, error_code, message, param.  n: request number; p:
+   prompt tokens (for context-length messages). */
+jv mock_error_body(enum mock_format f, int status, jv d, long n, long p);
+/* Consumes model, answer; borrows finish (OpenAI name), u.  New ref:
+   the chat answer of format f. */
+jv mock_success_body(enum mock_format f, jv model, jv answer,
+                     const char *finish, const struct mock_usage *u,
+                     long n);
+/* Consumes body; borrows calls.  New ref: body with the tool calls. */
+jv mock_add_tool_calls(enum mock_format f, jv body, jv calls,
+                       int with_text, long n);
+/* Consumes h; borrows d.  h plus the rate-limit headers of format f. */
+jv mock_ratelimit_headers(jv h, enum mock_format f, jv d, long p);
+/* Consumes h; borrows d.  h plus retry-after, retry-after-ms,
+   x-should-retry and the directive's "headers". */
+jv mock_scripted_headers(jv h, jv d);
+
+/* --- mockprov.c ----------------------------------------------------- */
 
 /* Defined in mockprov.c: returns how many earlier requests carried the
    same key (0 for the first) and counts this one.  Borrows key. */
