@@ -8,12 +8,16 @@
  *   rules=FILE   a rules file (format in rules.h; pipelines/tasks.rules)
  *   model=FILE   a model written by `llmroute train` (core/textfeat.h)
  *   mode=auto|rules|model|both
- *                auto (default): whatever of rules/model is given; both:
- *                a matching rule decides, else the model; rules / model:
- *                only that one
- *   min_confidence=P  the model's answer is used only when its softmax
- *                probability is at least P (default 0); else default
- *   default=TASK the task when nothing decides (default "chat")
+ *                auto (default): both when rules and model are given,
+ *                else the one given; rules / model: only that one
+ *   override=N   (both) a rule of priority >= N (default 90) decides
+ *                before the model is asked
+ *   min_confidence=P  (both) the model's label is used when its
+ *                probability (softmax) is at least P (default 0.5);
+ *                below it a weaker matching rule decides, and without
+ *                one the model's label stands
+ *   default=TASK the task when nothing decides (default "chat"): with
+ *                rules only, when no rule matches
  *
  * task_source tells who decided: "hint" (the request's routing.task, which
  * skips classification), "rules", "model" or "default".  The complexity
@@ -39,6 +43,7 @@ struct classify {
   struct rules *rules;
   struct tf_model *model;
   enum mode mode;
+  int override;
   double min_conf;
   char deflt[TF_LABEL_MAX];
   jv k_task, k_complexity, k_source, k_routing; /* keys, made once */
@@ -50,8 +55,10 @@ static const struct llmr_option options[] = {
   {"model", LLMR_OPT_PATH, NULL, 0, "model file from `llmroute train`"},
   {"mode", LLMR_OPT_STRING, "auto", 0,
    "auto, rules, model or both (a matching rule wins, else the model)"},
-  {"min_confidence", LLMR_OPT_DOUBLE, "0", 0,
-   "use the model's label only at this probability or above"},
+  {"override", LLMR_OPT_INT, "90", 0,
+   "mode both: rules of this priority or more decide before the model"},
+  {"min_confidence", LLMR_OPT_DOUBLE, "0.5", 0,
+   "mode both: below this probability a weaker rule beats the model"},
   {"default", LLMR_OPT_STRING, "chat", 0, "task when nothing decides"},
   {NULL, LLMR_OPT_STRING, NULL, 0, NULL}};
 
@@ -103,6 +110,7 @@ static int classify_init(const struct llmr_host *host,
   c->src_model = jv_string("model");
   c->src_default = jv_string("default");
   c->min_conf = host->opt(cf, "min_confidence")->d;
+  c->override = (int)host->opt(cf, "override")->i;
   if(!mode || !strcmp(mode, "auto"))
     c->mode = MODE_AUTO;
   else if(!strcmp(mode, "rules"))
@@ -190,18 +198,19 @@ static jv task_hint(const struct classify *c, jv req)
 }
 
 /* Borrows c and req (jq rules look at it).  Decides the task of a prompt:
- * the label (owned by c, static) and who decided it. */
+ * the label (owned by c) and who decided it (*source, borrowed). */
 static const char *decide(const struct classify *c, const char *text,
                           size_t len, const struct tf_token *toks,
                           size_t ntok, const struct tf_signals *sig,
                           jv req, jv *source)
 {
-  const char *task = NULL;
+  const char *rule = NULL;
+  int prio = 0;
   if(c->rules) {
-    task = rules_match(c->rules, text, len, toks, ntok, req, NULL);
-    if(task) {
+    rule = rules_match(c->rules, text, len, toks, ntok, req, &prio);
+    if(rule && (!c->model || prio >= c->override)) {
       *source = c->src_rules;
-      return task;
+      return rule;
     }
   }
   if(c->model) {
@@ -211,10 +220,12 @@ static const char *decide(const struct classify *c, const char *text,
                             c->model->bits, feats, TF_MAX_FEATS);
     int best = tf_model_predict(c->model, feats, nf,
                                 c->min_conf > 0 ? probs : NULL);
-    if(c->min_conf <= 0 || probs[best] >= c->min_conf) {
-      *source = c->src_model;
-      return c->model->labels[best];
+    if(rule && c->min_conf > 0 && probs[best] < c->min_conf) {
+      *source = c->src_rules;
+      return rule;
     }
+    *source = c->src_model;
+    return c->model->labels[best];
   }
   *source = c->src_default;
   return c->deflt;

@@ -289,7 +289,7 @@ static int parse_line(struct rules *r, char *s, const char *name, int line,
     int rc;
     ru->kind = RK_REGEX;
     rc = onig_new(&ru->re, (const UChar *)pat, (const UChar *)end,
-                  ONIG_OPTION_IGNORECASE,
+                  ONIG_OPTION_IGNORECASE | ONIG_OPTION_NEGATE_SINGLELINE,
                   ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL, &einfo);
     if(rc != ONIG_NORMAL) {
       UChar msg[ONIG_MAX_ERROR_MESSAGE_LEN];

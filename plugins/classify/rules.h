@@ -14,7 +14,8 @@
  *                      not "stacktraces"); a number in a keyword matches
  *                      any number with as many digits (up to 4)
  *             regex    PATTERN is an Oniguruma (Perl syntax) regex,
- *                      case-insensitive, searched in the prompt text
+ *                      case-insensitive, searched in the prompt text;
+ *                      ^ and $ match at every line start and end
  *             jq       PATTERN is a jq program run on the request
  *                      ({"custom_id":..,"body":{..},"routing":..}); the
  *                      rule matches when its first output is truthy
