@@ -186,6 +186,29 @@ check_json "stdout: only result lines (id, custom_id, response, error, route)" \
        has("route"))' "$TMP/out"
 check_eq "stdout: an error record means exit 1" "$rc" 1
 
+llmr -p "$TMP/echo.pipeline" --progress "$TMP/mixed.jsonl" </dev/null
+check_json "stdout: --progress leaves stdout to result lines" \
+  'length == 5 and all(has("id") and has("custom_id"))' "$TMP/out"
+check "stdout: --progress writes progress on stderr" test -s "$TMP/err"
+llmr -p "$TMP/echo.pipeline" "$TMP/two.jsonl" </dev/null
+check_eq "stderr: quiet by default when not a terminal" \
+  "$(wc -c <"$TMP/err" | tr -d ' ')" 0
+llmr -p "$TMP/echo.pipeline" --quiet "$TMP/two.jsonl" </dev/null
+check_eq "stderr: --quiet" "$(wc -c <"$TMP/err" | tr -d ' ')" 0
+
+# --- --resume: skip what already succeeded ---------------------------------------
+
+printf '{"custom_id":"r%s","prompt":"x"}\n' 1 2 3 >"$TMP/r.jsonl"
+printf '%s\n' \
+  '{"id":"llmr-1","custom_id":"r1","response":{"status_code":200,"body":{}},"error":null,"route":{}}' \
+  '{"id":"llmr-2","custom_id":"r2","response":null,"error":{"code":"timeout","message":"t","stage":"call"},"route":{}}' \
+  >"$TMP/prev.jsonl"
+llmr -p "$TMP/echo.pipeline" --resume "$TMP/prev.jsonl" "$TMP/r.jsonl" \
+  </dev/null
+check_eq "resume: exit 0" "$rc" 0
+check_eq "resume: only requests without a success are run" \
+  "$(jq -r .custom_id "$TMP/out" | sort | tr '\n' ' ')" "r2 r3 "
+
 # --- HTTP through host->http (loopback only) ------------------------------------
 
 tiny_start
