@@ -1,6 +1,7 @@
 /*
- * schema.c - a JSON Schema (draft 2020-12) validator over jv.
- * See schema.h for the keywords and the reason format.
+ * schema.c - a JSON Schema (draft 2020-12) validator over jv: validation.
+ * See schema.h for the keywords and the reason format; compilation is in
+ * schema_compile.c, regexes, URIs and $ref resolution in schema_ref.c.
  *
  * Every function here borrows the jv values it is given unless its
  * comment says otherwise; a jv obtained with get() is a new reference
@@ -11,65 +12,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <oniguruma.h>
 
-#include "schema.h"
+#include "schema_int.h"
 
-#if defined(__GNUC__)
-#define LLMR_SCHEMA_PRINTF __attribute__((format(printf, 2, 3)))
-#else
-#define LLMR_SCHEMA_PRINTF
-#endif
-
-#define MAX_DEPTH 128   /* nested schemas (through $ref) per check */
-#define PATH_LEN 512    /* instance pointer buffer */
-
-struct regex_ent {
-  char *src;
-  OnigRegex re;
-};
-
-struct schema {
-  jv root;
-  struct regex_ent *re;
-  size_t nre, cap;
-};
+#define get schema_get
 
 /* State of one schema_check() call. */
 struct vctx {
   struct schema *s;
-  char path[PATH_LEN];
+  const char *base;  /* URI of the current resource (owned by s) */
+  char path[SCHEMA_PATH_LEN];
   size_t plen;
-  int quiet;        /* > 0 inside anyOf/oneOf/not/if: no reason kept */
+  int quiet;         /* > 0 inside anyOf/oneOf/not/if: no reason kept */
   int depth;
   char *reason;
   size_t rlen;
 };
 
-/* ---------------------------------------------------------------------
- * jv helpers
- */
-
-/* Borrows obj.  New ref of obj[key], or jv_invalid() when obj is not an
- * object or has no such key; never asserts. */
-static jv get(jv obj, const char *key)
-{
-  if(jv_get_kind(obj) != JV_KIND_OBJECT)
-    return jv_invalid();
-  return jv_object_get(jv_copy(obj), jv_string(key));
-}
-
-/* Borrows v.  1 when v is a number with no fractional part. */
-static int is_integral(jv v)
-{
-  double x;
-  if(jv_get_kind(v) != JV_KIND_NUMBER)
-    return 0;
-  x = jv_number_value(v);
-  return isfinite(x) && x == floor(x);
-}
-
-/* Borrows v.  Shortest "%g" text of a number into buf. */
+/* Shortest "%g" text of x into buf. */
 static void fmt_num(double x, char *buf, size_t n)
 {
   int prec;
@@ -98,190 +58,6 @@ static void fmt_json(jv v, char *buf, size_t n)
 }
 
 /* ---------------------------------------------------------------------
- * Regular expressions (Oniguruma, Perl syntax, UTF-8), cached by source.
- */
-
-/* Returns the compiled pattern src (cached in s), or NULL with a message
- * in err (may be NULL). */
-static OnigRegex regex_get(struct schema *s, const char *src, char *err,
-                           size_t errlen)
-{
-  OnigRegex re;
-  OnigErrorInfo einfo;
-  size_t i;
-  int rc;
-  for(i = 0; i < s->nre; i++)
-    if(!strcmp(s->re[i].src, src))
-      return s->re[i].re;
-  rc = onig_new(&re, (const OnigUChar *)src,
-                (const OnigUChar *)src + strlen(src), ONIG_OPTION_CAPTURE_GROUP,
-                ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL_NG, &einfo);
-  if(rc != ONIG_NORMAL) {
-    if(err) {
-      OnigUChar msg[ONIG_MAX_ERROR_MESSAGE_LEN];
-      onig_error_code_to_str(msg, rc, &einfo);
-      snprintf(err, errlen, "bad pattern \"%s\": %s", src, (char *)msg);
-    }
-    return NULL;
-  }
-  if(s->nre == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 8;
-    struct regex_ent *n = realloc(s->re, cap * sizeof(*n));
-    if(!n) {
-      onig_free(re);
-      if(err)
-        snprintf(err, errlen, "out of memory");
-      return NULL;
-    }
-    s->re = n;
-    s->cap = cap;
-  }
-  s->re[s->nre].src = strdup(src);
-  if(!s->re[s->nre].src) {
-    onig_free(re);
-    if(err)
-      snprintf(err, errlen, "out of memory");
-    return NULL;
-  }
-  s->re[s->nre].re = re;
-  s->nre++;
-  return re;
-}
-
-/* 1 when re finds a match anywhere in the n bytes at str. */
-static int regex_search(OnigRegex re, const char *str, size_t n)
-{
-  const OnigUChar *b = (const OnigUChar *)str, *e = b + n;
-  return onig_search(re, b, e, b, e, NULL, ONIG_OPTION_NONE) >= 0;
-}
-
-/* ---------------------------------------------------------------------
- * $ref resolution within the document
- */
-
-/* Decode %XX escapes of a URI fragment into out (at least strlen(in)+1
- * bytes). */
-static void percent_decode(const char *in, char *out)
-{
-  while(*in) {
-    if(in[0] == '%' && in[1] && in[2] && strchr("0123456789abcdefABCDEF",
-                                                in[1]) &&
-       strchr("0123456789abcdefABCDEF", in[2])) {
-      char hex[3] = {in[1], in[2], '\0'};
-      *out++ = (char)strtol(hex, NULL, 16);
-      in += 3;
-    }
-    else
-      *out++ = *in++;
-  }
-  *out = '\0';
-}
-
-/* Borrows doc.  New ref of the value at JSON pointer ptr ("" or
- * "/a/b~1c"), or jv_invalid() when there is none. */
-static jv pointer_get(jv doc, const char *ptr)
-{
-  jv cur = jv_copy(doc);
-  char tok[256];
-  while(*ptr == '/') {
-    size_t n = 0;
-    ptr++;
-    while(*ptr && *ptr != '/') {
-      char c = *ptr++;
-      if(c == '~' && *ptr == '0') {
-        c = '~';
-        ptr++;
-      }
-      else if(c == '~' && *ptr == '1') {
-        c = '/';
-        ptr++;
-      }
-      if(n + 1 >= sizeof(tok)) {
-        jv_free(cur);
-        return jv_invalid();
-      }
-      tok[n++] = c;
-    }
-    tok[n] = '\0';
-    if(jv_get_kind(cur) == JV_KIND_OBJECT)
-      cur = jv_object_get(cur, jv_string(tok));
-    else if(jv_get_kind(cur) == JV_KIND_ARRAY) {
-      char *end;
-      long i = strtol(tok, &end, 10);
-      if(!n || *end || i < 0 || (n > 1 && tok[0] == '0')) {
-        jv_free(cur);
-        return jv_invalid();
-      }
-      cur = jv_array_get(cur, (int)i);
-    }
-    else {
-      jv_free(cur);
-      return jv_invalid();
-    }
-    if(!jv_is_valid(cur))
-      return cur;
-  }
-  if(*ptr) {
-    jv_free(cur);
-    return jv_invalid();
-  }
-  return cur;
-}
-
-/* Borrows v.  New ref of the first object under v (v included) whose
- * member `key` is the string want, or jv_invalid(). */
-static jv find_member(jv v, const char *key, const char *want)
-{
-  jv r = jv_invalid();
-  if(jv_get_kind(v) == JV_KIND_OBJECT) {
-    jv m = get(v, key);
-    int hit = jv_get_kind(m) == JV_KIND_STRING &&
-              !strcmp(jv_string_value(m), want);
-    jv_free(m);
-    if(hit)
-      return jv_copy(v);
-    jv_object_foreach(v, k, x) {
-      jv_free(k);
-      if(!jv_is_valid(r))
-        r = find_member(x, key, want);
-      jv_free(x);
-    }
-  }
-  else if(jv_get_kind(v) == JV_KIND_ARRAY) {
-    jv_array_foreach(v, i, x) {
-      (void)i;
-      if(!jv_is_valid(r))
-        r = find_member(x, key, want);
-      jv_free(x);
-    }
-  }
-  return r;
-}
-
-/* New ref of the schema ref names, or jv_invalid(). */
-static jv resolve_ref(struct schema *s, const char *ref)
-{
-  char *frag;
-  jv r;
-  if(!*ref || !strcmp(ref, "#"))
-    return jv_copy(s->root);
-  if(ref[0] == '#') {
-    frag = malloc(strlen(ref) + 1);
-    if(!frag)
-      return jv_invalid();
-    percent_decode(ref + 1, frag);
-    if(frag[0] == '/' || !frag[0])
-      r = pointer_get(s->root, frag);
-    else
-      r = find_member(s->root, "$anchor", frag);
-    free(frag);
-    return r;
-  }
-  /* not a fragment: a subschema whose $id is exactly this */
-  return find_member(s->root, "$id", ref);
-}
-
-/* ---------------------------------------------------------------------
  * Validation
  */
 
@@ -307,9 +83,9 @@ static int fail(struct vctx *c, const char *fmt, ...)
 static size_t path_push(struct vctx *c, const char *tok)
 {
   size_t old = c->plen, n = c->plen;
-  if(n + 1 < PATH_LEN)
+  if(n + 1 < SCHEMA_PATH_LEN)
     c->path[n++] = '/';
-  for(; *tok && n + 2 < PATH_LEN; tok++) {
+  for(; *tok && n + 2 < SCHEMA_PATH_LEN; tok++) {
     if(*tok == '~' || *tok == '/') {
       c->path[n++] = '~';
       c->path[n++] = *tok == '~' ? '0' : '1';
@@ -369,7 +145,7 @@ static int type_is(const char *t, jv inst)
 {
   jv_kind k = jv_get_kind(inst);
   if(!strcmp(t, "integer"))
-    return is_integral(inst);
+    return schema_is_integral(inst);
   if(!strcmp(t, "number"))
     return k == JV_KIND_NUMBER;
   if(!strcmp(t, "string"))
@@ -476,9 +252,9 @@ static int check_string(struct vctx *c, jv sch, jv inst)
   jv_free(k);
   k = get(sch, "pattern");
   if(jv_get_kind(k) == JV_KIND_STRING) {
-    OnigRegex re = regex_get(c->s, jv_string_value(k), NULL, 0);
+    OnigRegex re = schema_regex(c->s, jv_string_value(k), NULL, 0);
     const char *str = jv_string_value(inst);
-    if(!re || !regex_search(re, str, (size_t)jv_string_length_bytes(
+    if(!re || !schema_regex_search(re, str, (size_t)jv_string_length_bytes(
                                          jv_copy(inst)))) {
       char pat[96];
       snprintf(pat, sizeof(pat), "%s", jv_string_value(k));
@@ -666,8 +442,8 @@ static int check_object(struct vctx *c, jv sch, jv inst)
     }
     if(ok && jv_get_kind(pp) == JV_KIND_OBJECT) {
       jv_object_foreach(pp, p, sub) {
-        OnigRegex re = regex_get(c->s, jv_string_value(p), NULL, 0);
-        if(ok && re && regex_search(re, name, strlen(name))) {
+        OnigRegex re = schema_regex(c->s, jv_string_value(p), NULL, 0);
+        if(ok && re && schema_regex_search(re, name, strlen(name))) {
           known = 1;
           ok = check_at(c, sub, val, name);
         }
@@ -796,6 +572,7 @@ static int check_logic(struct vctx *c, jv sch, jv inst)
 static int check(struct vctx *c, jv sch, jv inst)
 {
   jv_kind sk = jv_get_kind(sch), ik = jv_get_kind(inst);
+  const char *base;
   int ok = 1;
   jv k;
   if(sk == JV_KIND_TRUE)
@@ -804,18 +581,31 @@ static int check(struct vctx *c, jv sch, jv inst)
     return fail(c, "not allowed (false schema)");
   if(sk != JV_KIND_OBJECT)
     return 1;
-  if(c->depth >= MAX_DEPTH)
+  if(c->depth >= SCHEMA_MAX_DEPTH)
     return fail(c, "schema nesting deeper than %d (a $ref loop?)",
-                MAX_DEPTH);
+                SCHEMA_MAX_DEPTH);
   c->depth++;
+  base = c->base;
 
+  k = get(sch, "$id");
+  if(jv_get_kind(k) == JV_KIND_STRING) {
+    const char *uri = schema_resource_uri(c->s, sch);
+    if(uri)
+      c->base = uri;
+  }
+  jv_free(k);
   k = get(sch, "$ref");
   if(jv_get_kind(k) == JV_KIND_STRING) {
-    jv target = resolve_ref(c->s, jv_string_value(k));
+    const char *tbase = c->base;
+    jv target = schema_resolve(c->s, c->base, jv_string_value(k), &tbase);
     if(!jv_is_valid(target))
       ok = fail(c, "cannot resolve $ref \"%s\"", jv_string_value(k));
-    else
+    else {
+      const char *here = c->base;
+      c->base = tbase;
       ok = check(c, target, inst);
+      c->base = here;
+    }
     jv_free(target);
   }
   jv_free(k);
@@ -868,6 +658,7 @@ static int check(struct vctx *c, jv sch, jv inst)
   if(ok)
     ok = check_logic(c, sch, inst);
 done:
+  c->base = base;
   c->depth--;
   return ok;
 }
@@ -877,324 +668,10 @@ int schema_check(struct schema *s, jv inst, char *reason, size_t len)
   struct vctx c;
   memset(&c, 0, sizeof(c));
   c.s = s;
+  c.base = s->nres ? s->res[0].uri : "";
   c.reason = reason;
   c.rlen = len;
   if(reason && len)
     reason[0] = '\0';
   return check(&c, s->root, inst);
-}
-
-/* ---------------------------------------------------------------------
- * Compilation: check the keywords' shapes, compile the patterns, resolve
- * the local $refs.
- */
-
-struct cctx {
-  struct schema *s;
-  char path[PATH_LEN];  /* schema pointer, "#/properties/a" */
-  size_t plen;
-  char *err;
-  size_t errlen;
-};
-
-/* Record a compile error at the current schema path; returns -1. */
-static int cfail(struct cctx *c, const char *fmt, ...) LLMR_SCHEMA_PRINTF;
-static int cfail(struct cctx *c, const char *fmt, ...)
-{
-  va_list ap;
-  int n = snprintf(c->err, c->errlen, "%s: ", c->path);
-  if(n < 0 || (size_t)n >= c->errlen)
-    return -1;
-  va_start(ap, fmt);
-  vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
-
-static size_t cpush(struct cctx *c, const char *tok)
-{
-  size_t old = c->plen;
-  int n = snprintf(c->path + old, PATH_LEN - old, "/%s", tok);
-  if(n > 0)
-    c->plen = old + (size_t)n < PATH_LEN ? old + (size_t)n : PATH_LEN - 1;
-  return old;
-}
-
-static void cpop(struct cctx *c, size_t old)
-{
-  c->plen = old;
-  c->path[old] = '\0';
-}
-
-static int compile_node(struct cctx *c, jv sch);
-
-/* Compile sch (borrowed) under "/tok". */
-static int compile_at(struct cctx *c, jv sch, const char *tok)
-{
-  size_t old = cpush(c, tok);
-  int rc = compile_node(c, sch);
-  if(!rc)
-    cpop(c, old);
-  return rc;
-}
-
-/* A keyword whose value is one schema. */
-static int compile_sub(struct cctx *c, jv sch, const char *kw)
-{
-  jv k = get(sch, kw);
-  int rc = jv_is_valid(k) ? compile_at(c, k, kw) : 0;
-  jv_free(k);
-  return rc;
-}
-
-/* A keyword whose value is a non-empty array of schemas. */
-static int compile_list(struct cctx *c, jv sch, const char *kw, int nonempty)
-{
-  jv k = get(sch, kw);
-  int rc = 0;
-  if(!jv_is_valid(k))
-    return 0;
-  if(jv_get_kind(k) != JV_KIND_ARRAY ||
-     (nonempty && !jv_array_length(jv_copy(k)))) {
-    jv_free(k);
-    return cfail(c, "%s must be a%s array of schemas", kw,
-                 nonempty ? " non-empty" : "n");
-  }
-  {
-    size_t old = cpush(c, kw);
-    jv_array_foreach(k, i, sub) {
-      char num[24];
-      snprintf(num, sizeof(num), "%d", i);
-      if(!rc)
-        rc = compile_at(c, sub, num);
-      jv_free(sub);
-    }
-    if(!rc)
-      cpop(c, old);
-  }
-  jv_free(k);
-  return rc;
-}
-
-/* A keyword whose value is an object of schemas; patterns: its keys are
- * regular expressions. */
-static int compile_map(struct cctx *c, jv sch, const char *kw, int patterns)
-{
-  jv k = get(sch, kw);
-  int rc = 0;
-  if(!jv_is_valid(k))
-    return 0;
-  if(jv_get_kind(k) != JV_KIND_OBJECT) {
-    jv_free(k);
-    return cfail(c, "%s must be an object of schemas", kw);
-  }
-  {
-    size_t old = cpush(c, kw);
-    jv_object_foreach(k, key, sub) {
-      char msg[200];
-      if(!rc && patterns &&
-         !regex_get(c->s, jv_string_value(key), msg, sizeof(msg)))
-        rc = cfail(c, "%s", msg);
-      if(!rc)
-        rc = compile_at(c, sub, jv_string_value(key));
-      jv_free(key);
-      jv_free(sub);
-    }
-    if(!rc)
-      cpop(c, old);
-  }
-  jv_free(k);
-  return rc;
-}
-
-/* Keywords that must be a non-negative integer. */
-static int compile_count(struct cctx *c, jv sch, const char *kw)
-{
-  jv k = get(sch, kw);
-  int bad = jv_is_valid(k) &&
-            (!is_integral(k) || jv_number_value(k) < 0);
-  jv_free(k);
-  return bad ? cfail(c, "%s must be a non-negative integer", kw) : 0;
-}
-
-static int compile_numkw(struct cctx *c, jv sch, const char *kw)
-{
-  jv k = get(sch, kw);
-  int bad = jv_is_valid(k) && jv_get_kind(k) != JV_KIND_NUMBER;
-  jv_free(k);
-  return bad ? cfail(c, "%s must be a number", kw) : 0;
-}
-
-static int type_name_ok(jv t)
-{
-  static const char *const names[] = {"null", "boolean", "object", "array",
-                                      "number", "integer", "string", NULL};
-  int i;
-  if(jv_get_kind(t) != JV_KIND_STRING)
-    return 0;
-  for(i = 0; names[i]; i++)
-    if(!strcmp(names[i], jv_string_value(t)))
-      return 1;
-  return 0;
-}
-
-static int compile_shapes(struct cctx *c, jv sch)
-{
-  static const char *const counts[] = {
-    "minLength", "maxLength", "minItems", "maxItems", "minContains",
-    "maxContains", "minProperties", "maxProperties", NULL};
-  static const char *const nums[] = {
-    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", NULL};
-  int i, bad = 0;
-  jv k;
-  for(i = 0; counts[i]; i++)
-    if(compile_count(c, sch, counts[i]))
-      return -1;
-  for(i = 0; nums[i]; i++)
-    if(compile_numkw(c, sch, nums[i]))
-      return -1;
-  k = get(sch, "multipleOf");
-  bad = jv_is_valid(k) && (jv_get_kind(k) != JV_KIND_NUMBER ||
-                           jv_number_value(k) <= 0);
-  jv_free(k);
-  if(bad)
-    return cfail(c, "multipleOf must be a number greater than 0");
-
-  k = get(sch, "type");
-  if(jv_get_kind(k) == JV_KIND_ARRAY) {
-    jv_array_foreach(k, j, t) {
-      (void)j;
-      bad |= !type_name_ok(t);
-      jv_free(t);
-    }
-  }
-  else if(jv_is_valid(k))
-    bad = !type_name_ok(k);
-  jv_free(k);
-  if(bad)
-    return cfail(c, "type must be a type name or an array of them");
-
-  k = get(sch, "enum");
-  bad = jv_is_valid(k) && jv_get_kind(k) != JV_KIND_ARRAY;
-  jv_free(k);
-  if(bad)
-    return cfail(c, "enum must be an array");
-
-  k = get(sch, "required");
-  if(jv_get_kind(k) == JV_KIND_ARRAY) {
-    jv_array_foreach(k, j, t) {
-      (void)j;
-      bad |= jv_get_kind(t) != JV_KIND_STRING;
-      jv_free(t);
-    }
-  }
-  else if(jv_is_valid(k))
-    bad = 1;
-  jv_free(k);
-  if(bad)
-    return cfail(c, "required must be an array of strings");
-
-  k = get(sch, "pattern");
-  if(jv_is_valid(k)) {
-    char msg[200];
-    if(jv_get_kind(k) != JV_KIND_STRING)
-      bad = cfail(c, "pattern must be a string");
-    else if(!regex_get(c->s, jv_string_value(k), msg, sizeof(msg)))
-      bad = cfail(c, "%s", msg);
-  }
-  jv_free(k);
-  if(bad)
-    return -1;
-
-  k = get(sch, "$ref");
-  if(jv_is_valid(k)) {
-    jv target;
-    if(jv_get_kind(k) != JV_KIND_STRING) {
-      jv_free(k);
-      return cfail(c, "$ref must be a string");
-    }
-    target = resolve_ref(c->s, jv_string_value(k));
-    if(!jv_is_valid(target))
-      bad = cfail(c, "cannot resolve $ref \"%s\" (only references "
-                     "within the document are supported)",
-                  jv_string_value(k));
-    jv_free(target);
-  }
-  jv_free(k);
-  return bad ? -1 : 0;
-}
-
-/* Check and prepare one (sub)schema.  0 or -1 with c->err set. */
-static int compile_node(struct cctx *c, jv sch)
-{
-  static const char *const subs[] = {
-    "additionalProperties", "additionalItems", "contains", "propertyNames",
-    "not", "if", "then", "else", NULL};
-  jv items;
-  int i;
-  jv_kind k = jv_get_kind(sch);
-  if(k == JV_KIND_TRUE || k == JV_KIND_FALSE)
-    return 0;
-  if(k != JV_KIND_OBJECT)
-    return cfail(c, "a schema must be an object or a boolean");
-  if(compile_shapes(c, sch))
-    return -1;
-  for(i = 0; subs[i]; i++)
-    if(compile_sub(c, sch, subs[i]))
-      return -1;
-  items = get(sch, "items");
-  k = jv_get_kind(items);
-  jv_free(items);
-  if(k == JV_KIND_ARRAY ? compile_list(c, sch, "items", 0)
-                        : compile_sub(c, sch, "items"))
-    return -1;
-  if(compile_list(c, sch, "prefixItems", 1) ||
-     compile_list(c, sch, "allOf", 1) || compile_list(c, sch, "anyOf", 1) ||
-     compile_list(c, sch, "oneOf", 1))
-    return -1;
-  if(compile_map(c, sch, "properties", 0) ||
-     compile_map(c, sch, "patternProperties", 1) ||
-     compile_map(c, sch, "$defs", 0) ||
-     compile_map(c, sch, "definitions", 0) ||
-     compile_map(c, sch, "dependentSchemas", 0))
-    return -1;
-  return 0;
-}
-
-struct schema *schema_compile(jv doc, char *err, size_t errlen)
-{
-  struct schema *s = calloc(1, sizeof(*s));
-  struct cctx c;
-  char dummy[8];
-  if(!s) {
-    jv_free(doc);
-    snprintf(err, errlen, "out of memory");
-    return NULL;
-  }
-  s->root = doc;
-  memset(&c, 0, sizeof(c));
-  c.s = s;
-  c.err = err ? err : dummy;
-  c.errlen = err ? errlen : sizeof(dummy);
-  strcpy(c.path, "#");
-  c.plen = 1;
-  if(compile_node(&c, doc)) {
-    schema_free(s);
-    return NULL;
-  }
-  return s;
-}
-
-void schema_free(struct schema *s)
-{
-  size_t i;
-  if(!s)
-    return;
-  for(i = 0; i < s->nre; i++) {
-    free(s->re[i].src);
-    onig_free(s->re[i].re);
-  }
-  free(s->re);
-  jv_free(s->root);
-  free(s);
 }

@@ -5,6 +5,8 @@
  */
 #include "harness.h"
 #include "../../plugins/validate/schema.c"
+#include "../../plugins/validate/schema_compile.c"
+#include "../../plugins/validate/schema_ref.c"
 
 /* One case: schema, instance, expected validity and, when not NULL, the
  * expected reason ("POINTER: message"). */
@@ -247,6 +249,27 @@ static const struct tcase cases[] = {
    "\"#/$defs/a\"}},\"$ref\":\"#/$defs/a\"}", "1", 0,
    "/: schema nesting deeper than 128 (a $ref loop?)"},
 
+  {"ref by $id",
+   "{\"$id\":\"http://x.test/s/root.json\",\"$defs\":{\"n\":{\"$id\":"
+   "\"node.json\",\"type\":\"number\"}},\"items\":{\"$ref\":"
+   "\"node.json\"}}", "[1,\"a\"]", 0, "/1: expected number"},
+  {"ref by absolute $id",
+   "{\"$id\":\"http://x.test/s/root.json\",\"$defs\":{\"n\":{\"$id\":"
+   "\"node.json\",\"type\":\"number\"}},\"items\":{\"$ref\":"
+   "\"http://x.test/s/node.json\"}}", "[1,2]", 1, NULL},
+  {"ref pointer inside $id resource",
+   "{\"$defs\":{\"r\":{\"$id\":\"urn:t:r\",\"$defs\":{\"s\":{\"type\":"
+   "\"string\"}},\"$ref\":\"#/$defs/s\"}},\"$ref\":\"urn:t:r\"}", "3", 0,
+   "/: expected string"},
+  {"ref anchor in urn resource",
+   "{\"$id\":\"urn:t:1\",\"$defs\":{\"a\":{\"$anchor\":\"num\","
+   "\"type\":\"number\"}},\"$ref\":\"urn:t:1#num\"}", "\"s\"", 0,
+   "/: expected number"},
+  {"items array (draft 2019-09)",
+   "{\"items\":[{\"type\":\"string\"}],\"additionalItems\":false}",
+   "[\"a\",1]", 0,
+   "/: expected at most 1 items (no items allowed after prefixItems)"},
+
   /* a realistic structured-output schema */
   {"invoice ok",
    "{\"type\":\"object\",\"required\":[\"vendor\",\"total\",\"lines\"],"
@@ -407,8 +430,32 @@ static void test_deep_path(void)
   jv_free(inst);
 }
 
+/* URI reference resolution used for $id and $ref. */
+static void test_uri(void)
+{
+  static const char *const t[][3] = {
+    {"http://a.test/b/c.json", "d.json", "http://a.test/b/d.json"},
+    {"http://a.test/b/c.json", "/x.json", "http://a.test/x.json"},
+    {"http://a.test/b/c.json", "#/f", "http://a.test/b/c.json#/f"},
+    {"http://a.test/b/c.json#/g", "#h", "http://a.test/b/c.json#h"},
+    {"http://a.test/b", "//c.test/d", "http://c.test/d"},
+    {"http://a.test/b", "urn:x:1", "urn:x:1"},
+    {"urn:x:1", "#a", "urn:x:1#a"},
+    {"", "node", "node"},
+    {"", "#/$defs/a", "#/$defs/a"},
+  };
+  size_t i;
+  for(i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    char out[256], name[300];
+    schema_uri_resolve(t[i][0], t[i][1], out, sizeof(out));
+    snprintf(name, sizeof(name), "uri: %s + %s", t[i][0], t[i][1]);
+    CHECK_STR(name, out, t[i][2]);
+  }
+}
+
 int main(void)
 {
+  test_uri();
   size_t i;
   for(i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
     run_case(&cases[i]);
