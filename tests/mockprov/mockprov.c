@@ -176,6 +176,7 @@ static long now_ms(void)
                 (t.tv_nsec - srv.t0.tv_nsec) / 1000000);
 }
 
+/* 1 once SIGTERM or SIGINT arrived. */
 static int stopping(void)
 {
   return __atomic_load_n(&srv.stopping, __ATOMIC_RELAXED);
@@ -208,6 +209,7 @@ static void stats_bump(const char *group, const char *key)
   srv.stats = jv_object_set(srv.stats, jv_string(group), g);
 }
 
+/* Borrows key.  See mockprov.h. */
 long mock_seq_next(const char *key)
 {
   jv v;
@@ -705,6 +707,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
  * Start and stop.
  */
 
+/* Borrows out.  Prints the usage text. */
 static void usage(FILE *out)
 {
   fprintf(out,
@@ -779,6 +782,8 @@ static int write_port(const char *path, unsigned port)
   return 0;
 }
 
+/* Parses options, listens, waits for a signal, stops: 0, or 1 when it
+   cannot listen, 2 on bad options. */
 int main(int argc, char **argv)
 {
   struct MHD_Daemon *d;

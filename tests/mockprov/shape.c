@@ -26,6 +26,7 @@ static int ends_with(const char *s, const char *suffix)
   return a >= b && !memcmp(s + a - b, suffix, b);
 }
 
+/* Borrows path.  See mockprov.h. */
 enum mock_format mock_classify(const char *path, jv *model)
 {
   const char *m, *colon;
@@ -50,6 +51,7 @@ enum mock_format mock_classify(const char *path, jv *model)
   return FMT_NONE;
 }
 
+/* Static result.  See mockprov.h. */
 const char *mock_format_name(enum mock_format f)
 {
   switch(f) {
@@ -467,6 +469,7 @@ static jv plan_answer(const struct mock_request *rq, jv d, jv texts)
                        jv_string_value(rq->model) : "?");
 }
 
+/* Fills rq's parsed fields and rp.  See mockprov.h. */
 void mock_plan(struct mock_request *rq, struct mock_reply *rp)
 {
   jv texts = jv_array(), dtext = jv_null(), d = jv_object(), problem;
@@ -646,6 +649,7 @@ done:
   jv_free(d);
 }
 
+/* Frees what rp holds; NULL and a second call are fine. */
 void mock_reply_free(struct mock_reply *rp)
 {
   if(!rp)
