@@ -62,6 +62,11 @@ void json_write_string(struct buf *b, const char *s, size_t n);
 /* Compact JSON of v (borrowed) as a malloc'd NUL-terminated string. */
 char *json_dump(jv v);
 
+/* --- jsonin.c ------------------------------------------------------ */
+/* Parse one JSON text of len bytes (need not be NUL-terminated).  The
+ * value, or jv_invalid_with_msg("what at column N"). */
+jv json_parse(const char *s, size_t len);
+
 /* --- subcommands (report.c, train.c) ------------------------------- */
 int report_main(int argc, char **argv);
 int train_main(int argc, char **argv);

@@ -276,7 +276,7 @@ static void line_to_job(char *text, size_t len, long lineno)
   char *cid = NULL;
   int was_object;
 
-  v = jv_parse_sized(text, (int)len);
+  v = json_parse(text, len);
   was_object = jv_get_kind(v) == JV_KIND_OBJECT;
   if(was_object) {
     req = normalise(v, &cid);

@@ -33,9 +33,87 @@ static void roundtrip(const char *name, const char *json, const char *want)
   free(out);
 }
 
+/* json_parse must agree with jq's own parser on valid JSON. */
+static void parse_same(const char *name, const char *json)
+{
+  jv mine = json_parse(json, strlen(json)), jqs = jv_parse(json);
+  char label[200];
+
+  snprintf(label, sizeof(label), "parse: %s", name);
+  CHECK(label, jv_is_valid(mine) && jv_is_valid(jqs) &&
+        jv_equal(jv_copy(mine), jv_copy(jqs)));
+  jv_free(mine);
+  jv_free(jqs);
+}
+
+/* json_parse must refuse text, with a message naming the column. */
+static void parse_bad(const char *name, const char *json, size_t len)
+{
+  jv v = json_parse(json, len);
+  char label[200];
+
+  snprintf(label, sizeof(label), "refuse: %s", name);
+  if(jv_is_valid(v)) {
+    CHECK(label, 0);
+  }
+  else {
+    jv msg = jv_invalid_get_msg(v);
+
+    CHECK(label, jv_get_kind(msg) == JV_KIND_STRING &&
+          strstr(jv_string_value(msg), "column") != NULL);
+    jv_free(msg);
+    v = jv_invalid();
+  }
+  jv_free(v);
+}
+
 int main(void)
 {
   struct buf b;
+
+  parse_same("batch line", "{\"custom_id\":\"a\",\"method\":\"POST\","
+             "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":"
+             "\"hi\"}],\"max_tokens\":256,\"temperature\":0.2}}");
+  parse_same("scalars and spaces", " [ null , true,false, -0, 1.5e3,"
+             "-2E-2 , 0 ] ");
+  parse_same("escapes", "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\u4e2d"
+             "\\ud83d\\ude00\"");
+  parse_same("nested", "{\"a\":{\"b\":[[],{},[{\"c\":[1,[2,[3]]]}]]}}");
+  parse_same("duplicate keys: last wins", "{\"a\":1,\"a\":2}");
+  parse_same("raw utf-8", "\"caf\xc3\xa9 \xe4\xb8\xad\"");
+  parse_bad("trailing data", "{} {}", 5);
+  parse_bad("missing colon", "{\"a\" 1}", 7);
+  parse_bad("key:value pairs", "{\"a\":1 \"b\":2}", 13);
+  parse_bad("unfinished string", "\"abc", 4);
+  parse_bad("bare word", "nope", 4);
+  parse_bad("leading zero", "01", 2);
+  parse_bad("lone minus", "-", 1);
+  parse_bad("dot without digits", "1.", 2);
+  parse_bad("empty", "", 0);
+  parse_bad("NUL inside", "{\"a\":\"x\0y\"}", 10);
+  parse_bad("bad escape", "\"\\q\"", 4);
+  parse_bad("trailing comma", "[1,]", 4);
+  {
+    char deep[2000];
+
+    memset(deep, '[', sizeof(deep));
+    parse_bad("nesting over 512", deep, sizeof(deep));
+  }
+  {
+    jv v = json_parse("\"a\xff" "b\\ud800c\"", 12);
+
+    CHECK("bad UTF-8 and lone surrogate become U+FFFD",
+          jv_is_valid(v) && !strcmp(jv_string_value(v),
+                                    "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c"));
+    jv_free(v);
+  }
+  {
+    jv v = json_parse("[1,2]xyz", 5); /* length-delimited */
+
+    CHECK("reads only len bytes", jv_is_valid(v) &&
+          jv_array_length(jv_copy(v)) == 2);
+    jv_free(v);
+  }
 
   roundtrip("scalars", "[null,true,false,0,-0,1,-17,3.5]",
             "[null,true,false,0,0,1,-17,3.5]");

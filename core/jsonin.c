@@ -1,0 +1,377 @@
+/*
+ * jsonin.c - a JSON parser that builds jv values directly.
+ *
+ * The input hot path: every line is parsed once.  jq 1.6's jv_parse is a
+ * token-at-a-time state machine (about half the runner's time on a
+ * pass-through), and it leaks on some malformed objects, which a filter
+ * fed untrusted lines cannot afford.  This one is a plain recursive
+ * descent over a length-delimited buffer: RFC 8259 grammar, depth limit,
+ * \u escapes with surrogate pairs, invalid UTF-8 replaced by U+FFFD (as
+ * jq does), duplicate keys last-wins (as jq does).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+#define MAX_DEPTH 512
+
+struct parser {
+  const char *s, *p, *end;
+  int depth;
+  struct buf scratch;   /* unescaped string bytes */
+  char err[160];
+};
+
+static jv fail(struct parser *ps, const char *what)
+{
+  if(!ps->err[0])
+    snprintf(ps->err, sizeof(ps->err), "%s at column %ld", what,
+             (long)(ps->p - ps->s) + 1);
+  return jv_invalid();
+}
+
+static void skip_ws(struct parser *ps)
+{
+  while(ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
+                            *ps->p == '\n' || *ps->p == '\r'))
+    ps->p++;
+}
+
+static jv parse_value(struct parser *ps);
+
+static int hex4(const char *p, unsigned *out)
+{
+  unsigned v = 0;
+  int i;
+
+  for(i = 0; i < 4; i++) {
+    char c = p[i];
+
+    v <<= 4;
+    if(c >= '0' && c <= '9')
+      v |= (unsigned)(c - '0');
+    else if(c >= 'a' && c <= 'f')
+      v |= (unsigned)(c - 'a' + 10);
+    else if(c >= 'A' && c <= 'F')
+      v |= (unsigned)(c - 'A' + 10);
+    else
+      return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+static void put_utf8(struct buf *b, unsigned cp)
+{
+  char u[4];
+  size_t n;
+
+  if(cp < 0x80) {
+    u[0] = (char)cp;
+    n = 1;
+  }
+  else if(cp < 0x800) {
+    u[0] = (char)(0xC0 | (cp >> 6));
+    u[1] = (char)(0x80 | (cp & 0x3F));
+    n = 2;
+  }
+  else if(cp < 0x10000) {
+    u[0] = (char)(0xE0 | (cp >> 12));
+    u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    u[2] = (char)(0x80 | (cp & 0x3F));
+    n = 3;
+  }
+  else {
+    u[0] = (char)(0xF0 | (cp >> 18));
+    u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    u[3] = (char)(0x80 | (cp & 0x3F));
+    n = 4;
+  }
+  buf_put(b, u, n);
+}
+
+/* At the opening quote.  jv_string_sized() replaces bad UTF-8. */
+static jv parse_string(struct parser *ps)
+{
+  const char *start = ++ps->p, *q = start;
+  struct buf *b = &ps->scratch;
+
+  /* fast path: no escapes */
+  while(q < ps->end && *q != '"' && *q != '\\' &&
+        (unsigned char)*q >= 0x20)
+    q++;
+  if(q < ps->end && *q == '"') {
+    ps->p = q + 1;
+    return jv_string_sized(start, (int)(q - start));
+  }
+  b->len = 0;
+  buf_put(b, start, (size_t)(q - start));
+  ps->p = q;
+  while(ps->p < ps->end) {
+    unsigned char c = (unsigned char)*ps->p;
+
+    if(c == '"') {
+      ps->p++;
+      return jv_string_sized(b->p ? b->p : "", (int)b->len);
+    }
+    if(c < 0x20)
+      return fail(ps, "control character in string");
+    if(c != '\\') {
+      const char *r = ps->p;
+
+      while(r < ps->end && *r != '"' && *r != '\\' &&
+            (unsigned char)*r >= 0x20)
+        r++;
+      buf_put(b, ps->p, (size_t)(r - ps->p));
+      ps->p = r;
+      continue;
+    }
+    if(ps->end - ps->p < 2)
+      break;
+    c = (unsigned char)ps->p[1];
+    ps->p += 2;
+    switch(c) {
+    case '"': buf_putc(b, '"'); break;
+    case '\\': buf_putc(b, '\\'); break;
+    case '/': buf_putc(b, '/'); break;
+    case 'b': buf_putc(b, '\b'); break;
+    case 'f': buf_putc(b, '\f'); break;
+    case 'n': buf_putc(b, '\n'); break;
+    case 'r': buf_putc(b, '\r'); break;
+    case 't': buf_putc(b, '\t'); break;
+    case 'u': {
+      unsigned cp, lo;
+
+      if(ps->end - ps->p < 4 || hex4(ps->p, &cp))
+        return fail(ps, "bad \\u escape");
+      ps->p += 4;
+      if(cp >= 0xD800 && cp < 0xDC00) {
+        if(ps->end - ps->p >= 6 && ps->p[0] == '\\' && ps->p[1] == 'u' &&
+           !hex4(ps->p + 2, &lo) && lo >= 0xDC00 && lo < 0xE000) {
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          ps->p += 6;
+        }
+        else
+          cp = 0xFFFD; /* lone high surrogate */
+      }
+      else if(cp >= 0xDC00 && cp < 0xE000)
+        cp = 0xFFFD;   /* lone low surrogate */
+      put_utf8(b, cp);
+      break;
+    }
+    default:
+      ps->p--;
+      return fail(ps, "bad escape in string");
+    }
+  }
+  return fail(ps, "unfinished string");
+}
+
+static int is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
+
+static jv parse_number(struct parser *ps)
+{
+  const char *q = ps->p;
+  char tmp[64], *copy = tmp;
+  size_t n;
+  double d;
+
+  if(q < ps->end && *q == '-')
+    q++;
+  if(q >= ps->end || !is_digit(*q))
+    return fail(ps, "invalid number");
+  if(*q == '0')
+    q++;
+  else
+    while(q < ps->end && is_digit(*q))
+      q++;
+  if(q < ps->end && *q == '.') {
+    q++;
+    if(q >= ps->end || !is_digit(*q))
+      return fail(ps, "invalid number");
+    while(q < ps->end && is_digit(*q))
+      q++;
+  }
+  if(q < ps->end && (*q == 'e' || *q == 'E')) {
+    q++;
+    if(q < ps->end && (*q == '+' || *q == '-'))
+      q++;
+    if(q >= ps->end || !is_digit(*q))
+      return fail(ps, "invalid number");
+    while(q < ps->end && is_digit(*q))
+      q++;
+  }
+  n = (size_t)(q - ps->p);
+  if(n >= sizeof(tmp)) {
+    copy = malloc(n + 1);
+    if(!copy)
+      return fail(ps, "out of memory");
+  }
+  memcpy(copy, ps->p, n);
+  copy[n] = '\0';
+  d = strtod(copy, NULL);
+  if(copy != tmp)
+    free(copy);
+  ps->p = q;
+  return jv_number(d);
+}
+
+static int literal(struct parser *ps, const char *word, size_t n)
+{
+  if((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n))
+    return 0;
+  ps->p += n;
+  return 1;
+}
+
+static jv parse_array(struct parser *ps)
+{
+  jv a = jv_array();
+
+  ps->p++;
+  skip_ws(ps);
+  if(ps->p < ps->end && *ps->p == ']') {
+    ps->p++;
+    return a;
+  }
+  for(;;) {
+    jv v = parse_value(ps);
+
+    if(!jv_is_valid(v)) {
+      jv_free(a);
+      return v;
+    }
+    a = jv_array_append(a, v);
+    skip_ws(ps);
+    if(ps->p < ps->end && *ps->p == ',') {
+      ps->p++;
+      continue;
+    }
+    if(ps->p < ps->end && *ps->p == ']') {
+      ps->p++;
+      return a;
+    }
+    jv_free(a);
+    return fail(ps, "expected ',' or ']' in array");
+  }
+}
+
+static jv parse_object(struct parser *ps)
+{
+  jv o = jv_object();
+
+  ps->p++;
+  skip_ws(ps);
+  if(ps->p < ps->end && *ps->p == '}') {
+    ps->p++;
+    return o;
+  }
+  for(;;) {
+    jv k, v;
+
+    skip_ws(ps);
+    if(ps->p >= ps->end || *ps->p != '"') {
+      jv_free(o);
+      return fail(ps, "expected a string key in object");
+    }
+    k = parse_string(ps);
+    if(!jv_is_valid(k)) {
+      jv_free(o);
+      return k;
+    }
+    skip_ws(ps);
+    if(ps->p >= ps->end || *ps->p != ':') {
+      jv_free(k);
+      jv_free(o);
+      return fail(ps, "expected ':' after object key");
+    }
+    ps->p++;
+    v = parse_value(ps);
+    if(!jv_is_valid(v)) {
+      jv_free(k);
+      jv_free(o);
+      return v;
+    }
+    o = jv_object_set(o, k, v);
+    skip_ws(ps);
+    if(ps->p < ps->end && *ps->p == ',') {
+      ps->p++;
+      continue;
+    }
+    if(ps->p < ps->end && *ps->p == '}') {
+      ps->p++;
+      return o;
+    }
+    jv_free(o);
+    return fail(ps, "expected ',' or '}' in object");
+  }
+}
+
+static jv parse_value(struct parser *ps)
+{
+  jv v;
+
+  skip_ws(ps);
+  if(ps->p >= ps->end)
+    return fail(ps, "unexpected end of input");
+  switch(*ps->p) {
+  case '{':
+  case '[':
+    if(++ps->depth > MAX_DEPTH)
+      return fail(ps, "nesting deeper than 512 levels");
+    v = *ps->p == '{' ? parse_object(ps) : parse_array(ps);
+    ps->depth--;
+    return v;
+  case '"':
+    return parse_string(ps);
+  case 't':
+    if(literal(ps, "true", 4))
+      return jv_true();
+    break;
+  case 'f':
+    if(literal(ps, "false", 5))
+      return jv_false();
+    break;
+  case 'n':
+    if(literal(ps, "null", 4))
+      return jv_null();
+    break;
+  default:
+    if(*ps->p == '-' || is_digit(*ps->p))
+      return parse_number(ps);
+  }
+  return fail(ps, "unexpected character");
+}
+
+jv json_parse(const char *s, size_t len)
+{
+  struct parser ps;
+  jv v;
+
+  memset(&ps, 0, sizeof(ps));
+  ps.s = ps.p = s;
+  ps.end = s + len;
+  buf_init(&ps.scratch);
+  v = parse_value(&ps);
+  if(jv_is_valid(v)) {
+    skip_ws(&ps);
+    if(ps.p < ps.end) {
+      jv_free(v);
+      v = fail(&ps, "unexpected data after the JSON value");
+    }
+  }
+  buf_free(&ps.scratch);
+  if(!jv_is_valid(v)) {
+    jv_free(v);
+    return jv_invalid_with_msg(jv_string(ps.err[0] ? ps.err
+                                                   : "invalid JSON"));
+  }
+  return v;
+}
