@@ -397,7 +397,6 @@ static int submit(struct job_state *js, int i, int hedge)
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_USERAGENT, "llmroute-call/0.1");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   jv_free(payload);
   free(url);
   x->active = 1;

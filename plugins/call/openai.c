@@ -138,7 +138,9 @@ static jv openai_response(jv answer, const char *model, struct call_usage *u)
   int n = jv_array_length(jv_copy(choices));
   for(int i = 0; i < n; i++) {
     jv c = jv_array_get(jv_copy(choices), i);
-    jv msg = normalise_message(call_get(c, "message"));
+    jv m0 = call_get(c, "message");
+    jv msg = normalise_message(m0);
+    jv_free(m0);
     jv oc = jv_get_kind(c) == JV_KIND_OBJECT ? jv_copy(c) : jv_object();
     double idx = call_num(c, "index", i);
     oc = jv_object_set(oc, jv_string("index"), jv_number(idx));
