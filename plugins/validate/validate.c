@@ -422,6 +422,28 @@ static enum outcome check_tier(struct validate *v, jv req, jv route,
   return ANSWER_INVALID;
 }
 
+/* Borrows body.  check=: the jq predicate must yield true. */
+static enum outcome check_jq(struct validate *v, jv body, char *reason)
+{
+  jv r = v->host->jq_run(v->check, jv_copy(body)), m, s;
+  if(jv_get_kind(r) == JV_KIND_TRUE) {
+    jv_free(r);
+    return ANSWER_VALID;
+  }
+  if(jv_get_kind(r) != JV_KIND_INVALID || !jv_invalid_has_msg(jv_copy(r))) {
+    jv_free(r);
+    snprintf(reason, REASON_LEN, "check: %.300s is not true", v->check_src);
+    return ANSWER_INVALID;
+  }
+  m = jv_invalid_get_msg(r);
+  s = jv_get_kind(m) == JV_KIND_STRING ? jv_copy(m)
+                                       : jv_dump_string(jv_copy(m), 0);
+  snprintf(reason, REASON_LEN, "check: error: %.300s", jv_string_value(s));
+  jv_free(s);
+  jv_free(m);
+  return ANSWER_INVALID;
+}
+
 /* Borrows all.  Runs every check on one answer; the first failure's
  * reason goes to reason. */
 static enum outcome check_answer(struct validate *v, jv req, jv route,
@@ -503,25 +525,8 @@ static enum outcome check_answer(struct validate *v, jv req, jv route,
   }
   if(o == ANSWER_VALID && jv_get_kind(expect) != JV_KIND_NULL)
     o = check_expect(expect, t, reason);
-  if(o == ANSWER_VALID && v->check) {
-    jv r = v->host->jq_run(v->check, jv_copy(body));
-    if(jv_get_kind(r) != JV_KIND_TRUE) {
-      if(jv_get_kind(r) == JV_KIND_INVALID && jv_invalid_has_msg(jv_copy(r))) {
-        jv m = jv_invalid_get_msg(jv_copy(r));
-        jv s = jv_get_kind(m) == JV_KIND_STRING ? jv_copy(m)
-                                                : jv_dump_string(jv_copy(m), 0);
-        snprintf(reason, REASON_LEN, "check: error: %.300s",
-                 jv_string_value(s));
-        jv_free(s);
-        jv_free(m);
-      }
-      else
-        snprintf(reason, REASON_LEN, "check: %.300s is not true",
-                 v->check_src);
-      o = ANSWER_INVALID;
-    }
-    jv_free(r);
-  }
+  if(o == ANSWER_VALID && v->check)
+    o = check_jq(v, body, reason);
   if(o == ANSWER_VALID)
     o = check_tier(v, req, route, reason);
 

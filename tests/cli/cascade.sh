@@ -52,7 +52,8 @@ run() { # run NAME PIPELINE: input $TMP/NAME.in -> NAME.out, NAME.err, NAME.rc
 
 # A request whose answer must match {"total": number}; the mock answers
 # per model as the [[mock]] directive says.
-SCHEMA='{"type":"object","properties":{"total":{"type":"number"}},"required":["total"]}'
+SCHEMA='{"type":"object","properties":{"total":{"type":"number"}},
+        "required":["total"]}'
 req() { # req ID BY_MODEL_JSON
   jq -nc --arg id "$1" --argjson by "$2" --argjson schema "$SCHEMA" \
     '{custom_id:$id,
@@ -130,6 +131,22 @@ check_json ladder_models \
   '[.[0].route.attempts[].model] == ["cheap-1","top-3"]' "$TMP/lad.out"
 check_json ladder_reason '.[0].route.attempts[0].reason ==
   "schema: /: missing required property \"total\""' "$TMP/lad.out"
+
+# --- schema= file: the invoice fixture, tier 1 gets a price as text -----
+pipeline "$TMP/invoice.pipeline" \
+  "schema=$PWD/tests/fixtures/schema/invoice.json" "max=2 to=route"
+GOOD=$(jq -c . tests/fixtures/schema/invoice.valid.json)
+BAD=$(echo "$GOOD" | jq -c '.lines[0].unit_price = "4.50"')
+jq -nc --arg good "$GOOD" --arg bad "$BAD" '{custom_id:"inv1",
+  body:{messages:[{role:"user",content:("[[mock " +
+    ({by_model:{"cheap-1":{answer:$bad},"*":{answer:$good}}} | tojson)
+    + "]] extract the invoice")}]},routing:{task:"extraction"}}' \
+  >"$TMP/inv.in"
+run inv "$TMP/invoice.pipeline"
+check_json schema_file_reason '[.[0].route.attempts[].reason] ==
+  ["schema: /lines/0/unit_price: expected number", null]' "$TMP/inv.out"
+check_json schema_file_answer '.[0].response.body.choices[0].message.content
+  | fromjson | .total == 20.75' "$TMP/inv.out"
 
 # --- review sampling: about the rate, the same ids on a second run -------
 i=0

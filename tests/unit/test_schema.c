@@ -1,8 +1,10 @@
 /*
  * test_schema.c - the JSON Schema validator of the validate stage
  * (plugins/validate/schema.c), keyword by keyword, valid and invalid,
- * with the exact reason of each failure.
+ * with the exact reason of each failure.  Run from the source root (it
+ * reads tests/fixtures/schema/).
  */
+#include <jq.h>
 #include "harness.h"
 #include "../../plugins/validate/schema.c"
 #include "../../plugins/validate/schema_compile.c"
@@ -430,6 +432,79 @@ static void test_deep_path(void)
   jv_free(inst);
 }
 
+/* Borrows nothing.  New ref of the JSON in file path, or jv_invalid(). */
+static jv load_json(const char *path)
+{
+  jv all = jv_load_file(path, 0), v;
+  if(jv_get_kind(all) != JV_KIND_ARRAY) {
+    jv_free(all);
+    return jv_invalid();
+  }
+  v = jv_array_get(all, 0);
+  return v;
+}
+
+/* The invoice fixture (tests/fixtures/schema/): the valid instance, then
+ * one change at a time and the reason it gives. */
+static void test_fixture(void)
+{
+  static const char *const edits[][2] = {
+    {".total = \"20.75\"", "/total: expected number"},
+    {".total = 20.755", "/total: 20.755 is not a multiple of 0.01"},
+    {".lines[1].qty = 0",
+     "/lines/1/qty: 0 is not greater than exclusiveMinimum 0"},
+    {".lines[0].unit_price = -1", "/lines/0/unit_price: -1 is less than "
+     "minimum 0"},
+    {".extra = 1", "/extra: additional property not allowed"},
+    {".date = \"2/11/2026\"",
+     "/date: does not match pattern \"^[0-9]{4}-[0-9]{2}-[0-9]{2}$\""},
+    {".currency = \"JPY\"", "/currency: expected one of [\"EUR\",\"USD\","
+     "\"GBP\"]"},
+    {".lines = []", "/lines: expected at least 1 items, got 0"},
+    {"del(.vendor)", "/: missing required property \"vendor\""},
+    {".notes = 3", "/notes: expected string or null"},
+  };
+  char err[256], reason[256], name[300];
+  jv doc = load_json("tests/fixtures/schema/invoice.json");
+  jv good = load_json("tests/fixtures/schema/invoice.valid.json");
+  struct schema *s;
+  size_t i;
+  CHECK("fixture: files load", jv_is_valid(doc) && jv_is_valid(good));
+  if(!jv_is_valid(doc) || !jv_is_valid(good)) {
+    jv_free(doc);
+    jv_free(good);
+    return;
+  }
+  s = schema_compile(doc, err, sizeof(err));
+  CHECK("fixture: compiles", s != NULL);
+  if(!s) {
+    jv_free(good);
+    return;
+  }
+  CHECK_INT("fixture: valid instance", schema_check(s, good, reason,
+                                                    sizeof(reason)), 1);
+  for(i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+    jq_state *jq = jq_init();
+    jv bad;
+    snprintf(name, sizeof(name), "fixture: %s", edits[i][0]);
+    if(!jq || !jq_compile(jq, edits[i][0])) {
+      CHECK(name, 0);
+      jq_teardown(&jq);
+      continue;
+    }
+    jq_start(jq, jv_copy(good), 0);
+    bad = jq_next(jq);
+    if(schema_check(s, bad, reason, sizeof(reason)))
+      CHECK(name, 0);
+    else
+      CHECK_STR(name, reason, edits[i][1]);
+    jv_free(bad);
+    jq_teardown(&jq);
+  }
+  schema_free(s);
+  jv_free(good);
+}
+
 /* URI reference resolution used for $id and $ref. */
 static void test_uri(void)
 {
@@ -456,6 +531,7 @@ static void test_uri(void)
 int main(void)
 {
   test_uri();
+  test_fixture();
   size_t i;
   for(i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
     run_case(&cases[i]);

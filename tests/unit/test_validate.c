@@ -321,6 +321,39 @@ static void test_schema_file(void)
   rmdir(dir);
 }
 
+/* check= whose program fails at run time, and the fixture schema file. */
+static void test_check_error_and_fixture(void)
+{
+  static const char *const kv[] = {
+    "check=.choices[0].message.content | tonumber > 1", NULL};
+  static const char *const fx[] = {
+    "schema=tests/fixtures/schema/invoice.json", NULL};
+  struct mock_stage ms;
+  struct llmr_job *job;
+  char buf[600];
+  if(!load(&ms, "check error", kv)) {
+    job = answered("{" MSGS "}", "abc", NULL);
+    mock_process(&ms, job);
+    CHECK("check error: reason",
+          !strncmp(last(job, "reason", buf, sizeof(buf)), "check: error: ",
+                   14));
+    mock_job_free(job);
+    mock_stage_unload(&ms);
+  }
+  if(!load(&ms, "fixture schema", fx)) {
+    job = answered("{" MSGS "}", "{\"vendor\":\"A\",\"date\":\"2026-01-02\","
+                   "\"currency\":\"EUR\",\"lines\":[{\"description\":"
+                   "\"x\",\"qty\":1,\"unit_price\":\"2\"}],\"total\":2}",
+                   NULL);
+    mock_process(&ms, job);
+    CHECK_STR("fixture schema: reason", last(job, "reason", buf,
+                                             sizeof(buf)),
+              "schema: /lines/0/unit_price: expected number");
+    mock_job_free(job);
+    mock_stage_unload(&ms);
+  }
+}
+
 static void test_bad_options(void)
 {
   static const char *const bad[][3] = {
@@ -447,6 +480,7 @@ int main(void)
   test_creates_attempt();
   test_bad_request_schema();
   test_schema_file();
+  test_check_error_and_fixture();
   test_bad_options();
   test_require_tier();
   test_sampling();
