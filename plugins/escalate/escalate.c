@@ -16,18 +16,24 @@
  *   with "invalid_output" naming the last reason.
  *
  * mode=preempt, placed before route (after classify):
- *   When the request is clearly beyond the cheap tier (route.complexity
- *   >= when_complexity, or estimated input tokens >= when_tokens), raise
- *   the minimum tier to require_tier before the first call, record
- *   route.preempted, and go on.  The cheap call is skipped, not wasted.
+ *   When the request is clearly beyond the cheap tier (a when_* proxy of
+ *   plugins/validate/proxy.h fires: route.complexity >= when_complexity,
+ *   estimated input tokens >= when_tokens, or when_count matches of
+ *   when_pattern in the user messages), raise the minimum tier to
+ *   require_tier before the first call, record why in route.preempted,
+ *   and go on.  The cheap call is skipped, not wasted.
  *
  *   escalate mode=preempt require_tier=2 when_complexity=0.7
+ *   escalate mode=preempt require_tier=3 when_tokens=20000
+ *   escalate mode=preempt require_tier=2 when_count=4
+ *            when_pattern="\b(then|after that|therefore|finally)\b"
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "llmroute.h"
+#include "../validate/proxy.h"
 
 #define ESCALATE_VERSION "0.1.0"
 #define MAX_LADDER 32
@@ -43,8 +49,7 @@ struct escalate {
   const char *ladder[MAX_LADDER];
   int nladder;
   long require_tier;
-  double when_complexity;      /* < 0: unset */
-  long when_tokens;            /* <= 0: unset */
+  struct proxy proxy;          /* when_* (mode=preempt) */
   jv catalog;
 };
 
@@ -57,10 +62,7 @@ static const struct llmr_option options[] = {
    "comma-separated models to try in order instead of raising the tier"},
   {"require_tier", LLMR_OPT_INT, "2", 0,
    "preempt: the minimum tier when a when_* proxy fires"},
-  {"when_complexity", LLMR_OPT_DOUBLE, NULL, 0,
-   "preempt: route.complexity at least this"},
-  {"when_tokens", LLMR_OPT_INT, NULL, 0,
-   "preempt: estimated input tokens at least this"},
+  PROXY_OPTIONS,
   {NULL, LLMR_OPT_STRING, NULL, 0, NULL}
 };
 
@@ -170,22 +172,10 @@ static int tried(jv route, const char *name)
 static enum llmr_verdict preempt(struct escalate *e, struct llmr_job *job)
 {
   const struct llmr_host *h = e->host;
-  jv route = h->route(job), req;
+  jv route = h->route(job), req = h->request(job);
   char why[96] = "";
-  double c = json_num(route, "complexity", -1);
-  if(e->when_complexity >= 0 && c >= e->when_complexity)
-    snprintf(why, sizeof(why), "complexity %.2f >= %.2f", c,
-             e->when_complexity);
-  req = h->request(job);
-  if(!why[0] && e->when_tokens > 0) {
-    jv body = json_get(req, "body");
-    long n = h->estimate_tokens(body);
-    jv_free(body);
-    if(n >= e->when_tokens)
-      snprintf(why, sizeof(why), "%ld input tokens >= %ld", n,
-               e->when_tokens);
-  }
-  if(!why[0] || json_num(route, "min_tier", 0) >= e->require_tier) {
+  if(json_num(route, "min_tier", 0) >= e->require_tier ||
+     !proxy_fires(&e->proxy, h, req, route, why, sizeof(why))) {
     jv_free(route);
     jv_free(req);
     return LLMR_NEXT;
@@ -335,6 +325,7 @@ static void escalate_finish(void *self)
     return;
   free(e->to);
   free(e->ladder_buf);
+  proxy_free(&e->proxy);
   jv_free(e->catalog);
   free(e);
 }
@@ -401,14 +392,11 @@ static int escalate_init(const struct llmr_host *host,
   }
   o = host->opt(cf, "require_tier");
   e->require_tier = o ? (long)o->i : 2;
-  o = host->opt(cf, "when_complexity");
-  e->when_complexity = o && o->str ? o->d : -1;
-  o = host->opt(cf, "when_tokens");
-  e->when_tokens = o && o->str ? (long)o->i : 0;
-  if(e->mode == MODE_PREEMPT && e->when_complexity < 0 &&
-     e->when_tokens <= 0) {
-    host->config_error(cf, "mode=preempt needs when_complexity= or "
-                           "when_tokens=");
+  if(proxy_init(&e->proxy, host, cf))
+    goto fail;
+  if(e->mode == MODE_PREEMPT && !proxy_configured(&e->proxy)) {
+    host->config_error(cf, "mode=preempt needs when_complexity=, "
+                           "when_tokens= or when_pattern=");
     goto fail;
   }
   *self = e;

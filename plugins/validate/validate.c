@@ -14,10 +14,10 @@
  *   expect     routing.expect: a substring of the text, or with "re:" a
  *              regular expression; an array: every item
  *   check      the jq predicate check= over the response body is true
- *   tier       require_tier=T when the request is large or complex
- *              (when_complexity= on route.complexity, when_tokens= on
- *              the estimated input tokens): the answering model's tier
- *              must be at least T
+ *   tier       require_tier=T when the request is large or complex (a
+ *              when_* proxy of proxy.h fires: route.complexity, input
+ *              tokens, or matches of a regex such as reasoning hops):
+ *              the answering model's tier must be at least T
  *
  * It writes "valid" and "reason" (null when valid) on the last entry of
  * route.attempts and returns NEXT either way: the escalate stage acts on
@@ -35,6 +35,7 @@
 #include <oniguruma.h>
 
 #include "llmroute.h"
+#include "proxy.h"
 #include "schema.h"
 
 #define VALIDATE_VERSION "0.1.0"
@@ -59,8 +60,7 @@ struct validate {
   char *check_src;
   OnigRegex refusal;           /* NULL: off */
   long require_tier;           /* 0: off */
-  double when_complexity;      /* < 0: unset */
-  long when_tokens;            /* <= 0: unset */
+  struct proxy proxy;          /* when_* */
   double sample;               /* 0: off */
   jv catalog;
   struct cache_ent cache[CACHE_SIZE];
@@ -79,10 +79,7 @@ static const struct llmr_option options[] = {
    "regex of refusal phrases, case-insensitive (empty: off)"},
   {"require_tier", LLMR_OPT_INT, "0", 0,
    "tier an answer needs when a when_* proxy fires (0: off)"},
-  {"when_complexity", LLMR_OPT_DOUBLE, NULL, 0,
-   "proxy: route.complexity at least this"},
-  {"when_tokens", LLMR_OPT_INT, NULL, 0,
-   "proxy: estimated input tokens at least this"},
+  PROXY_OPTIONS,
   {"sample", LLMR_OPT_DOUBLE, "0", 0,
    "fraction of custom_ids marked route.review (deterministic)"},
   {NULL, LLMR_OPT_STRING, NULL, 0, NULL}
@@ -374,25 +371,10 @@ static enum outcome check_tier(struct validate *v, jv req, jv route,
                                char *reason)
 {
   char why[96] = "";
-  jv c, last, model, attempts;
+  jv last, model, attempts;
   long tier = 0;
-  if(v->require_tier <= 0)
-    return ANSWER_VALID;
-  c = json_get(route, "complexity");
-  if(v->when_complexity >= 0 && jv_get_kind(c) == JV_KIND_NUMBER &&
-     jv_number_value(c) >= v->when_complexity)
-    snprintf(why, sizeof(why), "complexity %.2f >= %.2f",
-             jv_number_value(c), v->when_complexity);
-  jv_free(c);
-  if(!why[0] && v->when_tokens > 0) {
-    jv body = json_get(req, "body");
-    long n = v->host->estimate_tokens(body);
-    jv_free(body);
-    if(n >= v->when_tokens)
-      snprintf(why, sizeof(why), "%ld input tokens >= %ld", n,
-               v->when_tokens);
-  }
-  if(!why[0])
+  if(v->require_tier <= 0 ||
+     !proxy_fires(&v->proxy, v->host, req, route, why, sizeof(why)))
     return ANSWER_VALID;
   attempts = json_get(route, "attempts");
   last = jv_null();
@@ -629,6 +611,7 @@ static void validate_finish(void *self)
     free(v->cache[i].key);
     schema_free(v->cache[i].schema);
   }
+  proxy_free(&v->proxy);
   jv_free(v->catalog);
   free(v);
 }
@@ -729,13 +712,11 @@ static int validate_init(const struct llmr_host *host,
   }
   o = host->opt(cf, "require_tier");
   v->require_tier = o ? (long)o->i : 0;
-  o = host->opt(cf, "when_complexity");
-  v->when_complexity = o && o->str ? o->d : -1;
-  o = host->opt(cf, "when_tokens");
-  v->when_tokens = o && o->str ? (long)o->i : 0;
-  if(v->require_tier > 0 && v->when_complexity < 0 && v->when_tokens <= 0) {
-    host->config_error(cf, "require_tier needs when_complexity= or "
-                           "when_tokens=");
+  if(proxy_init(&v->proxy, host, cf))
+    goto fail;
+  if(v->require_tier > 0 && !proxy_configured(&v->proxy)) {
+    host->config_error(cf, "require_tier needs when_complexity=, "
+                           "when_tokens= or when_pattern=");
     goto fail;
   }
   o = host->opt(cf, "sample");

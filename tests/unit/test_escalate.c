@@ -286,6 +286,46 @@ static void test_preempt(void)
   mock_job_free(job);
   mock_stage_unload(&ms);
 
+  {
+    static const char *const kv_re[] = {
+      "mode=preempt", "require_tier=2", "when_count=3",
+      "when_pattern=\\b(then|next)\\b", NULL};
+    static const char *const kv_badre[] = {"mode=preempt",
+                                           "when_pattern=(", NULL};
+    static const char *const kv_badcount[] = {
+      "mode=preempt", "when_pattern=x", "when_count=0", NULL};
+    if(!load(&ms, "preempt pattern", kv_re)) {
+      job = mock_job_new("a3", jv_parse(
+          "{\"messages\":[{\"role\":\"system\",\"content\":\"then then "
+          "then\"},{\"role\":\"user\",\"content\":\"Add 2, then double "
+          "it, Then square it, next halve it.\"}]}"));
+      CHECK_INT("preempt pattern: NEXT", mock_process(&ms, job), LLMR_NEXT);
+      CHECK_STR("preempt pattern: why",
+                at(job->route, "preempted", buf, sizeof(buf)),
+                "3 when_pattern matches >= 3");
+      mock_job_free(job);
+      job = mock_job_new("a4", jv_parse(
+          "{\"messages\":[{\"role\":\"system\",\"content\":\"then then "
+          "then\"},{\"role\":\"user\",\"content\":[{\"type\":\"text\","
+          "\"text\":\"Add 2, then double it.\"}]}]}"));
+      mock_process(&ms, job);
+      CHECK_STR("preempt pattern: two hops stay cheap",
+                at(job->request, "routing", buf, sizeof(buf)), "(absent)");
+      mock_job_free(job);
+      mock_stage_unload(&ms);
+    }
+    CHECK("preempt bad when_pattern refused",
+          mock_stage_load(&ms, plugin("lib/llmroute/escalate.so"),
+                          kv_badre) &&
+          strstr(mock.errbuf, "when_pattern: bad regex"));
+    mock_stage_unload(&ms);
+    CHECK("preempt when_count=0 refused",
+          mock_stage_load(&ms, plugin("lib/llmroute/escalate.so"),
+                          kv_badcount) &&
+          strstr(mock.errbuf, "when_count=0"));
+    mock_stage_unload(&ms);
+  }
+
   CHECK("preempt without proxy refused",
         mock_stage_load(&ms, plugin("lib/llmroute/escalate.so"), kv_bad) &&
         strstr(mock.errbuf, "needs when_complexity"));

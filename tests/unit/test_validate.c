@@ -421,6 +421,28 @@ static void test_require_tier(void)
             last(job, "valid", buf, sizeof(buf)), "true");
   mock_job_free(job);
   mock_stage_unload(&ms);
+
+  {
+    static const char *const kv_re[] = {
+      "require_tier=2", "when_pattern=[0-9]+", "when_count=2", NULL};
+    if(!load(&ms, "require_tier pattern", kv_re)) {
+      job = answered("{\"messages\":[{\"role\":\"user\",\"content\":"
+                     "\"What is 17 times 23?\"}]}", "391", NULL);
+      mock_process(&ms, job);
+      CHECK_STR("require_tier: two numbers on tier 1",
+                last(job, "reason", buf, sizeof(buf)),
+                "tier: 2 when_pattern matches >= 2 needs tier >= 2, got "
+                "tier 1");
+      mock_job_free(job);
+      job = answered("{\"messages\":[{\"role\":\"user\",\"content\":"
+                     "\"What is 17 squared?\"}]}", "289", NULL);
+      mock_process(&ms, job);
+      CHECK_STR("require_tier: one number on tier 1",
+                last(job, "valid", buf, sizeof(buf)), "true");
+      mock_job_free(job);
+      mock_stage_unload(&ms);
+    }
+  }
   jv_free(mock.catalog);
   mock.catalog = jv_invalid();
 }

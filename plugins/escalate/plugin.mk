@@ -1,0 +1,1 @@
+SRC_escalate := plugins/validate/proxy.c
