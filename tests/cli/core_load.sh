@@ -110,8 +110,9 @@ signal_run() {
     2>"$TMP/err" &
   _pid=$!
   exec 4>"$TMP/fifo"
-  printf '{"custom_id":"fast%s","prompt":"x"}\n' 1 2 3 >&4
+  # slow ones first: once the fast ones are out, all were read
   printf '{"custom_id":"slow%s","prompt":"x"}\n' 1 2 3 4 5 >&4
+  printf '{"custom_id":"fast%s","prompt":"x"}\n' 1 2 3 >&4
   # wait until the fast ones are out (at most 10 s)
   _i=0
   while [ "$(wc -l <"$TMP/out")" -lt 3 ] && [ $_i -lt 200 ]; do
