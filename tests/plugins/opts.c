@@ -9,7 +9,8 @@
  * route.opts[INSTANCE] = {"s":..,"i":..,"d":..,"b":..,"p":..,"req":..,
  *               "set":[names written in the pipeline file],
  *               "key_set":BOOL, "name":..,"instance":..,"index":..,
- *               "line":..,"setting":<value of `set NAME=` or null>}
+ *               "line":..,"setting":<value of `set NAME=` or null>,
+ *               "host_abi":[major,minor],"host_size_ok":BOOL}
  * The secret's value itself is never written.  refuse=true makes init()
  * report a configuration error (exit 2).
  */
@@ -78,6 +79,12 @@ static int opts_init(const struct llmr_host *host,
                        str_or_null(cf->instance));
   info = jv_object_set(info, jv_string("index"), jv_number(cf->index));
   info = jv_object_set(info, jv_string("line"), jv_number(cf->line));
+  info = jv_object_set(info, jv_string("host_abi"),
+                       jv_array_append(jv_array_append(jv_array(),
+                                       jv_number(host->abi_major)),
+                                       jv_number(host->abi_minor)));
+  info = jv_object_set(info, jv_string("host_size_ok"),
+                       jv_bool(host->size >= sizeof(struct llmr_host)));
   setting = host->opt(cf, "setting")->str;
   info = jv_object_set(info, jv_string("setting"),
                        setting ? str_or_null(host->setting(setting))

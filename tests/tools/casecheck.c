@@ -22,6 +22,7 @@
  *   --- exit                expected exit status (default 0)
  *   0
  *   --- stderr              lines that must each appear in stderr
+ *   --- stderr-not          lines that must not appear in stderr
  *   --- ordered             (empty) match result lines in order
  *
  * Lines starting with '#' are comments, except inside pipeline and input
@@ -73,12 +74,12 @@ struct str {
 
 enum sect {
   S_NONE = 0, S_PIPELINE, S_ARGS, S_ENV, S_INPUT, S_OUTPUT, S_EXIT,
-  S_STDERR, S_ORDERED, S_COUNT
+  S_STDERR, S_STDERR_NOT, S_ORDERED, S_COUNT
 };
 
 static const char *const sect_names[S_COUNT] = {
   "", "pipeline", "args", "env", "input", "output", "exit", "stderr",
-  "ordered"
+  "stderr-not", "ordered"
 };
 
 struct tcase {
@@ -723,6 +724,19 @@ static int check_case(struct tcase *tc, const char *tmp, int status,
         line = strtok_r(NULL, "\n", &save)) {
       if(!strstr(err, line)) {
         str_puts(why, "stderr lacks '");
+        str_puts(why, line);
+        str_puts(why, "'");
+        ok = 0;
+      }
+    }
+    free(text);
+  }
+  if(ok && tc->has[S_STDERR_NOT]) {
+    char *text = expand(str_c(&tc->sect[S_STDERR_NOT]), tmp), *line, *save;
+    for(line = strtok_r(text, "\n", &save); line && ok;
+        line = strtok_r(NULL, "\n", &save)) {
+      if(strstr(err, line)) {
+        str_puts(why, "stderr holds '");
         str_puts(why, line);
         str_puts(why, "'");
         ok = 0;
