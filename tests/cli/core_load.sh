@@ -166,6 +166,32 @@ llmr -p "$TMP/sleep.pipeline" "$TMP/200.jsonl" </dev/null
 check_eq "default -j is 64" \
   "$(jq -s 'map(.route.sleep.inflight_max) | max' "$TMP/out")" 64
 
+# --- backpressure: reading pauses while -j jobs are in flight -------------------
+
+awk 'BEGIN { for(i = 1; i <= 100000; i++)
+  print "{\"custom_id\":\"bp" i "\",\"prompt\":\"x\"}" }' >"$TMP/many.jsonl"
+pipeline never 'never'
+"$LLMROUTE" -p "$TMP/never.pipeline" -j 5 <"$TMP/many.jsonl" >"$TMP/out" \
+  2>"$TMP/err" &
+_pid=$!
+sleep 0.5
+pos=$(awk '/^pos:/ { print $2 }' "/proc/$_pid/fdinfo/0" 2>/dev/null)
+kill -TERM "$_pid" 2>/dev/null
+wait "$_pid"
+rc=$?
+size=$(wc -c <"$TMP/many.jsonl" | tr -d ' ')
+if [ -n "$pos" ] && [ "$pos" -gt 0 ] && [ "$pos" -lt 1048576 ]; then
+  pass "backpressure: -j 5 stuck jobs: reading stopped ($pos of $size bytes)"
+else
+  fail "backpressure: -j 5 stuck jobs: reading stopped" \
+    "read ${pos:-?} of $size bytes"
+fi
+check_eq "backpressure: SIGTERM then exit 130" "$rc" 130
+check_json "backpressure: the 5 stuck jobs are interrupted records" \
+  'length >= 5 and length < 100000 and
+   all(.error.code == "interrupted") and
+   ([.[].custom_id] | index("bp1") != null)' "$TMP/out"
+
 # --- 1,000 jobs x 100 ms at -j 1000 (exact figure: tests/bench/async.sh) ---------
 
 awk 'BEGIN { for(i = 1; i <= 1000; i++) print "{\"prompt\":\"" i "\"}" }' \
