@@ -81,22 +81,41 @@ uint32_t tf_pair(uint32_t a, uint32_t b)
  * Which text: user and system messages, head and tail
  */
 
-/* Borrows obj.  New ref of obj[key] found by walking the keys (no
- * allocation), or jv_invalid() when obj is no object or lacks key. */
-static jv field(jv obj, const char *key)
+/* The keys looked up, made once (the program has one thread) and kept:
+ * a lookup then costs a reference count, not an allocation. */
+enum { K_BODY, K_MESSAGES, K_PROMPT, K_ROLE, K_CONTENT, K_TEXT, NKEYS };
+static jv keys[NKEYS];
+static int keys_ready;
+
+/* Frees the cached keys (a stage's finish, the end of train); the next
+ * lookup makes them again. */
+void tf_release(void)
 {
-  int it;
+  int i;
+  if(!keys_ready)
+    return;
+  for(i = 0; i < NKEYS; i++)
+    jv_free(keys[i]);
+  keys_ready = 0;
+}
+
+/* Borrows obj.  New ref of obj[key], or jv_invalid() when obj is no
+ * object or lacks key. */
+static jv field(jv obj, int key)
+{
+  static const char *const names[NKEYS] = {"body", "messages", "prompt",
+                                           "role", "content", "text"};
+  jv v;
   if(jv_get_kind(obj) != JV_KIND_OBJECT)
     return jv_invalid();
-  for(it = jv_object_iter(obj); jv_object_iter_valid(obj, it);
-      it = jv_object_iter_next(obj, it)) {
-    jv k = jv_object_iter_key(obj, it);
-    int same = !strcmp(jv_string_value(k), key);
-    jv_free(k);
-    if(same)
-      return jv_object_iter_value(obj, it);
+  if(!keys_ready) {
+    int i;
+    for(i = 0; i < NKEYS; i++)
+      keys[i] = jv_string(names[i]);
+    keys_ready = 1;
   }
-  return jv_invalid();
+  v = jv_object_get(jv_copy(obj), jv_copy(keys[key]));
+  return v;
 }
 
 struct textbuf {
@@ -108,22 +127,19 @@ struct textbuf {
   int pass;     /* 0: measure, 1: copy */
 };
 
-/* Borrows piece.  Pass 0 measures; pass 1 copies the bytes falling in the
- * head or tail window. */
+/* Borrows p.  Pass 0 measures (and copies while the text fits); pass 1
+ * copies the bytes falling in the head or tail window. */
 static void emit(struct textbuf *tb, const char *p, size_t n)
 {
   size_t i;
   if(tb->pass == 0) {
+    /* measure, and copy while it fits: most prompts need no 2nd pass */
+    if(tb->total + n <= tb->cap)
+      memcpy(tb->buf + tb->total, p, n);
     tb->total += n;
     return;
   }
-  if(tb->total <= tb->cap) {
-    memcpy(tb->buf + tb->len, p, n);
-    tb->len += n;
-    tb->pos += n;
-    return;
-  }
-  for(i = 0; i < n; i++) {
+  for(i = 0; i < n; i++) { /* second pass: the text is too long */
     size_t at = tb->pos + i;
     if(at < TF_HEAD)
       tb->buf[tb->len++] = p[i];
@@ -151,7 +167,7 @@ static void emit_content(struct textbuf *tb, jv content, int *first)
     int i, n = jv_array_length(jv_copy(content));
     for(i = 0; i < n; i++) {
       jv part = jv_array_get(jv_copy(content), i);
-      jv text = field(part, "text");
+      jv text = field(part, K_TEXT);
       if(jv_get_kind(text) == JV_KIND_STRING)
         emit_content(tb, text, first);
       jv_free(text);
@@ -163,19 +179,19 @@ static void emit_content(struct textbuf *tb, jv content, int *first)
 /* Borrows holder. */
 static void walk_text(struct textbuf *tb, jv holder)
 {
-  jv body = field(holder, "body");
+  jv body = field(holder, K_BODY);
   jv msgs, prompt;
   int first = 1;
   if(jv_get_kind(body) == JV_KIND_OBJECT)
-    msgs = field(body, "messages");
+    msgs = field(body, K_MESSAGES);
   else
-    msgs = field(holder, "messages");
+    msgs = field(holder, K_MESSAGES);
   jv_free(body);
   if(jv_get_kind(msgs) == JV_KIND_ARRAY) {
     int i, n = jv_array_length(jv_copy(msgs));
     for(i = 0; i < n; i++) {
       jv m = jv_array_get(jv_copy(msgs), i);
-      jv role = field(m, "role");
+      jv role = field(m, K_ROLE);
       int keep = 1;
       if(jv_get_kind(role) == JV_KIND_STRING) {
         const char *r = jv_string_value(role);
@@ -183,7 +199,7 @@ static void walk_text(struct textbuf *tb, jv holder)
                !strcmp(r, "developer");
       }
       if(keep) {
-        jv content = field(m, "content");
+        jv content = field(m, K_CONTENT);
         emit_content(tb, content, &first);
         jv_free(content);
       }
@@ -192,7 +208,7 @@ static void walk_text(struct textbuf *tb, jv holder)
     }
   }
   jv_free(msgs);
-  prompt = field(holder, "prompt");
+  prompt = field(holder, K_PROMPT);
   emit_content(tb, prompt, &first);
   jv_free(prompt);
 }
@@ -209,11 +225,13 @@ size_t tf_request_text(jv holder, char *buf, size_t cap, size_t *total)
   tb.buf = buf;
   tb.cap = cap - 1;
   walk_text(&tb, holder);
-  if(tb.total > tb.cap && tb.cap < TF_HEAD + TF_TAIL + 1)
-    tb.cap = 0; /* too small for head + tail: keep nothing */
-  tb.pass = 1;
-  if(tb.cap)
+  if(tb.total <= tb.cap)
+    tb.len = tb.total; /* copied by the first pass */
+  else if(tb.cap >= TF_HEAD + TF_TAIL + 1) {
+    tb.pass = 1;
     walk_text(&tb, holder);
+  }
+  /* else too small for head + tail: keep nothing */
   buf[tb.len] = '\0';
   if(total)
     *total = tb.total;
@@ -913,6 +931,11 @@ int tf_model_predict(const struct tf_model *m, const uint32_t *feats,
     acc[c] = 0;
   for(i = 0; i < n; i++) {
     const float *row = m->w + (size_t)(feats[i] & mask) * nl;
+#if defined(__GNUC__)
+    /* the rows are scattered over megabytes: ask for a few ahead */
+    if(i + 8 < n)
+      __builtin_prefetch(m->w + (size_t)(feats[i + 8] & mask) * nl);
+#endif
     for(c = 0; c < nl; c++)
       acc[c] += row[c];
   }

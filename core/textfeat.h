@@ -81,6 +81,12 @@ uint32_t tf_pair(uint32_t a, uint32_t b);
  * NULL).  Returns 0 when there is no text.  Never asserts on bad input. */
 size_t tf_request_text(jv msg_holder, char *buf, size_t cap, size_t *total);
 
+/* tf_request_text() keeps the JSON keys it looks up (jv strings, made
+ * once); this frees them.  Call it when done (a stage's finish(), the end
+ * of `llmroute train`): a plugin is unloaded with them otherwise.  Safe
+ * to call again; the next tf_request_text() makes them anew. */
+void tf_release(void);
+
 /* Tokenize s[0..n) into toks (at most max).  Returns the count.  Pure. */
 size_t tf_tokenize(const char *s, size_t n, struct tf_token *toks,
                    size_t max);

@@ -531,5 +531,6 @@ oom:
 done:
   tf_model_free(m);
   exset_free(&set);
+  tf_release();
   return rc;
 }

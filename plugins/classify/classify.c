@@ -83,6 +83,7 @@ static void classify_finish(void *self)
   jv_free(c->src_model);
   jv_free(c->src_default);
   free(c);
+  tf_release();
 }
 
 /* Borrows host and cf; *self gets the new instance.  LLMR_OK or LLMR_ERR
@@ -97,7 +98,7 @@ static int classify_init(const struct llmr_host *host,
   const char *deflt = host->opt(cf, "default")->str;
   char err[512];
   if(!c) {
-    host->config_error(cf, "classify: out of memory");
+    host->config_error(cf, "out of memory");
     return LLMR_ERR;
   }
   c->host = host;
@@ -120,29 +121,29 @@ static int classify_init(const struct llmr_host *host,
   else if(!strcmp(mode, "both"))
     c->mode = MODE_BOTH;
   else {
-    host->config_error(cf, "classify: bad mode '%s' (auto, rules, model "
+    host->config_error(cf, "bad mode '%s' (auto, rules, model "
                        "or both)", mode);
     goto fail;
   }
   if(!deflt || !*deflt || strlen(deflt) >= TF_LABEL_MAX) {
-    host->config_error(cf, "classify: bad default task");
+    host->config_error(cf, "bad default task");
     goto fail;
   }
   strcpy(c->deflt, deflt);
   if(c->min_conf < 0 || c->min_conf > 1) {
-    host->config_error(cf, "classify: min_confidence must be in [0, 1]");
+    host->config_error(cf, "min_confidence must be in [0, 1]");
     goto fail;
   }
   if(c->mode == MODE_AUTO)
     c->mode = (rules->str && model->str) ? MODE_BOTH :
               model->str ? MODE_MODEL : MODE_RULES;
   if(c->mode != MODE_MODEL && !rules->str) {
-    host->config_error(cf, "classify: mode %s needs rules=FILE",
+    host->config_error(cf, "mode %s needs rules=FILE",
                        c->mode == MODE_BOTH ? "both" : "rules");
     goto fail;
   }
   if(c->mode != MODE_RULES && !model->str) {
-    host->config_error(cf, "classify: mode %s needs model=FILE",
+    host->config_error(cf, "mode %s needs model=FILE",
                        c->mode == MODE_BOTH ? "both" : "model");
     goto fail;
   }
@@ -152,7 +153,7 @@ static int classify_init(const struct llmr_host *host,
     if(!c->rules) {
       /* the message names the rules file and its line */
       host->log(NULL, LLMR_LOG_ERROR, "%s", msg ? msg : "out of memory");
-      host->config_error(cf, "classify: bad rules file %s", rules->str);
+      host->config_error(cf, "bad rules file %s", rules->str);
       free(msg);
       goto fail;
     }
@@ -161,7 +162,7 @@ static int classify_init(const struct llmr_host *host,
     c->model = tf_model_load(model->str, err, sizeof(err));
     if(!c->model) {
       host->log(NULL, LLMR_LOG_ERROR, "%s", err);
-      host->config_error(cf, "classify: bad model file %s", model->str);
+      host->config_error(cf, "bad model file %s", model->str);
       goto fail;
     }
   }
@@ -205,10 +206,12 @@ static const char *decide(const struct classify *c, const char *text,
                           jv req, jv *source)
 {
   const char *rule = NULL;
-  int prio = 0;
   if(c->rules) {
-    rule = rules_match(c->rules, text, len, toks, ntok, req, &prio);
-    if(rule && (!c->model || prio >= c->override)) {
+    /* with a model, only the strong rules go first (keywords are cheap;
+       weak regex rules run only when the model is unsure) */
+    rule = rules_match(c->rules, text, len, toks, ntok, req,
+                       c->model ? c->override : 0, NULL);
+    if(rule) {
       *source = c->src_rules;
       return rule;
     }
@@ -220,9 +223,12 @@ static const char *decide(const struct classify *c, const char *text,
                             c->model->bits, feats, TF_MAX_FEATS);
     int best = tf_model_predict(c->model, feats, nf,
                                 c->min_conf > 0 ? probs : NULL);
-    if(rule && c->min_conf > 0 && probs[best] < c->min_conf) {
-      *source = c->src_rules;
-      return rule;
+    if(c->rules && c->min_conf > 0 && probs[best] < c->min_conf) {
+      rule = rules_match(c->rules, text, len, toks, ntok, req, 0, NULL);
+      if(rule) {
+        *source = c->src_rules;
+        return rule;
+      }
     }
     *source = c->src_model;
     return c->model->labels[best];

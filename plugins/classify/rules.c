@@ -13,14 +13,23 @@
 
 #define MAX_PHRASE 8     /* tokens in one keyword phrase */
 #define MAX_PRIORITY 1000
+#define MAX_RULES 1024
 
-enum rule_kind { RK_KEYWORD, RK_REGEX, RK_JQ };
+enum rule_kind { RK_KEYWORD, RK_OPENING, RK_REGEX, RK_JQ };
+
+/* Words an opening may follow ("Please summarize", "Can you translate"). */
+static const char *const courtesy[] = {
+  "please", "kindly", "now", "can you", "could you", "would you",
+  "will you", "help me", "i need you to", "i want you to", "i'd like you to",
+  NULL};
+#define NCOURTESY 11
 
 struct rule {
   char task[TF_LABEL_MAX];
   int prio;
   int line;
   enum rule_kind kind;
+  int guarded;          /* RK_REGEX: runs only when a guard phrase is seen */
   regex_t *re;          /* RK_REGEX */
   struct llmr_jq *jq;   /* RK_JQ */
 };
@@ -31,6 +40,8 @@ struct phrase {
   uint32_t tok[MAX_PHRASE];
   int ntok;
   int rule;     /* index into rules */
+  int opening;  /* only as the first words of a line */
+  int guard;    /* enables its regex rule instead of matching */
   int next;     /* next phrase with the same first-token slot, or -1 */
 };
 
@@ -43,6 +54,8 @@ struct rules {
   uint32_t nslot;     /* power of two */
   int *order;         /* regex and jq rules, by priority (desc), line */
   size_t norder;
+  uint32_t court[NCOURTESY][MAX_PHRASE]; /* courtesy phrases' tokens */
+  int ncourt[NCOURTESY];
   const struct llmr_host *host;
 };
 
@@ -113,9 +126,10 @@ static struct rule *add_rule(struct rules *r)
   return &r->rule[r->nrule++];
 }
 
-/* Borrows kw.  Adds one keyword phrase of rule ri; 0, or -1 with why. */
+/* Borrows kw.  Adds one phrase of rule ri (opening / guard flags); 0, or
+ * -1 with why. */
 static int add_phrase(struct rules *r, int ri, const char *kw, size_t len,
-                      const char **why)
+                      int opening, int guard, const char **why)
 {
   struct tf_token toks[MAX_PHRASE + 1];
   size_t n = tf_tokenize(kw, len, toks, MAX_PHRASE + 1), i;
@@ -143,6 +157,8 @@ static int add_phrase(struct rules *r, int ri, const char *kw, size_t len,
     p->tok[i] = toks[i].hash;
   p->ntok = (int)n;
   p->rule = ri;
+  p->opening = opening;
+  p->guard = guard;
   p->next = -1;
   return 0;
 }
@@ -194,11 +210,33 @@ static int build_order(struct rules *r)
   if(!r->order)
     return -1;
   for(i = 0; i < r->nrule; i++)
-    if(r->rule[i].kind != RK_KEYWORD)
+    if(r->rule[i].kind == RK_REGEX || r->rule[i].kind == RK_JQ)
       r->order[r->norder++] = (int)i;
   sort_ctx = r;
   qsort(r->order, r->norder, sizeof(int), by_priority);
   sort_ctx = NULL;
+  return 0;
+}
+
+/* Adds the comma-separated phrases of list[0..len) to rule ri; 0, or -1
+ * with *why. */
+static int add_list(struct rules *r, int ri, const char *list, size_t len,
+                    int opening, int guard, const char **why)
+{
+  const char *end = list + len;
+  while(list < end) {
+    const char *comma = memchr(list, ',', (size_t)(end - list));
+    const char *kw = list, *stop = comma ? comma : end;
+    size_t n;
+    while(kw < stop && (*kw == ' ' || *kw == '\t' || *kw == '"'))
+      kw++;
+    n = (size_t)(stop - kw);
+    while(n && (kw[n - 1] == ' ' || kw[n - 1] == '\t' || kw[n - 1] == '"'))
+      n--;
+    if(add_phrase(r, ri, kw, n, opening, guard, why))
+      return -1;
+    list = comma ? comma + 1 : end;
+  }
   return 0;
 }
 
@@ -207,7 +245,7 @@ static int build_order(struct rules *r)
 static int parse_line(struct rules *r, char *s, const char *name, int line,
                       char **errmsg)
 {
-  char *task, *prio, *kind, *pat, *end, *colon;
+  char *task, *prio, *kind, *pat, *end, *colon, *guard;
   struct rule *ru;
   long pv;
   int ri;
@@ -244,6 +282,19 @@ static int parse_line(struct rules *r, char *s, const char *name, int line,
     return -1;
   }
   *colon = '\0';
+  guard = strchr(kind, '[');
+  if(guard) {
+    char *close = strchr(guard, ']');
+    if(!close || close[1]) {
+      set_err(errmsg, name, line, "expected regex[WORD, ...]: PATTERN");
+      return -1;
+    }
+    *guard++ = '\0';
+    *close = '\0';
+  }
+  end = kind + strlen(kind);
+  while(end > kind && (end[-1] == ' ' || end[-1] == '\t'))
+    *--end = '\0';
   pat = colon + 1 + strspn(colon + 1, " \t");
   end = pat + strlen(pat);
   while(end > pat && (end[-1] == ' ' || end[-1] == '\t' ||
@@ -251,6 +302,10 @@ static int parse_line(struct rules *r, char *s, const char *name, int line,
     *--end = '\0';
   if(!*pat) {
     set_err(errmsg, name, line, "empty pattern");
+    return -1;
+  }
+  if(r->nrule >= MAX_RULES) {
+    set_err(errmsg, name, line, "more than %d rules", MAX_RULES);
     return -1;
   }
   ru = add_rule(r);
@@ -262,32 +317,31 @@ static int parse_line(struct rules *r, char *s, const char *name, int line,
   snprintf(ru->task, sizeof(ru->task), "%s", task);
   ru->prio = (int)pv;
   ru->line = line;
-  if(!strcmp(kind, "keyword")) {
-    ru->kind = RK_KEYWORD;
-    while(*pat) {
-      size_t len = strcspn(pat, ",");
-      const char *why = NULL;
-      char *kw = pat;
-      while(len && (*kw == ' ' || *kw == '\t' || *kw == '"')) {
-        kw++;
-        len--;
-      }
-      while(len && (kw[len - 1] == ' ' || kw[len - 1] == '\t' ||
-                    kw[len - 1] == '"'))
-        len--;
-      if(add_phrase(r, ri, kw, len, &why)) {
-        set_err(errmsg, name, line, "%s in the keyword list", why);
-        return -1;
-      }
-      pat += strcspn(pat, ",");
-      if(*pat == ',')
-        pat++;
+  if(guard && strcmp(kind, "regex")) {
+    set_err(errmsg, name, line, "only regex rules take [guard words]");
+    return -1;
+  }
+  if(!strcmp(kind, "keyword") || !strcmp(kind, "opening")) {
+    const char *why = NULL;
+    int opening = !strcmp(kind, "opening");
+    ru->kind = opening ? RK_OPENING : RK_KEYWORD;
+    if(add_list(r, ri, pat, strlen(pat), opening, 0, &why)) {
+      set_err(errmsg, name, line, "%s in the keyword list", why);
+      return -1;
     }
   }
   else if(!strcmp(kind, "regex")) {
     OnigErrorInfo einfo;
     int rc;
     ru->kind = RK_REGEX;
+    if(guard) {
+      const char *why = NULL;
+      ru->guarded = 1;
+      if(add_list(r, ri, guard, strlen(guard), 0, 1, &why)) {
+        set_err(errmsg, name, line, "%s in the [guard] list", why);
+        return -1;
+      }
+    }
     rc = onig_new(&ru->re, (const UChar *)pat, (const UChar *)end,
                   ONIG_OPTION_IGNORECASE | ONIG_OPTION_NEGATE_SINGLELINE,
                   ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL, &einfo);
@@ -316,8 +370,8 @@ static int parse_line(struct rules *r, char *s, const char *name, int line,
     free(jqerr);
   }
   else {
-    set_err(errmsg, name, line, "unknown kind '%s' (keyword, regex or jq)",
-            kind);
+    set_err(errmsg, name, line, "unknown kind '%s' (keyword, opening, "
+            "regex or jq)", kind);
     return -1;
   }
   return 0;
@@ -335,6 +389,17 @@ struct rules *rules_parse(const char *text, const char *name,
   if(!r)
     goto oom;
   r->host = host;
+  {
+    int k;
+    for(k = 0; k < NCOURTESY; k++) {
+      struct tf_token t[MAX_PHRASE];
+      size_t n = tf_tokenize(courtesy[k], strlen(courtesy[k]), t,
+                             MAX_PHRASE), j;
+      for(j = 0; j < n; j++)
+        r->court[k][j] = t[j].hash;
+      r->ncourt[k] = (int)n;
+    }
+  }
   copy = strdup(text);
   if(!copy)
     goto oom;
@@ -425,28 +490,86 @@ static int beats(const struct rules *r, int a, int b)
   return r->rule[a].line < r->rule[b].line;
 }
 
+/* Length of the courtesy phrase at token i, or 0. */
+static size_t courtesy_at(const struct rules *r, const struct tf_token *toks,
+                          size_t ntok, size_t i)
+{
+  int k, j;
+  for(k = 0; k < NCOURTESY; k++) {
+    if(i + (size_t)r->ncourt[k] > ntok)
+      continue;
+    for(j = 0; j < r->ncourt[k]; j++)
+      if(toks[i + (size_t)j].hash != r->court[k][j])
+        break;
+    if(j == r->ncourt[k])
+      return (size_t)j;
+  }
+  return 0;
+}
+
+/* Marks in opening[] the tokens where a line's words start, after up to
+ * two courtesy phrases ("Could you please ..."). */
+static void mark_openings(const struct rules *r, const char *text,
+                          const struct tf_token *toks, size_t ntok,
+                          unsigned char *opening)
+{
+  size_t i;
+  memset(opening, 0, ntok);
+  for(i = 0; i < ntok; i++) {
+    int line_start = i == 0;
+    size_t j, k, c;
+    if(!line_start)
+      for(j = toks[i - 1].off + toks[i - 1].len; j < toks[i].off; j++)
+        if(text[j] == '\n')
+          line_start = 1;
+    if(!line_start)
+      continue;
+    opening[i] = 1;
+    for(k = i, c = 0; c < 2 && k < ntok; c++) {
+      size_t n = courtesy_at(r, toks, ntok, k);
+      if(!n)
+        break;
+      k += n;
+      if(k < ntok)
+        opening[k] = 1;
+    }
+  }
+}
+
 /* Borrows everything.  See rules.h. */
 const char *rules_match(const struct rules *r, const char *text,
                         size_t len, const struct tf_token *toks,
-                        size_t ntok, jv request, int *prio)
+                        size_t ntok, jv request, int min_prio, int *prio)
 {
+  unsigned char opening[TF_MAX_TOKENS];
+  unsigned char enabled[MAX_RULES / 8];
   int best = -1;
   size_t i, k;
   if(!r)
     return NULL;
-  /* keywords: one pass over the tokens */
+  if(ntok > TF_MAX_TOKENS)
+    ntok = TF_MAX_TOKENS;
+  memset(enabled, 0, sizeof(enabled));
+  mark_openings(r, text, toks, ntok, opening);
+  /* keywords, openings and guards: one pass over the tokens */
   if(r->nph)
     for(i = 0; i < ntok; i++) {
       int p = r->slot[slot_of(r, toks[i].hash)];
       for(; p >= 0; p = r->ph[p].next) {
         const struct phrase *ph = &r->ph[p];
         int j;
-        if(ph->tok[0] != toks[i].hash || i + (size_t)ph->ntok > ntok)
+        if(ph->tok[0] != toks[i].hash || i + (size_t)ph->ntok > ntok ||
+           (ph->opening && !opening[i]) ||
+           r->rule[ph->rule].prio < min_prio)
           continue;
         for(j = 1; j < ph->ntok; j++)
           if(ph->tok[j] != toks[i + (size_t)j].hash)
             break;
-        if(j == ph->ntok && beats(r, ph->rule, best))
+        if(j < ph->ntok)
+          continue;
+        if(ph->guard)
+          enabled[ph->rule / 8] |= (unsigned char)(1u << (ph->rule % 8));
+        else if(beats(r, ph->rule, best))
           best = ph->rule;
       }
     }
@@ -454,8 +577,10 @@ const char *rules_match(const struct rules *r, const char *text,
   for(k = 0; k < r->norder; k++) {
     int ri = r->order[k];
     const struct rule *ru = &r->rule[ri];
-    if(!beats(r, ri, best))
+    if(!beats(r, ri, best) || ru->prio < min_prio)
       break; /* sorted: nothing later can win either */
+    if(ru->guarded && !(enabled[ri / 8] & (1u << (ri % 8))))
+      continue;
     if(ru->kind == RK_REGEX) {
       const UChar *s = (const UChar *)text, *e = s + len;
       if(onig_search(ru->re, s, e, s, e, NULL, ONIG_OPTION_NONE) >= 0)

@@ -13,9 +13,18 @@
  *                      tokens ("stack trace" matches "Stack  trace" but
  *                      not "stacktraces"); a number in a keyword matches
  *                      any number with as many digits (up to 4)
+ *             opening  like keyword, but only as the first words of a
+ *                      line, after at most two courtesy phrases
+ *                      ("please", "can you", "could you", "help me" ...):
+ *                      "summarize" matches "Could you please summarize
+ *                      this" but not "a summarize button"
  *             regex    PATTERN is an Oniguruma (Perl syntax) regex,
  *                      case-insensitive, searched in the prompt text;
- *                      ^ and $ match at every line start and end
+ *                      ^ and $ match at every line start and end.
+ *                      regex[WORD, PHRASE, ...]: PATTERN runs the regex
+ *                      only when one of those keywords occurs (a guard:
+ *                      a regex search costs microseconds, a keyword
+ *                      nearly nothing)
  *             jq       PATTERN is a jq program run on the request
  *                      ({"custom_id":..,"body":{..},"routing":..}); the
  *                      rule matches when its first output is truthy
@@ -25,6 +34,7 @@
  * compiled into one hash table and matched in a single pass over the
  * prompt's tokens; regex and jq rules are compiled once and tried in
  * order of priority, only while they could still beat the best match.
+ * At most 1024 rules.
  */
 #ifndef CLASSIFY_RULES_H
 #define CLASSIFY_RULES_H
@@ -51,11 +61,11 @@ void rules_free(struct rules *r);
 size_t rules_count(const struct rules *r);
 
 /* The best matching rule's task for a prompt (text, its tokens) and the
- * request (borrowed; only jq rules look at it, may be jv_null()).  NULL
- * when no rule matches; the string belongs to r.  *prio gets the winning
- * priority (may be NULL). */
+ * request (borrowed; only jq rules look at it, may be jv_null()), among
+ * the rules of priority >= min_prio.  NULL when no rule matches; the
+ * string belongs to r.  *prio gets the winning priority (may be NULL). */
 const char *rules_match(const struct rules *r, const char *text,
                         size_t len, const struct tf_token *toks,
-                        size_t ntok, jv request, int *prio);
+                        size_t ntok, jv request, int min_prio, int *prio);
 
 #endif /* CLASSIFY_RULES_H */

@@ -42,7 +42,7 @@ static const char *match_text(const struct rules *r, const char *text,
 {
   struct tf_token toks[TF_MAX_TOKENS];
   size_t n = tf_tokenize(text, strlen(text), toks, TF_MAX_TOKENS);
-  return rules_match(r, text, strlen(text), toks, n, jv_null(), prio);
+  return rules_match(r, text, strlen(text), toks, n, jv_null(), 0, prio);
 }
 
 /* ---------------------------------------------------------------------
@@ -94,13 +94,46 @@ static void test_rules_parse(void)
     const char *t = "python";
     size_t n = tf_tokenize(t, strlen(t), toks, 8);
     CHECK_STR("rules: jq rule on the request",
-              rules_match(r, t, strlen(t), toks, n, req, &prio),
+              rules_match(r, t, strlen(t), toks, n, req, 0, &prio),
               "extraction");
     CHECK_INT("rules: jq priority", prio, 99);
     jv_free(req);
   }
   rules_free(r);
   rules_free(NULL);
+}
+
+static void test_rules_opening_and_guard(void)
+{
+  const char *text =
+      "summarization 90 opening: summarize, give me the gist\n"
+      "math 50 regex[how many]: \\d+\n"
+      "coding 40 regex [code , snippet]: \\bfix\\b\n";
+  char *err = NULL;
+  struct rules *r = rules_parse(text, "o.rules", mock_host(), &err);
+  CHECK("opening: parses", r != NULL);
+  if(!r) {
+    printf("  (%s)\n", err ? err : "?");
+    free(err);
+    return;
+  }
+  CHECK_STR("opening: first word", match_text(r, "Summarize this.", NULL),
+            "summarization");
+  CHECK_STR("opening: after courtesy words",
+            match_text(r, "Could you please summarize the call?", NULL),
+            "summarization");
+  CHECK_STR("opening: at a later line",
+            match_text(r, "You are a helpful bot.\nGive me the gist of it",
+                       NULL), "summarization");
+  CHECK("opening: not mid-sentence",
+        match_text(r, "add a summarize button", NULL) == NULL);
+  CHECK("guard: regex skipped without its word",
+        match_text(r, "I have 3 apples", NULL) == NULL);
+  CHECK_STR("guard: regex runs with its word",
+            match_text(r, "how many apples are 3 and 4", NULL), "math");
+  CHECK_STR("guard: phrase list with spaces",
+            match_text(r, "fix this snippet", NULL), "coding");
+  rules_free(r);
 }
 
 static void check_rules_error(const char *name, const char *text,
@@ -138,6 +171,10 @@ static void test_rules_errors(void)
   check_rules_error("bad jq", "coding 5 jq: .a |||\n",
                     "bad.rules:1: bad jq program");
   check_rules_error("task only", "coding\n", "bad.rules:1: expected");
+  check_rules_error("guard on a keyword rule", "coding 5 keyword[x]: y\n",
+                    "bad.rules:1: only regex rules take [guard words]");
+  check_rules_error("unclosed guard", "coding 5 regex[x: y\n",
+                    "bad.rules:1: expected regex[WORD, ...]");
   {
     char *err = NULL;
     struct rules *r = rules_load(tmp_path("missing.rules"), mock_host(),
@@ -620,6 +657,7 @@ int main(void)
   }
   snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
   test_rules_parse();
+  test_rules_opening_and_guard();
   test_rules_errors();
   test_shipped_rules();
   test_featurizer();
@@ -633,6 +671,7 @@ int main(void)
   test_stage();
   test_stage_model();
   test_stage_config_errors();
+  tf_release();
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
   if(system(cmd) != 0)
     printf("  (could not remove %s)\n", tmpdir);
