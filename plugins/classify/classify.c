@@ -51,7 +51,8 @@ struct classify {
 };
 
 static const struct llmr_option options[] = {
-  {"rules", LLMR_OPT_PATH, NULL, 0, "rules file (TASK PRIORITY KIND: PATTERN)"},
+  {"rules", LLMR_OPT_PATH, NULL, 0,
+   "rules file (TASK PRIORITY KIND: PATTERN)"},
   {"model", LLMR_OPT_PATH, NULL, 0, "model file from `llmroute train`"},
   {"mode", LLMR_OPT_STRING, "auto", 0,
    "auto, rules, model or both (a matching rule wins, else the model)"},

@@ -107,7 +107,10 @@ fi
 accuracy() {
   printf '%s\n' "$2" >"$TMP/p.pipeline"
   "$LLMROUTE" -q --keep-order -p "$TMP/p.pipeline" "$3" >"$TMP/out.jsonl" \
-    2>"$TMP/err" || { echo "  $1: run failed: $(head -c 300 "$TMP/err")"; return; }
+    2>"$TMP/err" || {
+    echo "  $1: run failed: $(head -c 300 "$TMP/err")"
+    return
+  }
   jq -r '.task' "$3" >"$TMP/want"
   jq -r '.route.task' "$TMP/out.jsonl" >"$TMP/got"
   paste "$TMP/want" "$TMP/got" | awk -v name="$1" -F '\t' '
@@ -131,13 +134,15 @@ if [ $have_shared = 0 ]; then
   exit 0
 fi
 map_shared
-cat $FIX/*.jsonl | jq -c 'select(input_line_number % 5 != 0)' >"$TMP/fix_train.jsonl"
-cat $FIX/*.jsonl | jq -c 'select(input_line_number % 5 == 0)' >"$TMP/fix_test.jsonl"
+cat $FIX/*.jsonl | jq -c 'select(input_line_number % 5 != 0)' \
+  >"$TMP/fix_train.jsonl"
+cat $FIX/*.jsonl | jq -c 'select(input_line_number % 5 == 0)' \
+  >"$TMP/fix_test.jsonl"
 echo "-- test splits (every 5th line of each set; the model never saw them):"
 for s in fix mt ah2 ra; do
   printf '   %s: %s test lines\n' "$s" "$(wc -l <"$TMP/${s}_test.jsonl")"
 done
-echo "   llmroute train --eval-split 0 FIXTURES_TRAIN MT_TRAIN AH2_TRAIN RA_TRAIN"
+echo "   llmroute train --eval-split 0 FIX_TRAIN MT_TRAIN AH2_TRAIN RA_TRAIN"
 "$LLMROUTE" train -o "$TMP/split.model" --eval-split 0 "$TMP/fix_train.jsonl" \
   "$TMP/mt_train.jsonl" "$TMP/ah2_train.jsonl" "$TMP/ra_train.jsonl" \
   >"$TMP/train.out"
@@ -155,4 +160,5 @@ cat "$TMP/mt.jsonl" "$TMP/ah2.jsonl" "$TMP/ra.jsonl" >"$TMP/shared_all.jsonl"
 accuracy "fixtures model, all shared" "classify model=$TMP/fix.model" \
   "$TMP/shared_all.jsonl"
 echo "-- reproduce: BUILD=$BUILD sh tests/bench/classify_accuracy.sh"
-echo "   shipped model: sh tests/bench/classify_accuracy.sh --write-model pipelines/classifier.model"
+echo "   shipped model: sh tests/bench/classify_accuracy.sh \\"
+echo "     --write-model pipelines/classifier.model"

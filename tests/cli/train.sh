@@ -14,7 +14,7 @@ MODEL=$TMP/m.model
 check_eq "train: exit 0 on the fixtures" "$?" 0
 check "train: model file written" test -s "$MODEL"
 check_grep "train: held-out accuracy line" \
-  '^held-out 20% \([0-9]+ examples\): accuracy (0\.[0-9]{3}|1\.000) \([0-9]+/[0-9]+\)$' \
+  '^held-out 20% \([0-9]+ examples\): accuracy [01]\.[0-9]{3} \([0-9/]+\)$' \
   "$TMP/train.out"
 check_grep "train: confusion matrix printed" 'confusion' "$TMP/train.out"
 check_grep "train: the model line names the file" "^model: $MODEL" \
@@ -32,10 +32,10 @@ check "train: reproducible (same model twice)" cmp "$MODEL" "$TMP/m2.model"
 # --- the model and the rules in a pipeline ----------------------------------
 
 cat >"$TMP/in.jsonl" <<'EOF'
-{"custom_id":"t1","messages":[{"role":"user","content":"Translate this sentence into French: the invoice is overdue."}]}
-{"custom_id":"t2","messages":[{"role":"user","content":"Write a haiku about autumn rain."}]}
-{"custom_id":"t3","messages":[{"role":"user","content":"Fix my python function"}],"routing":{"task":"math"}}
-{"custom_id":"t4","prompt":"Summarize the following meeting notes in three bullet points: we agreed to ship on Friday."}
+{"custom_id":"t1","prompt":"Translate this sentence into French: hello."}
+{"custom_id":"t2","prompt":"Write a haiku about autumn rain."}
+{"custom_id":"t3","prompt":"Fix my python code","routing":{"task":"math"}}
+{"custom_id":"t4","prompt":"Summarize these notes: we ship on Friday."}
 EOF
 printf 'classify model=%s\n' "$MODEL" >"$TMP/model.pipeline"
 "$LLMROUTE" -q --keep-order -p "$TMP/model.pipeline" "$TMP/in.jsonl" \
@@ -98,7 +98,8 @@ echo '{"prompt":"hi"}' | "$LLMROUTE" -q -p "$TMP/broken.pipeline" \
 check_eq "bad rules file: exit 2" "$?" 2
 check_grep "bad rules file: names the rules file line" \
   'broken\.rules:2: bad priority' "$TMP/err"
-check_eq "bad rules file: nothing on stdout" "$(wc -c <"$TMP/out3" | tr -d ' ')" 0
+check_eq "bad rules file: nothing on stdout" \
+  "$(wc -c <"$TMP/out3" | tr -d ' ')" 0
 
 printf 'llmroute-classifier 1\nalgo lr\n' >"$TMP/trunc.model"
 printf 'classify model=%s\n' "$TMP/trunc.model" >"$TMP/trunc.pipeline"

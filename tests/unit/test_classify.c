@@ -365,7 +365,8 @@ static void test_complexity(void)
  */
 
 static const char *tiny_set =
-    "{\"prompt\":\"write a python function to sort a list\",\"task\":\"coding\"}\n"
+    "{\"prompt\":\"write a python function to sort a list\","
+    "\"task\":\"coding\"}\n"
     "{\"prompt\":\"fix this python bug in my function\",\"task\":\"coding\"}\n"
     "{\"prompt\":\"python script to parse json\",\"task\":\"coding\"}\n"
     "{\"prompt\":\"debug my javascript function\",\"task\":\"coding\"}\n"
