@@ -129,6 +129,26 @@ cat $FIX/*.jsonl >"$TMP/fix.jsonl"
 accuracy "rules only, all fixtures" "classify rules=$PWD/$RULES" \
   "$TMP/fix.jsonl"
 
+# The example workload (written by another engineer) names each prompt's
+# task in its custom_id prefix: extr-, clas-, summ-, mult-, crea-, codi-,
+# math-, tran-, chat-.  An independent check of the shipped rules + model.
+EX=pipelines/examples/prompts.jsonl
+if [ -r "$EX" ]; then
+  jq -c '.task = ({extr: "extraction", clas: "classification",
+      summ: "summarization", mult: "multi_step_reasoning",
+      crea: "creative_generation", codi: "coding", math: "math",
+      tran: "translation", chat: "chat"}[.custom_id // "" | split("-")[0]])
+    | select(.task)' "$EX" >"$TMP/examples.jsonl"
+  echo "-- $EX ($(wc -l <"$TMP/examples.jsonl") labelled by custom_id):"
+  accuracy "examples rules only" "classify rules=$PWD/$RULES" \
+    "$TMP/examples.jsonl"
+  accuracy "examples shipped model only" \
+    "classify model=$PWD/pipelines/classifier.model" "$TMP/examples.jsonl"
+  accuracy "examples shipped rules+model" \
+    "classify rules=$PWD/$RULES model=$PWD/pipelines/classifier.model" \
+    "$TMP/examples.jsonl"
+fi
+
 if [ $have_shared = 0 ]; then
   echo "-- shared task prompts: $DATA absent, skipped"
   exit 0
