@@ -99,7 +99,7 @@ check_eq "pipeline: unknown bare name: exit 2" "$rc" 2
 check_grep "pipeline: unknown bare name: named" "no_such_pipeline_name" \
   "$TMP/err"
 
-# --- plugin lookup --------------------------------------------------------------
+# --- plugin lookup -----------------------------------------------------------
 
 pipeline echo 'echo'
 LLMROUTE_PLUGIN_PATH="$TMP/none:$PLUG" llmr -p "$TMP/echo.pipeline" \
@@ -133,7 +133,7 @@ check_eq "lookup: -p NAME in <share>/pipelines next to the binary" "$?" 0
 check_json "lookup: -p NAME gives two plans" \
   'length == 2 and all(.error == null)' "$TMP/out"
 
-# --- input files ----------------------------------------------------------------
+# --- input files -------------------------------------------------------------
 
 pipeline echo 'echo'
 printf '{"custom_id":"f1","prompt":"a"}\n' >"$TMP/f1.jsonl"
@@ -173,14 +173,14 @@ check_json "files: 17 MB line is line_too_long, the next line goes on" \
    .[1].custom_id == "after" and .[1].error == null' "$TMP/out"
 rm -f "$TMP/huge.jsonl"
 
-# --- the stdout contract --------------------------------------------------------
+# --- the stdout contract -----------------------------------------------------
 
 printf '{"prompt":"a"}\nbad\n[1]\n{"x":1}\n\n{"prompt":"b"}\n' \
   >"$TMP/mixed.jsonl"
 llmr -v -v -p "$TMP/echo.pipeline" "$TMP/mixed.jsonl" </dev/null
 check_eq "stdout: one line per non-blank input line" \
   "$(wc -l <"$TMP/out" | tr -d ' ')" 5
-check_json "stdout: only result lines (id, custom_id, response, error, route)" \
+check_json "stdout: only result lines (id, custom_id, response, error...)" \
   'all(type == "object" and (.id | test("^llmr-[0-9]+$")) and
        has("custom_id") and has("response") and has("error") and
        has("route"))' "$TMP/out"
@@ -196,12 +196,13 @@ check_eq "stderr: quiet by default when not a terminal" \
 llmr -p "$TMP/echo.pipeline" --quiet "$TMP/two.jsonl" </dev/null
 check_eq "stderr: --quiet" "$(wc -c <"$TMP/err" | tr -d ' ')" 0
 
-# --- --resume: skip what already succeeded ---------------------------------------
+# --- --resume: skip what already succeeded -----------------------------------
 
 printf '{"custom_id":"r%s","prompt":"x"}\n' 1 2 3 >"$TMP/r.jsonl"
-printf '%s\n' \
-  '{"id":"llmr-1","custom_id":"r1","response":{"status_code":200,"body":{}},"error":null,"route":{}}' \
-  '{"id":"llmr-2","custom_id":"r2","response":null,"error":{"code":"timeout","message":"t","stage":"call"},"route":{}}' \
+jq -nc '{id: "llmr-1", custom_id: "r1", error: null, route: {},
+          response: {status_code: 200, body: {}}},
+         {id: "llmr-2", custom_id: "r2", response: null, route: {},
+          error: {code: "timeout", message: "t", stage: "call"}}' \
   >"$TMP/prev.jsonl"
 llmr -p "$TMP/echo.pipeline" --resume "$TMP/prev.jsonl" "$TMP/r.jsonl" \
   </dev/null
@@ -209,7 +210,7 @@ check_eq "resume: exit 0" "$rc" 0
 check_eq "resume: only requests without a success are run" \
   "$(jq -r .custom_id "$TMP/out" | sort | tr '\n' ' ')" "r2 r3 "
 
-# --- HTTP through host->http (loopback only) ------------------------------------
+# --- HTTP through host->http (loopback only) ---------------------------------
 
 tiny_start
 pipeline http "http_get url=$TINY_URL/x append_id=true"

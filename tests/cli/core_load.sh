@@ -21,7 +21,8 @@ awk 'BEGIN {
     if(i % 17 == 0) { print ""; continue }
     if(i % 7 == 0) { print "{\"custom_id\":\"c" i "\",\"prompt\":"; continue }
     if(i % 11 == 0) { print "[" i "]"; continue }
-    if(i % 13 == 0) { print "{\"custom_id\":\"c" i "\",\"body\":{}}"; continue }
+    if(i % 13 == 0) {
+      print "{\"custom_id\":\"c" i "\",\"body\":{}}"; continue }
     if(i % 5 == 0) {
       print "{\"prompt\":\"p" i "\",\"max_tokens\":" (i % 3) "}"; continue }
     print "{\"custom_id\":\"c" i "\",\"body\":{\"messages\":[{\"role\":" \
@@ -81,7 +82,7 @@ else
     "$(diff "$TMP/want.order" "$TMP/got.order" | head -5 | tr '\n' ' ')"
 fi
 
-# --- EPIPE: the reader goes away ----------------------------------------------
+# --- EPIPE: the reader goes away ---------------------------------------------
 
 pipeline echo 'echo'
 { "$LLMROUTE" -p "$TMP/echo.pipeline" "$TMP/mixed.jsonl" 2>"$TMP/err"
@@ -96,7 +97,7 @@ if crashed "$TMP/err"; then
   fail "EPIPE: no crash message" "$(head -c 300 "$TMP/err")"
 else pass "EPIPE: no crash message"; fi
 
-# --- SIGTERM / SIGINT with jobs in flight ---------------------------------------
+# --- SIGTERM / SIGINT with jobs in flight ------------------------------------
 # Fast jobs finish; slow ones (an hour) and never-completed ones must come
 # out as "interrupted" records; the exit status is 130.  Stdin stays open
 # (a FIFO), so the runner also has to stop reading.
@@ -142,17 +143,18 @@ signal_run() {
   if crashed "$TMP/err"; then fail "$2: no crash" "$(head -c 300 "$TMP/err")"
   else pass "$2: no crash"; fi
 }
+fast='(.custom_id | startswith("fast"))'
 signal_run TERM "SIGTERM sleep" \
-  "jq program='.body.llmr_sleep_ms = (if (.custom_id|startswith(\"fast\")) then 0 else 3600000 end)'
+  "jq program='.body.llmr_sleep_ms = (if $fast then 0 else 3600000 end)'
 sleep_async"
 signal_run TERM "SIGTERM never" \
-  "jq program='if (.custom_id|startswith(\"fast\")) then error(\"skip\") else . end'
+  "jq program='if $fast then error(\"skip\") else . end'
 never" jq_error
 signal_run INT "SIGINT sleep" \
-  "jq program='.body.llmr_sleep_ms = (if (.custom_id|startswith(\"fast\")) then 0 else 3600000 end)'
+  "jq program='.body.llmr_sleep_ms = (if $fast then 0 else 3600000 end)'
 sleep_async"
 
-# --- concurrency bounded by -j ---------------------------------------------------
+# --- concurrency bounded by -j -----------------------------------------------
 
 awk 'BEGIN { for(i = 1; i <= 200; i++) print "{\"prompt\":\"" i "\"}" }' \
   >"$TMP/200.jsonl"
@@ -166,7 +168,7 @@ llmr -p "$TMP/sleep.pipeline" "$TMP/200.jsonl" </dev/null
 check_eq "default -j is 64" \
   "$(jq -s 'map(.route.sleep.inflight_max) | max' "$TMP/out")" 64
 
-# --- backpressure: reading pauses while -j jobs are in flight -------------------
+# --- backpressure: reading pauses while -j jobs are in flight ----------------
 
 awk 'BEGIN { for(i = 1; i <= 100000; i++)
   print "{\"custom_id\":\"bp" i "\",\"prompt\":\"x\"}" }' >"$TMP/many.jsonl"
@@ -192,7 +194,7 @@ check_json "backpressure: the 5 stuck jobs are interrupted records" \
    all(.error.code == "interrupted") and
    ([.[].custom_id] | index("bp1") != null)' "$TMP/out"
 
-# --- 1,000 jobs x 100 ms at -j 1000 (exact figure: tests/bench/async.sh) ---------
+# --- 1,000 jobs x 100 ms at -j 1000 (exact figure: tests/bench/async.sh) -----
 
 awk 'BEGIN { for(i = 1; i <= 1000; i++) print "{\"prompt\":\"" i "\"}" }' \
   >"$TMP/1000.jsonl"

@@ -12,7 +12,7 @@ make --no-print-directory BUILD="$BUILD" PREFIX="$inst" install \
 check_eq "install: make install PREFIX=... succeeds" "$?" 0
 [ "$failures" -eq 0 ] || cat "$TMP/install.log" | tail -n 20
 
-# --- the installed tree -------------------------------------------------------
+# --- the installed tree ------------------------------------------------------
 
 check "install: bin/llmroute" test -x "$inst/bin/llmroute"
 check "install: lib/llmroute/jq.so" test -f "$inst/lib/llmroute/jq.so"
@@ -44,7 +44,7 @@ check_grep "pkg-config: --modversion matches llmroute --version" \
 check_eq "pkg-config: plugindir variable" \
   "$(pkg-config --variable=plugindir llmroute)" "$inst/lib/llmroute"
 
-# --- build the sample out of the tree ---------------------------------------------
+# --- build the sample out of the tree ----------------------------------------
 
 mkdir -p "$TMP/src" "$TMP/p"
 cp tests/outoftree/hello.c "$TMP/src/"
@@ -59,7 +59,7 @@ check_eq "out of tree: exports only llmr_stage_entry" \
   "$(nm -D --defined-only "$TMP/p/hello.so" 2>/dev/null |
      awk '$2 == "T" { print $3 }')" "llmr_stage_entry"
 
-# --- load it by path from a pipeline, run the installed runner ---------------------
+# --- load it by path from a pipeline, run the installed runner ---------------
 
 cat >"$TMP/p/hello.pipeline" <<'PIPE'
 # the built-in jq stage from the installed plugin folder, then ours by path

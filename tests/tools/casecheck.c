@@ -36,7 +36,8 @@
  * element-wise; "*" matches any value; "~text" matches a string holding
  * text; "<absent>" as a key's value means the key must be missing.
  * Result lines are matched in order when the args hold --keep-order or
- * the case has an ordered section, else by custom_id (or, without one, by the first unused line matching).
+ * the case has an ordered section, else by custom_id (or, without one,
+ * by the first unused line matching).
  * The runner must print as many lines as expected, each valid JSON.
  *
  * The runner runs with BUILD (absolute), CASE_TMP (the case's temp

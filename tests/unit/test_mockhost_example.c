@@ -3,8 +3,8 @@
  * host (tests/unit/mockhost.h): the built-in jq stage, then test stages
  * that use timers and complete() from tests/plugins/.
  *
- * Needs $BUILD/lib/llmroute/jq.so and the test plugins in $BUILD/tests/plugins/ (BUILD
- * from the environment, default "build").
+ * Needs $BUILD/lib/llmroute/jq.so and the test plugins in
+ * $BUILD/tests/plugins/ (BUILD from the environment, default "build").
  */
 #include <stdio.h>
 #include <stdlib.h>
