@@ -42,19 +42,32 @@
 
 enum cclass { C_SPACE, C_NEWLINE, C_ALPHA, C_DIGIT, C_PUNCT };
 
-/* The class of an ASCII byte. */
-static enum cclass ascii_class(unsigned char c)
-{
-  if(c == '\n' || c == '\r')
-    return C_NEWLINE;
-  if(c == ' ' || c == '\t' || c == '\f' || c == '\v')
-    return C_SPACE;
-  if((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-    return C_ALPHA;
-  if(c >= '0' && c <= '9')
-    return C_DIGIT;
-  return C_PUNCT;
-}
+/* The class of each ASCII byte (bytes >= 0x80 are handled apart). */
+static const unsigned char cls[128] = {
+  C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT,
+  C_PUNCT, C_SPACE, C_NEWLINE, C_SPACE, C_SPACE, C_NEWLINE, C_PUNCT,
+  C_PUNCT,
+  C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT,
+  C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT,
+  /* space ! " # $ % & ' ( ) * + , - . / */
+  C_SPACE, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT,
+  C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT,
+  /* 0-9 : ; < = > ? */
+  C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT, C_DIGIT,
+  C_DIGIT, C_DIGIT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT,
+  /* @ A-Z [ \ ] ^ _ */
+  C_PUNCT, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA,
+  C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA,
+  C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA,
+  C_ALPHA, C_ALPHA, C_ALPHA, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT,
+  /* ` a-z { | } ~ DEL */
+  C_PUNCT, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA,
+  C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA,
+  C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA,
+  C_ALPHA, C_ALPHA, C_ALPHA, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT
+};
+
+#define ascii_class(c) ((enum cclass)cls[(c) & 0x7F])
 
 /* Decode the code point at s[i] (len bytes in all); sets *n to its byte
  * length (1 for an invalid byte, which is then returned as 0xFFFD). */

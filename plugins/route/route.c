@@ -61,6 +61,7 @@ struct route {
   int weak_tier, strong_tier;
   const struct llmr_model *weak, *strong, *baseline;
   int candidates;
+  jv *deps;  /* per model: [{provider, model}, ...] as route writes it */
 };
 
 static const struct llmr_option route_options[] = {
@@ -237,12 +238,43 @@ static int read_map_file(struct route *r, const struct llmr_config *cf,
   return rc;
 }
 
+/* Build r->deps: each model's deployments reduced to {provider, model},
+ * the form route.deployments takes. */
+static int build_deployments(struct route *r)
+{
+  int i, j, n;
+
+  r->deps = calloc((size_t)r->models.n, sizeof(jv));
+  if(!r->deps)
+    return LLMR_ENOMEM;
+  for(i = 0; i < r->models.n; i++) {
+    const struct llmr_model *m = &r->models.v[i];
+    jv deps = jv_array();
+    n = jv_get_kind(m->deployments) == JV_KIND_ARRAY
+        ? jv_array_length(jv_copy(m->deployments)) : 0;
+    for(j = 0; j < n; j++) {
+      jv d = jv_array_get(jv_copy(m->deployments), j);
+      jv o = jv_object();
+      o = jv_object_set(o, jv_string("provider"), get(d, "provider"));
+      o = jv_object_set(o, jv_string("model"), get(d, "model"));
+      deps = jv_array_append(deps, o);
+      jv_free(d);
+    }
+    r->deps[i] = deps;
+  }
+  return LLMR_OK;
+}
+
 static void route_finish(void *self)
 {
   struct route *r = self;
+  int i;
 
   if(!r)
     return;
+  for(i = 0; r->deps && i < r->models.n; i++)
+    jv_free(r->deps[i]);
+  free(r->deps);
   llmr_models_free(&r->models);
   free(r);
 }
@@ -287,6 +319,8 @@ static int route_init(const struct llmr_host *host,
     goto fail;
   }
   jv_free(cat);
+  if(build_deployments(r) != LLMR_OK)
+    goto fail;
   v = host->opt(cf, "policy");
   pol = v && v->str ? v->str : "cheapest-capable";
   if(!strcmp(pol, "cheapest-capable"))
@@ -545,23 +579,14 @@ static jv decide(const struct route *r, jv route,
                  const char *reason)
 {
   long worst_out = w->cap > 0 ? w->cap : m->max_output_tokens;
-  jv deps = jv_array(), est;
-  int i, n;
+  jv est;
 
-  n = jv_array_length(jv_copy(m->deployments));
-  for(i = 0; i < n; i++) {
-    jv d = jv_array_get(jv_copy(m->deployments), i);
-    jv o = jv_object();
-    o = jv_object_set(o, jv_string("provider"), get(d, "provider"));
-    o = jv_object_set(o, jv_string("model"), get(d, "model"));
-    deps = jv_array_append(deps, o);
-    jv_free(d);
-  }
   route = jv_object_set(route, jv_string("tier"), jv_number(m->tier));
   route = jv_object_set(route, jv_string("model"), jv_string(m->name));
   route = jv_object_set(route, jv_string("provider"),
                         jv_string(m->provider));
-  route = jv_object_set(route, jv_string("deployments"), deps);
+  route = jv_object_set(route, jv_string("deployments"),
+                        jv_copy(r->deps[m - r->models.v]));
   route = jv_object_set(route, jv_string("reason"), jv_string(reason));
   route = jv_object_set(route, jv_string("expected_cost_usd"),
                         jv_number(round_usd(expected_cost(m, w))));
