@@ -101,6 +101,8 @@ static const struct {
   {"x-ratelimit-reset-requests", offsetof(struct xfer, h_reset_req)},
   {"x-ratelimit-reset-tokens", offsetof(struct xfer, h_reset_tok)},
   {"x-ratelimit-limit-requests", offsetof(struct xfer, h_lim_req)},
+  {"x-ratelimit-limit-tokens", offsetof(struct xfer, h_lim_tok)},
+  {"anthropic-ratelimit-tokens-limit", offsetof(struct xfer, h_lim_tok)},
   {"anthropic-ratelimit-requests-remaining",
    offsetof(struct xfer, h_rem_req)},
   {"anthropic-ratelimit-requests-reset", offsetof(struct xfer, h_reset_req)},
@@ -434,12 +436,19 @@ static enum llmr_verdict send_to(struct job_state *js, int i)
     note_failure(js, d);
     return fail(js);
   }
-  double w = limits_wait(js, d, now);
+  double w;
+  if(js->paid != i + 1) {
+    w = limits_reserve(js, d, now);
+    js->paid = i + 1;
+  }
+  else /* paid for: only a pause learnt since then holds it back */
+    w = d->p->paused_until > now ? d->p->paused_until - now : 0;
   if(w > 0) {
     if(js->deadline > 0 && now + w >= js->deadline) {
       d->code = "rate_limited";
       set_reason(d, "the provider's rate limit would hold the request "
                     "past its deadline");
+      record(js, d, NULL, 0, d->reason);
       note_failure(js, d);
       return advance(js, i + 1);
     }
@@ -450,7 +459,7 @@ static enum llmr_verdict send_to(struct job_state *js, int i)
   }
   if(!limits_slot(js, d->p))
     return LLMR_PENDING; /* queued: woken by limits_release() */
-  limits_take(js, d, now);
+  js->paid = 0; /* spent on this send */
   int r = submit(js, i, 0);
   if(r == BUDGET)
     return LLMR_FAIL;

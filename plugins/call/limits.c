@@ -42,6 +42,29 @@ void limits_take(struct job_state *js, struct deployment *d, double now)
   call_bucket_take(&d->p->tpm, request_tokens(js, d), now);
 }
 
+/* Seconds until b's level is back to zero (0 when it is). */
+static double debt_seconds(const struct call_bucket *b)
+{
+  if(b->rate <= 0 || b->level >= 0)
+    return 0;
+  return -b->level / b->rate;
+}
+
+double limits_reserve(struct job_state *js, struct deployment *d,
+                      double now)
+{
+  struct provider *p = d->p;
+  limits_take(js, d, now);
+  double wait = p->paused_until > now ? p->paused_until - now : 0;
+  double w = debt_seconds(&p->rpm);
+  if(w > wait)
+    wait = w;
+  w = debt_seconds(&p->tpm);
+  if(w > wait)
+    wait = w;
+  return wait;
+}
+
 int limits_slot(struct job_state *js, struct provider *p)
 {
   if(js->slot == p) { /* promised when we were woken */
@@ -128,6 +151,28 @@ static double header_count(const char *v)
   return *end || d < 0 ? -1 : d;
 }
 
+/* Follow a provider's own count: with no limit in the catalog, adopt the
+ * announced limit; either way the server's remaining (less what is still
+ * in flight) is the truth about what is left in the window. */
+static void sync_bucket(struct call_bucket *b, int *adopted, double limit,
+                        double remaining, double inflight, double now)
+{
+  if(limit <= 0)
+    return;
+  if(b->rate <= 0 || *adopted) {
+    if(!*adopted || limit / 60.0 != b->rate) {
+      call_bucket_init(b, limit, now);
+      *adopted = 1;
+    }
+    if(remaining >= 0) {
+      call_bucket_wait(b, 0, now); /* refill up to now */
+      b->level = remaining - inflight;
+    }
+  }
+  else if(remaining >= 0 && remaining - inflight < b->level)
+    b->level = remaining - inflight;
+}
+
 void limits_learn(struct call_stage *st, struct provider *p,
                   const struct xfer *x, long status, double now)
 {
@@ -154,16 +199,10 @@ void limits_learn(struct call_stage *st, struct provider *p,
     pause = st->retry_after_max;
   if(pause > 0 && now + pause > p->paused_until)
     p->paused_until = now + pause;
-  /* no rpm in the catalog: adopt the provider's announced limit */
-  double lim = header_count(x->h_lim_req);
-  if(lim > 0 && (p->rpm.rate <= 0 || p->rpm_from_headers) &&
-     lim / 60.0 != p->rpm.rate) {
-    call_bucket_init(&p->rpm, lim, now);
-    double rem = header_count(x->h_rem_req);
-    if(rem >= 0 && rem < p->rpm.level)
-      p->rpm.level = rem;
-    p->rpm_from_headers = 1;
-  }
+  sync_bucket(&p->rpm, &p->rpm_from_headers, header_count(x->h_lim_req),
+              header_count(x->h_rem_req), (double)p->inflight, now);
+  sync_bucket(&p->tpm, &p->tpm_from_headers, header_count(x->h_lim_tok),
+              header_count(x->h_rem_tok), 0, now);
 }
 
 struct breaker *limits_breaker(struct call_stage *st, const char *prov,

@@ -24,6 +24,7 @@ struct provider {
   unsigned flags;       /* CALL_F_* */
   struct call_bucket rpm, tpm;
   int rpm_from_headers; /* rpm learnt from x-ratelimit-limit-requests */
+  int tpm_from_headers; /* tpm learnt from x-ratelimit-limit-tokens */
   long concurrency;     /* 0: unlimited */
   long inflight;        /* transfers running or slots promised */
   double paused_until;  /* monotonic; 429 retry-after, remaining = 0 */
@@ -83,6 +84,7 @@ struct xfer {
   double t0;
   char *h_retry_after, *h_retry_after_ms, *h_should_retry;
   char *h_rem_req, *h_rem_tok, *h_reset_req, *h_reset_tok, *h_lim_req;
+  char *h_lim_tok;
 };
 
 /* The job's state while it is in the call stage. */
@@ -96,6 +98,8 @@ struct job_state {
   int cur;              /* the deployment the main flow is on */
   int tried;            /* deployments sent to so far */
   int waiting;          /* a resume timer is set */
+  int paid;             /* 1 + the deployment whose rate-limit units are
+                           taken for the next send, or 0 */
   int hedge_armed, hedged;
   double deadline;      /* monotonic, 0: none */
   struct xfer *xfers;
@@ -114,6 +118,11 @@ struct job_state {
 double limits_wait(struct job_state *js, struct deployment *d, double now);
 /* Take the rate-limit units of one request of js to d. */
 void limits_take(struct job_state *js, struct deployment *d, double now);
+/* Take them now, in debt if need be, and return the seconds until the
+ * debt is paid and the provider's pause is over: jobs queue up in the
+ * order they asked instead of all waking at the same moment. */
+double limits_reserve(struct job_state *js, struct deployment *d,
+                      double now);
 /* 1 when a concurrency slot of p is taken for js; 0 when js was queued
  * (it is woken with a resume timer when a slot frees). */
 int limits_slot(struct job_state *js, struct provider *p);
