@@ -9,17 +9,27 @@
  * where every s_i is a signal scaled into [0, 1] and w_i its weight:
  *
  *   signal     s_i                                        w_i
- *   length     min(1, ln(1 + words) / ln(1 + 4000))       0.50
+ *   length     min(1, ln(1 + words) / ln(1 + 4000))       L (below)
  *   questions  min(1, (questions - 1) / 4), 0 for <= 1    0.20
  *   steps      min(1, steps / 6)                          0.30
  *   cues       min(1, reasoning cues / 4)                 0.40
  *   code       min(1, code signs / 8)                     0.25
  *   domain     min(1, domain terms / 5)                   0.25
- *   entities   min(1, entities / 20)                      0.15
+ *   entities   min(1, entities / 20)                      E (below)
  *
- * and prior is the task's base (tf_task_prior: 0.05 chat, classification;
- * 0.10 extraction, summarization, translation; 0.15 creative_generation;
- * 0.30 coding, math; 0.35 multi_step_reasoning).  Since every w_i < 1 the
+ * prior, L and E depend on the task (tf_task_weights):
+ *
+ *   task                              prior   L      E
+ *   chat, unknown labels              0.05    0.45   0.15
+ *   classification                    0.05    0.20   0.05
+ *   extraction, summarization,
+ *   translation                       0.10    0.20   0.05
+ *   creative_generation               0.15    0.35   0.10
+ *   coding, math                      0.30    0.45   0.15
+ *   multi_step_reasoning              0.35    0.45   0.15
+ *
+ * (for the tasks that transform a pasted text, its length and names say
+ * little about how hard the task is).  Since every weight is below 1 the
  * result stays in [0, 1), and it never falls when a signal grows.
  */
 #include <errno.h>
@@ -483,40 +493,44 @@ static double clamp01(double x)
   return x < 0 ? 0 : (x > 1 ? 1 : x);
 }
 
-/* Pure.  The formula is in the comment at the top of this file. */
-double tf_complexity(const struct tf_signals *sig, double prior)
+/* Pure. */
+void tf_task_weights(const char *task, struct tf_weights *w)
 {
-  double keep = 1.0 - clamp01(prior > 0.99 ? 0.99 : prior);
+  static const struct {
+    const char *task;
+    struct tf_weights w;
+  } table[] = {
+    {"chat", {0.05, 0.45, 0.15}},
+    {"classification", {0.05, 0.20, 0.05}},
+    {"extraction", {0.10, 0.20, 0.05}},
+    {"summarization", {0.10, 0.20, 0.05}},
+    {"translation", {0.10, 0.20, 0.05}},
+    {"creative_generation", {0.15, 0.35, 0.10}},
+    {"coding", {0.30, 0.45, 0.15}},
+    {"math", {0.30, 0.45, 0.15}},
+    {"multi_step_reasoning", {0.35, 0.45, 0.15}}};
+  size_t i;
+  *w = table[0].w;
+  for(i = 0; task && i < sizeof(table) / sizeof(table[0]); i++)
+    if(!strcmp(table[i].task, task))
+      *w = table[i].w;
+}
+
+/* Pure.  The formula is in the comment at the top of this file. */
+double tf_complexity(const struct tf_signals *sig,
+                     const struct tf_weights *w)
+{
+  double keep = 1.0 - clamp01(w->prior > 0.99 ? 0.99 : w->prior);
   double q = sig->questions > 1 ? (sig->questions - 1) / 4.0 : 0;
-  keep *= 1 - 0.50 * clamp01(log1p((double)sig->words) / log1p(4000.0));
+  keep *= 1 - clamp01(w->length) *
+                  clamp01(log1p((double)sig->words) / log1p(4000.0));
   keep *= 1 - 0.20 * clamp01(q);
   keep *= 1 - 0.30 * clamp01(sig->steps / 6.0);
   keep *= 1 - 0.40 * clamp01(sig->cues / 4.0);
   keep *= 1 - 0.25 * clamp01(sig->code / 8.0);
   keep *= 1 - 0.25 * clamp01(sig->domain / 5.0);
-  keep *= 1 - 0.15 * clamp01(sig->entities / 20.0);
+  keep *= 1 - clamp01(w->entities) * clamp01(sig->entities / 20.0);
   return clamp01(1.0 - keep);
-}
-
-/* Pure. */
-double tf_task_prior(const char *task)
-{
-  static const struct {
-    const char *task;
-    double prior;
-  } priors[] = {
-    {"chat", 0.05},        {"classification", 0.05},
-    {"extraction", 0.10},  {"summarization", 0.10},
-    {"translation", 0.10}, {"creative_generation", 0.15},
-    {"coding", 0.30},      {"math", 0.30},
-    {"multi_step_reasoning", 0.35}};
-  size_t i;
-  if(!task)
-    return 0.05;
-  for(i = 0; i < sizeof(priors) / sizeof(priors[0]); i++)
-    if(!strcmp(priors[i].task, task))
-      return priors[i].prior;
-  return 0.05;
 }
 
 /* ---------------------------------------------------------------------

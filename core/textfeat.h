@@ -105,12 +105,19 @@ size_t tf_features(const char *s, const struct tf_token *toks, size_t ntok,
 void tf_signals(const char *s, size_t n, const struct tf_token *toks,
                 size_t ntok, size_t total, struct tf_signals *sig);
 
-/* Complexity in [0, 1] from the signals and a per-task prior in [0, 1)
- * (see tf_task_prior()).  Non-decreasing in every signal.  Pure. */
-double tf_complexity(const struct tf_signals *sig, double prior);
+/* Per-task parts of the complexity formula (textfeat.c documents it):
+ * the task's base, and the weights of length and entities, each < 1. */
+struct tf_weights {
+  double prior, length, entities;
+};
 
-/* The complexity prior of a task label (0.05 for unknown labels). */
-double tf_task_prior(const char *task);
+/* The weights of a task label (those of "chat" for unknown labels). */
+void tf_task_weights(const char *task, struct tf_weights *w);
+
+/* Complexity in [0, 1) from the signals and the task's weights.
+ * Non-decreasing in every signal.  Pure. */
+double tf_complexity(const struct tf_signals *sig,
+                     const struct tf_weights *w);
 
 /* Parse a feature family list like "words,bigrams,char4" into a TF_F_*
  * set; -1 on an unknown name.  tf_families_str() writes the inverse

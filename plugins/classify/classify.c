@@ -251,6 +251,7 @@ static enum llmr_verdict classify_process(void *self, struct llmr_job *job)
   char text[TF_TEXT_MAX];
   struct tf_token toks[TF_MAX_TOKENS];
   struct tf_signals sig;
+  struct tf_weights weights;
   size_t len, total, ntok;
   jv req = host->request(job), hint, route, task, source;
   double complexity;
@@ -268,8 +269,8 @@ static enum llmr_verdict classify_process(void *self, struct llmr_job *job)
     label = decide(c, text, len, toks, ntok, &sig, req, &source);
     task = jv_string(label);
   }
-  complexity = round2(tf_complexity(&sig,
-                                    tf_task_prior(jv_string_value(task))));
+  tf_task_weights(jv_string_value(task), &weights);
+  complexity = round2(tf_complexity(&sig, &weights));
   jv_free(req);
   route = host->route(job);
   if(jv_get_kind(route) != JV_KIND_OBJECT) {

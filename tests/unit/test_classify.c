@@ -304,21 +304,30 @@ static double complexity_of(const char *text, const char *task)
   struct tf_signals sig;
   size_t n = tf_tokenize(text, strlen(text), toks, TF_MAX_TOKENS);
   tf_signals(text, strlen(text), toks, n, 0, &sig);
-  return tf_complexity(&sig, tf_task_prior(task));
+  struct tf_weights w;
+  tf_task_weights(task, &w);
+  return tf_complexity(&sig, &w);
 }
 
 static void test_complexity(void)
 {
   struct tf_signals s;
+  struct tf_weights chat, msr, summ, top = {0.99, 0.99, 0.99};
   double base, c;
   int mono = 1, i;
+  tf_task_weights("chat", &chat);
+  tf_task_weights("multi_step_reasoning", &msr);
+  tf_task_weights("summarization", &summ);
   memset(&s, 0, sizeof(s));
-  base = tf_complexity(&s, 0.05);
+  base = tf_complexity(&s, &chat);
   CHECK_DBL("complexity: empty = prior", base, 0.05, 1e-9);
   s.words = 4000000;
   s.questions = s.steps = s.cues = s.code = s.domain = s.entities = 100000;
-  c = tf_complexity(&s, 0.99);
+  c = tf_complexity(&s, &top);
   CHECK("complexity: at most 1", c <= 1.0 && c > 0.9);
+  CHECK_DBL("complexity: unknown task weighs like chat",
+            complexity_of("Hello there, Bob", "no-such-task"),
+            complexity_of("Hello there, Bob", "chat"), 1e-12);
   /* every signal alone raises it and never lowers it */
   for(i = 0; i < 7; i++) {
     unsigned v;
@@ -334,18 +343,21 @@ static void test_complexity(void)
       case 5: s.domain = v; break;
       default: s.entities = v; break;
       }
-      c = tf_complexity(&s, 0.1);
+      c = tf_complexity(&s, &summ);
       if(c < prev || c < 0 || c > 1)
         mono = 0;
       prev = c;
     }
-    if(prev <= 0.1 + 1e-9)
+    if(prev <= summ.prior + 1e-9)
       mono = 0; /* the signal must count for something */
   }
   CHECK("complexity: monotonic in each signal, in [0, 1]", mono);
   CHECK("complexity: task prior counts",
-        tf_complexity(&s, tf_task_prior("multi_step_reasoning")) >
-        tf_complexity(&s, tf_task_prior("chat")));
+        tf_complexity(&s, &msr) > tf_complexity(&s, &chat));
+  memset(&s, 0, sizeof(s));
+  s.words = 800;
+  CHECK("complexity: length weighs less for a summary",
+        tf_complexity(&s, &summ) < tf_complexity(&s, &chat));
   CHECK("complexity: a long multi-step prompt beats a greeting",
         complexity_of("Hi there!", "chat") + 0.3 <
         complexity_of("We need to migrate 40 services to Kubernetes. First "
