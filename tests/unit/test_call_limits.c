@@ -1,0 +1,202 @@
+/*
+ * test_call_limits.c - the call stage's rate limits, concurrency queue
+ * and circuit breaker (plugins/call/limits.c), on a fake host whose
+ * timers only record what they were asked.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include "harness.h"
+#include "../../plugins/call/common.c"
+#include "../../plugins/call/openai.c"
+#include "../../plugins/call/anthropic.c"
+#include "../../plugins/call/gemini.c"
+#include "../../plugins/call/policy.c"
+#include "../../plugins/call/limits.c"
+
+/* call_resume lives in call.c; the queue only passes its address. */
+void call_resume(void *self, struct llmr_job *job)
+{
+  (void)self;
+  (void)job;
+}
+
+static int woken;
+static struct llmr_job *woken_job;
+
+static int fake_after(struct llmr_job *job, long ms, llmr_timer_fire fire)
+{
+  (void)ms;
+  (void)fire;
+  woken++;
+  woken_job = job;
+  return LLMR_OK;
+}
+
+static void fake_log(struct llmr_job *job, int level, const char *fmt, ...)
+{
+  (void)job;
+  (void)level;
+  (void)fmt;
+}
+
+static struct llmr_host host;
+static struct call_stage st;
+
+static void setup(void)
+{
+  memset(&host, 0, sizeof(host));
+  host.after = fake_after;
+  host.log = fake_log;
+  memset(&st, 0, sizeof(st));
+  st.host = &host;
+  st.retry_after_max = 60;
+  st.breaker_after = 2;
+  st.cooldown = 30;
+  st.capbrk = 8;
+  st.brk = calloc(8, sizeof(*st.brk));
+}
+
+static void test_pauses(void)
+{
+  struct provider p;
+  struct xfer x;
+  struct job_state js;
+  struct deployment d;
+  memset(&p, 0, sizeof(p));
+  memset(&x, 0, sizeof(x));
+  memset(&js, 0, sizeof(js));
+  memset(&d, 0, sizeof(d));
+  d.p = &p;
+  js.body = jv_parse("{\"messages\":[],\"max_tokens\":100}");
+  js.est_tokens = 50;
+  call_bucket_init(&p.rpm, 0, 0);
+  call_bucket_init(&p.tpm, 0, 0);
+
+  CHECK_DBL("no limits: no wait", limits_wait(&js, &d, 100), 0, 1e-9);
+  x.h_retry_after = "3";
+  limits_learn(&st, &p, &x, 429, 100);
+  CHECK_DBL("429 retry-after pauses the provider",
+            limits_wait(&js, &d, 100), 3, 1e-9);
+  x.h_retry_after = "600";
+  limits_learn(&st, &p, &x, 429, 100);
+  CHECK_DBL("pause capped at retry_after_max", limits_wait(&js, &d, 100),
+            60, 1e-9);
+  p.paused_until = 0;
+  x.h_retry_after = NULL;
+  x.h_rem_req = "0";
+  x.h_reset_req = "2s";
+  limits_learn(&st, &p, &x, 200, 100);
+  CHECK_DBL("remaining 0 pauses until the reset",
+            limits_wait(&js, &d, 100), 2, 1e-9);
+  p.paused_until = 0;
+
+  /* the announced limit is adopted; remaining is the truth */
+  x.h_rem_req = "5";
+  x.h_reset_req = NULL;
+  x.h_lim_req = "600";
+  limits_learn(&st, &p, &x, 200, 100);
+  CHECK_DBL("announced limit adopted", p.rpm.rate, 10, 1e-9);
+  CHECK_DBL("level from remaining", p.rpm.level, 5, 1e-9);
+  p.inflight = 2;
+  x.h_rem_req = "590";
+  limits_learn(&st, &p, &x, 200, 100);
+  CHECK_DBL("remaining minus in flight", p.rpm.level, 588, 1e-9);
+  p.inflight = 0;
+
+  /* a catalog limit stays, the server can only lower the level */
+  call_bucket_init(&p.rpm, 60, 100);
+  p.rpm_from_headers = 0;
+  x.h_lim_req = "6000";
+  x.h_rem_req = "3";
+  limits_learn(&st, &p, &x, 200, 100);
+  CHECK_DBL("catalog rpm kept", p.rpm.rate, 1, 1e-9);
+  CHECK_DBL("server lowers the level", p.rpm.level, 3, 1e-9);
+
+  /* reservations queue up one after another */
+  call_bucket_init(&p.rpm, 60, 100);
+  p.rpm.level = 0;
+  CHECK_DBL("first waits one second", limits_reserve(&js, &d, 100), 1,
+            1e-9);
+  CHECK_DBL("second waits two", limits_reserve(&js, &d, 100), 2, 1e-9);
+  CHECK_DBL("third waits three", limits_reserve(&js, &d, 100), 3, 1e-9);
+
+  /* tokens per minute: input estimate + max_tokens */
+  call_bucket_init(&p.rpm, 0, 100);
+  call_bucket_init(&p.tpm, 600, 100); /* 10 tokens/s */
+  p.tpm.level = 0;
+  CHECK_DBL("tpm wait for 150 tokens", limits_wait(&js, &d, 100), 15,
+            1e-9);
+  jv_free(js.body);
+}
+
+static void test_queue(void)
+{
+  struct provider p;
+  struct job_state a, b, c;
+  memset(&p, 0, sizeof(p));
+  memset(&a, 0, sizeof(a));
+  memset(&b, 0, sizeof(b));
+  memset(&c, 0, sizeof(c));
+  a.st = b.st = c.st = &st;
+  a.job = (struct llmr_job *)&a;
+  b.job = (struct llmr_job *)&b;
+  c.job = (struct llmr_job *)&c;
+  p.concurrency = 2;
+  woken = 0;
+  CHECK("slot 1", limits_slot(&a, &p) == 1);
+  CHECK("slot 2", limits_slot(&b, &p) == 1);
+  CHECK("third queued", limits_slot(&c, &p) == 0 && p.wait_head == &c);
+  CHECK_INT("in flight", p.inflight, 2);
+  limits_release(&st, &p);
+  CHECK("release wakes the queued job",
+        woken == 1 && woken_job == c.job && c.slot == &p && !p.wait_head);
+  CHECK_INT("slot promised", p.inflight, 2);
+  CHECK("woken job takes its promised slot", limits_slot(&c, &p) == 1 &&
+        !c.slot);
+  CHECK_INT("still two", p.inflight, 2);
+  /* a queued job that goes away leaves the queue */
+  struct job_state d2;
+  memset(&d2, 0, sizeof(d2));
+  d2.st = &st;
+  d2.job = (struct llmr_job *)&d2;
+  CHECK("queued again", limits_slot(&d2, &p) == 0);
+  limits_forget(&d2);
+  CHECK("forgotten", !p.wait_head && !d2.q_prov);
+  limits_release(&st, &p);
+  limits_release(&st, &p);
+  CHECK_INT("all given back", p.inflight, 0);
+}
+
+static void test_breaker(void)
+{
+  struct breaker *b = limits_breaker(&st, "oa", "gpt-a");
+  CHECK("breaker made", b != NULL);
+  CHECK("same breaker", limits_breaker(&st, "oa", "gpt-a") == b);
+  CHECK("closed", limits_breaker_ok(&st, b, 0));
+  limits_breaker_note(&st, b, 0, 10);
+  CHECK("one failure: closed", limits_breaker_ok(&st, b, 10));
+  limits_breaker_note(&st, b, 0, 11);
+  CHECK("two failures: open", !limits_breaker_ok(&st, b, 12));
+  CHECK("half-open after the cool-down", limits_breaker_ok(&st, b, 41.5));
+  limits_breaker_note(&st, b, 1, 42);
+  CHECK("a success closes it", limits_breaker_ok(&st, b, 42) &&
+        b->failures == 0);
+  for(int i = 0; i < 10; i++) {
+    char m[16];
+    snprintf(m, sizeof(m), "m%d", i);
+    limits_breaker(&st, "x", m);
+  }
+  CHECK_INT("table bounded", st.nbrk, st.capbrk);
+}
+
+int main(void)
+{
+  setup();
+  test_pauses();
+  test_queue();
+  test_breaker();
+  for(int i = 0; i < st.nbrk; i++)
+    free(st.brk[i].key);
+  free(st.brk);
+  return harness_done();
+}
