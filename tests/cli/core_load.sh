@@ -194,6 +194,29 @@ check_json "backpressure: the 5 stuck jobs are interrupted records" \
    all(.error.code == "interrupted") and
    ([.[].custom_id] | index("bp1") != null)' "$TMP/out"
 
+# With --keep-order a slow first job holds the rest in the reorder buffer:
+# reading must still pause, or memory grows with the input.
+prog='.body.llmr_sleep_ms = (if .custom_id == "bp1" then 1500 else 0 end)'
+pipeline ko "jq program='$prog'
+sleep_async"
+"$LLMROUTE" -p "$TMP/ko.pipeline" -j 5 --keep-order <"$TMP/many.jsonl" \
+  >"$TMP/out" 2>"$TMP/err" &
+_pid=$!
+sleep 0.5
+pos=$(awk '/^pos:/ { print $2 }' "/proc/$_pid/fdinfo/0" 2>/dev/null)
+wait "$_pid"
+rc=$?
+if [ -n "$pos" ] && [ "$pos" -gt 0 ] && [ "$pos" -lt 1048576 ]; then
+  pass "backpressure: --keep-order, first job slow: reading paused ($pos B)"
+else
+  fail "backpressure: --keep-order, first job slow: reading paused" \
+    "read ${pos:-?} of $size bytes"
+fi
+check_eq "backpressure: --keep-order: exit 0" "$rc" 0
+check_eq "backpressure: --keep-order: all lines, in order" \
+  "$(jq -r .custom_id "$TMP/out" | awk '$0 != "bp" NR { bad++ }
+     END { print NR, bad + 0 }')" "100000 0"
+
 # --- 1,000 jobs x 100 ms at -j 1000 (exact figure: tests/bench/async.sh) -----
 
 awk 'BEGIN { for(i = 1; i <= 1000; i++) print "{\"prompt\":\"" i "\"}" }' \
