@@ -80,6 +80,16 @@ pipeline_error "option without a value" 1 "program" "jq program"
 pipeline_error "init refusing" 2 "refused on purpose" \
   "$(printf 'echo\nopts req=r refuse=true')"
 pipeline_error "jq syntax error" 1 "." "jq program='.a |||'"
+pipeline_error "set max_hops not a number" 1 "max_hops" \
+  "$(printf 'set max_hops=abc\necho')"
+pipeline_error "set job_timeout negative" 2 "job_timeout" \
+  "$(printf 'echo\nset job_timeout=-1')"
+pipeline_error "set max_line zero" 1 "max_line" \
+  "$(printf 'set max_line=0\necho')"
+pipeline_error "set max_line with a suffix" 1 "max_line" \
+  "$(printf 'set max_line=12x\necho')"
+pipeline_error "set catalog that does not exist" 1 "nonexistent" \
+  "$(printf 'set catalog=%s/nonexistent.json\necho' "$TMP")"
 pipeline_error "second error line counts comments and blanks" 4 \
   "nosuchstage" "$(printf '# one\n\necho\nnosuchstage')"
 
