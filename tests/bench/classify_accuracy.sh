@@ -4,6 +4,9 @@
 #   sh tests/bench/classify_accuracy.sh                 print the figures
 #   sh tests/bench/classify_accuracy.sh --write-model F train the shipped
 #       model (fixtures + all mapped shared prompts) into F
+#   sh tests/bench/classify_accuracy.sh --speed [N]     time the runner
+#       with classify alone over N (200000) fixture prompts, against the
+#       same run through `jq program=.` (the runner's own cost)
 #
 # Run from the source root after `make` (BUILD=build by default).  Reads
 # the labelled fixtures (tests/fixtures/labelled/*.jsonl) and, when
@@ -100,6 +103,31 @@ if [ "${1:-}" = "--write-model" ]; then
   map_shared
   exec "$LLMROUTE" train -o "$out" $FIX/*.jsonl "$TMP/mt.jsonl" \
     "$TMP/ah2.jsonl" "$TMP/ra.jsonl"
+fi
+
+if [ "${1:-}" = "--speed" ]; then
+  n=${2:-200000}
+  per=$(cat $FIX/*.jsonl | wc -l)
+  i=$(( (n + per - 1) / per ))
+  while [ "$i" -gt 0 ]; do
+    cat $FIX/*.jsonl
+    i=$((i - 1))
+  done | head -n "$n" >"$TMP/in.jsonl"
+  P=$PWD/pipelines
+  echo "== runner with one stage over $n prompts (one core; wall seconds)"
+  for line in "jq program=." "classify rules=$P/tasks.rules" \
+      "classify model=$P/classifier.model" \
+      "classify rules=$P/tasks.rules model=$P/classifier.model"; do
+    printf '%s\n' "$line" >"$TMP/s.pipeline"
+    t0=$(date +%s.%N)
+    "$LLMROUTE" -q -p "$TMP/s.pipeline" "$TMP/in.jsonl" >/dev/null ||
+      echo "  (run failed)"
+    t1=$(date +%s.%N)
+    echo "$t0 $t1" | awk -v n="$n" -v what="$line" '{ s = $2 - $1
+      printf "  %6.2f s %8.0f req/s  %s\n", s, n / s, what }' |
+      sed "s|$P/||g"
+  done
+  exit 0
 fi
 
 # accuracy NAME PIPELINE_LINE FILE: run the stage, compare route.task with
