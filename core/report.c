@@ -271,7 +271,8 @@ static void print_table(FILE *out, struct table *t, const char *title,
   size_t i;
   int w = 12;
 
-  qsort(t->rows, t->n, sizeof(*t->rows), row_cmp);
+  if(t->n > 1)
+    qsort(t->rows, t->n, sizeof(*t->rows), row_cmp);
   for(i = 0; i < t->n; i++)
     if((int)strlen(t->rows[i].name) > w)
       w = (int)strlen(t->rows[i].name);
@@ -368,8 +369,10 @@ int report_main(int argc, char **argv)
   if(json) {
     struct table one = { &ta.total, 1, 1 };
     jv o = jv_object(), d;
-    qsort(ta.tasks.rows, ta.tasks.n, sizeof(struct row), row_cmp);
-    qsort(ta.models.rows, ta.models.n, sizeof(struct row), row_cmp);
+    if(ta.tasks.n > 1)
+      qsort(ta.tasks.rows, ta.tasks.n, sizeof(struct row), row_cmp);
+    if(ta.models.n > 1)
+      qsort(ta.models.rows, ta.models.n, sizeof(struct row), row_cmp);
     o = jv_object_set(o, jv_string("costs"), jv_string(kind));
     o = jv_object_set(o, jv_string("actual_lines"), jv_number(ta.actual));
     o = jv_object_set(o, jv_string("estimated_lines"),

@@ -36,6 +36,13 @@
 #include <string.h>
 #include <jv.h>
 
+/* How cost.h makes an object key from a string literal: a stage may
+ * define LLMR_COST_KEY before including this file to reuse interned keys
+ * (every key cost.h passes is a literal). */
+#ifndef LLMR_COST_KEY
+#define LLMR_COST_KEY(k) jv_string(k)
+#endif
+
 struct llmr_price {
   double input, output, cached, cache_write; /* USD per Mtok */
 };
@@ -44,15 +51,15 @@ struct llmr_usage {
   long input_tokens, cached_tokens, cache_write_tokens, output_tokens;
 };
 
-/* Borrows obj.  obj[key] as a number when it is one, else dflt. */
-static inline double llmr_cost_num(jv obj, const char *key, double dflt)
+/* Borrows obj.  obj[name] as a number when it is one, else dflt. */
+static inline double llmr_cost_num(jv obj, const char *name, double dflt)
 {
   jv v;
   double d = dflt;
 
   if(jv_get_kind(obj) != JV_KIND_OBJECT)
     return dflt;
-  v = jv_object_get(jv_copy(obj), jv_string(key));
+  v = jv_object_get(jv_copy(obj), LLMR_COST_KEY(name));
   if(jv_get_kind(v) == JV_KIND_NUMBER)
     d = jv_number_value(v);
   jv_free(v);
@@ -103,10 +110,10 @@ static inline double llmr_cost_plan(const struct llmr_price *p, long in,
   return ((double)in * p->input + (double)out * p->output) / 1e6;
 }
 
-/* Borrows obj.  obj[key] as a whole number >= 0, else 0. */
-static inline long llmr_cost_count(jv obj, const char *key)
+/* Borrows obj.  obj[name] as a whole number >= 0, else 0. */
+static inline long llmr_cost_count(jv obj, const char *name)
 {
-  double d = llmr_cost_num(obj, key, 0.0);
+  double d = llmr_cost_num(obj, name, 0.0);
 
   return d > 0 ? (long)d : 0;
 }
@@ -117,7 +124,8 @@ static inline struct llmr_usage llmr_usage_openai(jv usage)
   struct llmr_usage u;
   long prompt = llmr_cost_count(usage, "prompt_tokens");
   jv det = jv_get_kind(usage) == JV_KIND_OBJECT
-           ? jv_object_get(jv_copy(usage), jv_string("prompt_tokens_details"))
+           ? jv_object_get(jv_copy(usage),
+                           LLMR_COST_KEY("prompt_tokens_details"))
            : jv_null();
 
   memset(&u, 0, sizeof(u));

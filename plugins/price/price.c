@@ -27,6 +27,45 @@
 #include <string.h>
 
 #include "llmroute.h"
+
+/* ----------------------------------------------------------------------
+ * Interned object keys: jv_string() allocates and hashes on every call;
+ * the keys this stage uses are made once.  key() takes string literals
+ * only (it tells them apart by address).  One thread, so no lock.
+ */
+#define MAX_KEYS 64
+
+static struct {
+  const char *lit;
+  jv v;
+} keys[MAX_KEYS];
+static int nkeys, ninstances;
+
+/* A new ref to the interned string for the literal k. */
+static jv key(const char *k)
+{
+  int i;
+
+  for(i = 0; i < nkeys; i++)
+    if(keys[i].lit == k)
+      return jv_copy(keys[i].v);
+  if(nkeys == MAX_KEYS)
+    return jv_string(k);
+  keys[nkeys].lit = k;
+  keys[nkeys].v = jv_string(k);
+  return jv_copy(keys[nkeys++].v);
+}
+
+/* Drop the interned keys when the last instance finishes. */
+static void keys_release(void)
+{
+  if(--ninstances > 0)
+    return;
+  while(nkeys > 0)
+    jv_free(keys[--nkeys].v);
+}
+
+#define LLMR_COST_KEY(k) key(k)
 #include "cost.h"
 
 #define MAX_TASKS 32
@@ -66,13 +105,13 @@ static double round_usd(double usd)
 }
 
 /* Borrows obj.  New ref to obj[key], or jv_null(); never asserts. */
-static jv get(jv obj, const char *key)
+static jv get(jv obj, const char *k)
 {
   jv v;
 
   if(jv_get_kind(obj) != JV_KIND_OBJECT)
     return jv_null();
-  v = jv_object_get(jv_copy(obj), jv_string(key));
+  v = jv_object_get(jv_copy(obj), key(k));
   if(jv_is_valid(v))
     return v;
   jv_free(v);
@@ -148,6 +187,7 @@ static void price_finish(void *self)
     return;
   llmr_models_free(&p->models);
   free(p);
+  keys_release();
 }
 
 static int price_init(const struct llmr_host *host,
@@ -160,6 +200,7 @@ static int price_init(const struct llmr_host *host,
 
   if(!p)
     return LLMR_ENOMEM;
+  ninstances++;
   p->host = host;
   cat = host->catalog();
   if(llmr_models_load(cat, &p->models) != 0) {
@@ -246,16 +287,19 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
                            ? jv_string_value(task) : NULL);
   if(cap > 0 && cap < out)
     out = cap;
-  est = jv_object_set(est, jv_string("input_tokens"), jv_number(in));
-  est = jv_object_set(est, jv_string("output_tokens"), jv_number(out));
+  est = jv_object_set(est, key("input_tokens"), jv_number(in));
+  est = jv_object_set(est, key("output_tokens"), jv_number(out));
   if(cap > 0)
-    est = jv_object_set(est, jv_string("max_tokens"), jv_number(cap));
+    est = jv_object_set(est, key("max_tokens"), jv_number(cap));
+  /* take the record: with the job's reference dropped, the sets below
+     change it in place instead of copying it */
+  h->set_route(job, jv_null());
   if(jv_get_kind(route) != JV_KIND_OBJECT) {
     jv_free(route);
     route = jv_object();
   }
-  route = jv_object_set(route, jv_string("estimate"), est);
-  route = jv_object_set(route, jv_string("baseline_cost_usd"),
+  route = jv_object_set(route, key("estimate"), est);
+  route = jv_object_set(route, key("baseline_cost_usd"),
                         jv_number(round_usd(llmr_cost_plan(
                           &p->baseline->price, in, out))));
   if(jv_get_kind(pin) == JV_KIND_STRING &&
@@ -263,10 +307,10 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
     const struct llmr_model *m = llmr_models_find(&p->models,
                                                   jv_string_value(pin));
     if(m) {
-      route = jv_object_set(route, jv_string("expected_cost_usd"),
+      route = jv_object_set(route, key("expected_cost_usd"),
                             jv_number(round_usd(
                               llmr_cost_plan(&m->price, in, out))));
-      route = jv_object_set(route, jv_string("worst_cost_usd"),
+      route = jv_object_set(route, key("worst_cost_usd"),
                             jv_number(round_usd(worst_cost(m, in, cap))));
     }
   }
@@ -282,7 +326,7 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
                                worst_cost(m, in, cap))));
       costs = jv_object_set(costs, jv_string(m->name), pair);
     }
-    route = jv_object_set(route, jv_string("costs"), costs);
+    route = jv_object_set(route, key("costs"), costs);
   }
   h->set_route(job, route);
   jv_free(task);

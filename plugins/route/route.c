@@ -36,6 +36,45 @@
 #include <string.h>
 
 #include "llmroute.h"
+
+/* ----------------------------------------------------------------------
+ * Interned object keys: jv_string() allocates and hashes on every call;
+ * the keys this stage uses are made once.  key() takes string literals
+ * only (it tells them apart by address).  One thread, so no lock.
+ */
+#define MAX_KEYS 64
+
+static struct {
+  const char *lit;
+  jv v;
+} keys[MAX_KEYS];
+static int nkeys, ninstances;
+
+/* A new ref to the interned string for the literal k. */
+static jv key(const char *k)
+{
+  int i;
+
+  for(i = 0; i < nkeys; i++)
+    if(keys[i].lit == k)
+      return jv_copy(keys[i].v);
+  if(nkeys == MAX_KEYS)
+    return jv_string(k);
+  keys[nkeys].lit = k;
+  keys[nkeys].v = jv_string(k);
+  return jv_copy(keys[nkeys++].v);
+}
+
+/* Drop the interned keys when the last instance finishes. */
+static void keys_release(void)
+{
+  if(--ninstances > 0)
+    return;
+  while(nkeys > 0)
+    jv_free(keys[--nkeys].v);
+}
+
+#define LLMR_COST_KEY(k) key(k)
 #include "../price/cost.h"
 
 #define MAX_MAP 64
@@ -62,6 +101,8 @@ struct route {
   const struct llmr_model *weak, *strong, *baseline;
   int candidates;
   jv *deps;  /* per model: [{provider, model}, ...] as route writes it */
+  jv *names; /* per model: its name, and its first provider */
+  jv *provs;
 };
 
 static const struct llmr_option route_options[] = {
@@ -106,13 +147,13 @@ static int default_tier(const char *task)
 }
 
 /* Borrows obj.  New ref to obj[key], or jv_null(); never asserts. */
-static jv get(jv obj, const char *key)
+static jv get(jv obj, const char *k)
 {
   jv v;
 
   if(jv_get_kind(obj) != JV_KIND_OBJECT)
     return jv_null();
-  v = jv_object_get(jv_copy(obj), jv_string(key));
+  v = jv_object_get(jv_copy(obj), key(k));
   if(jv_is_valid(v))
     return v;
   jv_free(v);
@@ -245,7 +286,9 @@ static int build_deployments(struct route *r)
   int i, j, n;
 
   r->deps = calloc((size_t)r->models.n, sizeof(jv));
-  if(!r->deps)
+  r->names = calloc((size_t)r->models.n, sizeof(jv));
+  r->provs = calloc((size_t)r->models.n, sizeof(jv));
+  if(!r->deps || !r->names || !r->provs)
     return LLMR_ENOMEM;
   for(i = 0; i < r->models.n; i++) {
     const struct llmr_model *m = &r->models.v[i];
@@ -255,12 +298,14 @@ static int build_deployments(struct route *r)
     for(j = 0; j < n; j++) {
       jv d = jv_array_get(jv_copy(m->deployments), j);
       jv o = jv_object();
-      o = jv_object_set(o, jv_string("provider"), get(d, "provider"));
-      o = jv_object_set(o, jv_string("model"), get(d, "model"));
+      o = jv_object_set(o, key("provider"), get(d, "provider"));
+      o = jv_object_set(o, key("model"), get(d, "model"));
       deps = jv_array_append(deps, o);
       jv_free(d);
     }
     r->deps[i] = deps;
+    r->names[i] = jv_string(m->name);
+    r->provs[i] = jv_string(m->provider);
   }
   return LLMR_OK;
 }
@@ -272,9 +317,15 @@ static void route_finish(void *self)
 
   if(!r)
     return;
-  for(i = 0; r->deps && i < r->models.n; i++)
+  for(i = 0; r->deps && r->names && r->provs && i < r->models.n; i++) {
     jv_free(r->deps[i]);
+    jv_free(r->names[i]);
+    jv_free(r->provs[i]);
+  }
   free(r->deps);
+  free(r->names);
+  free(r->provs);
+  keys_release();
   llmr_models_free(&r->models);
   free(r);
 }
@@ -310,6 +361,7 @@ static int route_init(const struct llmr_host *host,
 
   if(!r)
     return LLMR_ENOMEM;
+  ninstances++;
   r->host = host;
   cat = host->catalog();
   if(llmr_models_load(cat, &r->models) != 0) {
@@ -581,30 +633,31 @@ static jv decide(const struct route *r, jv route,
   long worst_out = w->cap > 0 ? w->cap : m->max_output_tokens;
   jv est;
 
-  route = jv_object_set(route, jv_string("tier"), jv_number(m->tier));
-  route = jv_object_set(route, jv_string("model"), jv_string(m->name));
-  route = jv_object_set(route, jv_string("provider"),
-                        jv_string(m->provider));
-  route = jv_object_set(route, jv_string("deployments"),
+  route = jv_object_set(route, key("tier"), jv_number(m->tier));
+  route = jv_object_set(route, key("model"),
+                        jv_copy(r->names[m - r->models.v]));
+  route = jv_object_set(route, key("provider"),
+                        jv_copy(r->provs[m - r->models.v]));
+  route = jv_object_set(route, key("deployments"),
                         jv_copy(r->deps[m - r->models.v]));
-  route = jv_object_set(route, jv_string("reason"), jv_string(reason));
-  route = jv_object_set(route, jv_string("expected_cost_usd"),
+  route = jv_object_set(route, key("reason"), jv_string(reason));
+  route = jv_object_set(route, key("expected_cost_usd"),
                         jv_number(round_usd(expected_cost(m, w))));
-  route = jv_object_set(route, jv_string("worst_cost_usd"),
+  route = jv_object_set(route, key("worst_cost_usd"),
                         jv_number(round_usd(llmr_cost_plan(
                           &m->price, w->in, worst_out))));
   est = get(route, "estimate");
   if(jv_get_kind(est) != JV_KIND_OBJECT) {
     jv_free(est);
     est = jv_object();
-    est = jv_object_set(est, jv_string("input_tokens"), jv_number(w->in));
-    est = jv_object_set(est, jv_string("output_tokens"), jv_number(w->out));
-    route = jv_object_set(route, jv_string("estimate"), est);
+    est = jv_object_set(est, key("input_tokens"), jv_number(w->in));
+    est = jv_object_set(est, key("output_tokens"), jv_number(w->out));
+    route = jv_object_set(route, key("estimate"), est);
   }
   else
     jv_free(est);
   if(llmr_cost_num(route, "baseline_cost_usd", -1) < 0)
-    route = jv_object_set(route, jv_string("baseline_cost_usd"),
+    route = jv_object_set(route, key("baseline_cost_usd"),
                           jv_number(round_usd(llmr_cost_plan(
                             &r->baseline->price, w->in, w->out))));
   return route;
@@ -640,7 +693,7 @@ static jv runner_ups(const struct route *r, const struct want *w,
     if(!next)
       break;
     out = jv_array_append(out, jv_array_append(
-      jv_array_append(jv_array(), jv_string(next->name)),
+      jv_array_append(jv_array(), jv_copy(r->names[next - r->models.v])),
       jv_number(round_usd(nc))));
     last = next;
     lc = nc;
@@ -662,6 +715,9 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
   char reason[200];
   int tier;
 
+  /* take the record: with the job's reference dropped, the sets below
+     change it in place instead of copying it */
+  h->set_route(job, jv_null());
   if(jv_get_kind(route) != JV_KIND_OBJECT) {
     jv_free(route);
     route = jv_object();
@@ -755,7 +811,7 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
   }
   route = decide(r, route, m, &w, reason);
   if(r->candidates > 0)
-    route = jv_object_set(route, jv_string("candidates"),
+    route = jv_object_set(route, key("candidates"),
                           runner_ups(r, &w, tier, m));
 done:
   /* w's strings point into route and req: set the record only now */
