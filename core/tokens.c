@@ -23,11 +23,13 @@
  * the role, one per name, and 3 for the reply's priming; tool
  * definitions and tool calls count as their JSON text.
  *
- * Measured against the real o200k_base tokenizer on 1,639 prompts of
- * ../shared/data/task_prompts (tests/tools/token_calibration.sh): total
- * +2.7%, median |error| 4.5%, 90th percentile 14%; against cl100k_base
- * -1.6%, 4.8%, 24%.  Claude's and Gemini's tokenizers were not
- * measured (Anthropic says Claude 4.7+ counts ~30% more).
+ * Measured with tests/tools/token_calibration.sh against the real
+ * o200k_base tokenizer: on 1,639 prompts of ../shared/data/task_prompts
+ * (text only) total +2.7%, median |error| 4.5%, 90th percentile 14%
+ * (cl100k_base: -1.6%, 4.8%, 24%); on the 213 requests of
+ * pipelines/examples/prompts.jsonl (chat counts) total +0.1%, median
+ * 3.7%, 90th percentile 10.5%.  Claude's and Gemini's tokenizers were
+ * not measured (Anthropic says Claude 4.7+ counts ~30% more).
  */
 #include <string.h>
 

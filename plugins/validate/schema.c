@@ -29,6 +29,103 @@ struct vctx {
   size_t rlen;
 };
 
+/* The keywords of one schema object that validation looks at, found in
+ * one pass over its members (instead of a lookup per keyword). */
+enum kw {
+  K_id,
+  K_ref,
+  K_additionalItems,
+  K_additionalProperties,
+  K_allOf,
+  K_anyOf,
+  K_const,
+  K_contains,
+  K_dependentRequired,
+  K_dependentSchemas,
+  K_else,
+  K_enum,
+  K_exclusiveMaximum,
+  K_exclusiveMinimum,
+  K_if,
+  K_items,
+  K_maxContains,
+  K_maxItems,
+  K_maxLength,
+  K_maxProperties,
+  K_maximum,
+  K_minContains,
+  K_minItems,
+  K_minLength,
+  K_minProperties,
+  K_minimum,
+  K_multipleOf,
+  K_not,
+  K_oneOf,
+  K_pattern,
+  K_patternProperties,
+  K_prefixItems,
+  K_properties,
+  K_propertyNames,
+  K_required,
+  K_then,
+  K_type,
+  K_uniqueItems,
+  K_COUNT
+};
+
+static const char *const kw_names[K_COUNT] = {
+  "$id", "$ref", "additionalItems", "additionalProperties", "allOf", "anyOf",
+  "const", "contains", "dependentRequired", "dependentSchemas", "else",
+  "enum", "exclusiveMaximum", "exclusiveMinimum", "if", "items",
+  "maxContains", "maxItems", "maxLength", "maxProperties", "maximum",
+  "minContains", "minItems", "minLength", "minProperties", "minimum",
+  "multipleOf", "not", "oneOf", "pattern", "patternProperties",
+  "prefixItems", "properties", "propertyNames", "required", "then", "type",
+  "uniqueItems"
+};
+
+struct kws {
+  jv v[K_COUNT];           /* valid where the bit of present is set */
+  unsigned long long present;
+  jv none;                 /* jv_invalid(), handed out for absent ones */
+};
+
+/* Borrows sch (an object).  Fill w with new refs of its keywords. */
+static void kws_load(struct kws *w, jv sch)
+{
+  int i;
+  w->present = 0;
+  w->none = jv_invalid();
+  jv_object_foreach(sch, key, val) {
+    const char *name = jv_string_value(key);
+    for(i = 0; i < K_COUNT; i++)
+      if(name[0] == kw_names[i][0] && !strcmp(name, kw_names[i]))
+        break;
+    if(i < K_COUNT && !(w->present & (1ULL << i))) {
+      w->v[i] = val;
+      w->present |= 1ULL << i;
+    }
+    else
+      jv_free(val);
+    jv_free(key);
+  }
+}
+
+static void kws_free(struct kws *w)
+{
+  int i;
+  for(i = 0; i < K_COUNT; i++)
+    if(w->present & (1ULL << i))
+      jv_free(w->v[i]);
+  w->present = 0;
+}
+
+/* New ref of keyword k of w, or jv_invalid(). */
+static jv kw(const struct kws *w, enum kw k)
+{
+  return w->present & (1ULL << k) ? jv_copy(w->v[k]) : w->none;
+}
+
 /* Shortest "%g" text of x into buf. */
 static void fmt_num(double x, char *buf, size_t n)
 {
@@ -185,46 +282,50 @@ static int check_type(struct vctx *c, jv type, jv inst)
   return fail(c, "expected %s", want);
 }
 
-static int check_number(struct vctx *c, jv sch, jv inst)
+static int check_number(struct vctx *c, const struct kws *w, jv inst)
 {
   double x = jv_number_value(inst), v;
   char a[40], b[40];
   jv k;
-  fmt_num(x, a, sizeof(a));
-  k = get(sch, "minimum");
+  k = kw(w, K_minimum);
   if(jv_get_kind(k) == JV_KIND_NUMBER && x < (v = jv_number_value(k))) {
+    fmt_num(x, a, sizeof(a));
     fmt_num(v, b, sizeof(b));
     jv_free(k);
     return fail(c, "%s is less than minimum %s", a, b);
   }
   jv_free(k);
-  k = get(sch, "maximum");
+  k = kw(w, K_maximum);
   if(jv_get_kind(k) == JV_KIND_NUMBER && x > (v = jv_number_value(k))) {
+    fmt_num(x, a, sizeof(a));
     fmt_num(v, b, sizeof(b));
     jv_free(k);
     return fail(c, "%s is greater than maximum %s", a, b);
   }
   jv_free(k);
-  k = get(sch, "exclusiveMinimum");
+  k = kw(w, K_exclusiveMinimum);
   if(jv_get_kind(k) == JV_KIND_NUMBER && x <= (v = jv_number_value(k))) {
+    fmt_num(x, a, sizeof(a));
     fmt_num(v, b, sizeof(b));
     jv_free(k);
     return fail(c, "%s is not greater than exclusiveMinimum %s", a, b);
   }
   jv_free(k);
-  k = get(sch, "exclusiveMaximum");
+  k = kw(w, K_exclusiveMaximum);
   if(jv_get_kind(k) == JV_KIND_NUMBER && x >= (v = jv_number_value(k))) {
+    fmt_num(x, a, sizeof(a));
     fmt_num(v, b, sizeof(b));
     jv_free(k);
     return fail(c, "%s is not less than exclusiveMaximum %s", a, b);
   }
   jv_free(k);
-  k = get(sch, "multipleOf");
+  k = kw(w, K_multipleOf);
   if(jv_get_kind(k) == JV_KIND_NUMBER && (v = jv_number_value(k)) > 0) {
     double q = x / v;
     jv_free(k);
     if(!isfinite(q) || fabs(q - nearbyint(q)) > 1e-9) {
-      fmt_num(v, b, sizeof(b));
+      fmt_num(x, a, sizeof(a));
+    fmt_num(v, b, sizeof(b));
       return fail(c, "%s is not a multiple of %s", a, b);
     }
   }
@@ -233,24 +334,24 @@ static int check_number(struct vctx *c, jv sch, jv inst)
   return 1;
 }
 
-static int check_string(struct vctx *c, jv sch, jv inst)
+static int check_string(struct vctx *c, const struct kws *w, jv inst)
 {
   int len = jv_string_length_codepoints(jv_copy(inst));
-  jv k = get(sch, "minLength");
+  jv k = kw(w, K_minLength);
   if(jv_get_kind(k) == JV_KIND_NUMBER && len < jv_number_value(k)) {
     double v = jv_number_value(k);
     jv_free(k);
     return fail(c, "expected at least %.0f characters, got %d", v, len);
   }
   jv_free(k);
-  k = get(sch, "maxLength");
+  k = kw(w, K_maxLength);
   if(jv_get_kind(k) == JV_KIND_NUMBER && len > jv_number_value(k)) {
     double v = jv_number_value(k);
     jv_free(k);
     return fail(c, "expected at most %.0f characters, got %d", v, len);
   }
   jv_free(k);
-  k = get(sch, "pattern");
+  k = kw(w, K_pattern);
   if(jv_get_kind(k) == JV_KIND_STRING) {
     OnigRegex re = schema_regex(c->s, jv_string_value(k), NULL, 0);
     const char *str = jv_string_value(inst);
@@ -268,18 +369,18 @@ static int check_string(struct vctx *c, jv sch, jv inst)
 }
 
 /* The array keywords; sch is an object, inst an array. */
-static int check_array(struct vctx *c, jv sch, jv inst)
+static int check_array(struct vctx *c, const struct kws *w, jv inst)
 {
   int n = jv_array_length(jv_copy(inst)), npre = 0, i, ok = 1;
-  const char *rest_kw = "items";
-  jv k = get(sch, "minItems");
+  enum kw rest_kw = K_items;
+  jv k = kw(w, K_minItems);
   if(jv_get_kind(k) == JV_KIND_NUMBER && n < jv_number_value(k)) {
     double v = jv_number_value(k);
     jv_free(k);
     return fail(c, "expected at least %.0f items, got %d", v, n);
   }
   jv_free(k);
-  k = get(sch, "maxItems");
+  k = kw(w, K_maxItems);
   if(jv_get_kind(k) == JV_KIND_NUMBER && n > jv_number_value(k)) {
     double v = jv_number_value(k);
     jv_free(k);
@@ -289,12 +390,12 @@ static int check_array(struct vctx *c, jv sch, jv inst)
 
   /* prefixItems; a draft 2019-09 "items" array means the same, with
    * "additionalItems" for the rest */
-  k = get(sch, "prefixItems");
+  k = kw(w, K_prefixItems);
   if(jv_get_kind(k) != JV_KIND_ARRAY) {
     jv_free(k);
-    k = get(sch, "items");
+    k = kw(w, K_items);
     if(jv_get_kind(k) == JV_KIND_ARRAY)
-      rest_kw = "additionalItems";
+      rest_kw = K_additionalItems;
   }
   if(jv_get_kind(k) == JV_KIND_ARRAY) {
     npre = jv_array_length(jv_copy(k));
@@ -310,7 +411,7 @@ static int check_array(struct vctx *c, jv sch, jv inst)
   if(!ok)
     return 0;
 
-  k = get(sch, rest_kw);
+  k = kw(w, rest_kw);
   if(jv_get_kind(k) == JV_KIND_FALSE && n > npre) {
     jv_free(k);
     return fail(c, "expected at most %d items (no items allowed after "
@@ -327,9 +428,9 @@ static int check_array(struct vctx *c, jv sch, jv inst)
   if(!ok)
     return 0;
 
-  k = get(sch, "contains");
+  k = kw(w, K_contains);
   if(jv_is_valid(k)) {
-    jv kmin = get(sch, "minContains"), kmax = get(sch, "maxContains");
+    jv kmin = kw(w, K_minContains), kmax = kw(w, K_maxContains);
     double lo = jv_get_kind(kmin) == JV_KIND_NUMBER ? jv_number_value(kmin)
                                                     : 1;
     double hi = jv_get_kind(kmax) == JV_KIND_NUMBER ? jv_number_value(kmax)
@@ -356,7 +457,7 @@ static int check_array(struct vctx *c, jv sch, jv inst)
   else
     jv_free(k);
 
-  k = get(sch, "uniqueItems");
+  k = kw(w, K_uniqueItems);
   if(jv_get_kind(k) == JV_KIND_TRUE) {
     int j;
     for(i = 0; i < n; i++)
@@ -372,10 +473,10 @@ static int check_array(struct vctx *c, jv sch, jv inst)
 }
 
 /* The object keywords; sch is an object, inst an object. */
-static int check_object(struct vctx *c, jv sch, jv inst)
+static int check_object(struct vctx *c, const struct kws *w, jv inst)
 {
   int n = jv_object_length(jv_copy(inst)), ok = 1;
-  jv props, pp, k = get(sch, "required");
+  jv props, pp, k = kw(w, K_required);
   if(jv_get_kind(k) == JV_KIND_ARRAY) {
     jv_array_foreach(k, i, name) {
       (void)i;
@@ -389,14 +490,14 @@ static int check_object(struct vctx *c, jv sch, jv inst)
   jv_free(k);
   if(!ok)
     return 0;
-  k = get(sch, "minProperties");
+  k = kw(w, K_minProperties);
   if(jv_get_kind(k) == JV_KIND_NUMBER && n < jv_number_value(k)) {
     double v = jv_number_value(k);
     jv_free(k);
     return fail(c, "expected at least %.0f properties, got %d", v, n);
   }
   jv_free(k);
-  k = get(sch, "maxProperties");
+  k = kw(w, K_maxProperties);
   if(jv_get_kind(k) == JV_KIND_NUMBER && n > jv_number_value(k)) {
     double v = jv_number_value(k);
     jv_free(k);
@@ -404,7 +505,7 @@ static int check_object(struct vctx *c, jv sch, jv inst)
   }
   jv_free(k);
 
-  k = get(sch, "dependentRequired");
+  k = kw(w, K_dependentRequired);
   if(jv_get_kind(k) == JV_KIND_OBJECT) {
     jv_object_foreach(k, key, names) {
       if(ok && jv_object_has(jv_copy(inst), jv_copy(key)) &&
@@ -427,9 +528,9 @@ static int check_object(struct vctx *c, jv sch, jv inst)
   if(!ok)
     return 0;
 
-  props = get(sch, "properties");
-  pp = get(sch, "patternProperties");
-  k = get(sch, "additionalProperties");
+  props = kw(w, K_properties);
+  pp = kw(w, K_patternProperties);
+  k = kw(w, K_additionalProperties);
   jv_object_foreach(inst, key, val) {
     const char *name = jv_string_value(key);
     int known = 0;
@@ -469,7 +570,7 @@ static int check_object(struct vctx *c, jv sch, jv inst)
   if(!ok)
     return 0;
 
-  k = get(sch, "propertyNames");
+  k = kw(w, K_propertyNames);
   if(jv_is_valid(k)) {
     jv_object_foreach(inst, key, val) {
       if(ok)
@@ -482,7 +583,7 @@ static int check_object(struct vctx *c, jv sch, jv inst)
   if(!ok)
     return 0;
 
-  k = get(sch, "dependentSchemas");
+  k = kw(w, K_dependentSchemas);
   if(jv_get_kind(k) == JV_KIND_OBJECT) {
     jv_object_foreach(k, key, sub) {
       if(ok && jv_object_has(jv_copy(inst), jv_copy(key)))
@@ -496,10 +597,10 @@ static int check_object(struct vctx *c, jv sch, jv inst)
 }
 
 /* allOf, anyOf, oneOf, not, if/then/else. */
-static int check_logic(struct vctx *c, jv sch, jv inst)
+static int check_logic(struct vctx *c, const struct kws *w, jv inst)
 {
   int ok = 1;
-  jv k = get(sch, "allOf");
+  jv k = kw(w, K_allOf);
   if(jv_get_kind(k) == JV_KIND_ARRAY) {
     jv_array_foreach(k, i, sub) {
       (void)i;
@@ -512,7 +613,7 @@ static int check_logic(struct vctx *c, jv sch, jv inst)
   if(!ok)
     return 0;
 
-  k = get(sch, "anyOf");
+  k = kw(w, K_anyOf);
   if(jv_get_kind(k) == JV_KIND_ARRAY) {
     int hit = 0, n = jv_array_length(jv_copy(k));
     jv_array_foreach(k, i, sub) {
@@ -528,7 +629,7 @@ static int check_logic(struct vctx *c, jv sch, jv inst)
   else
     jv_free(k);
 
-  k = get(sch, "oneOf");
+  k = kw(w, K_oneOf);
   if(jv_get_kind(k) == JV_KIND_ARRAY) {
     int first = -1, second = -1, n = jv_array_length(jv_copy(k));
     jv_array_foreach(k, i, sub) {
@@ -550,16 +651,16 @@ static int check_logic(struct vctx *c, jv sch, jv inst)
   else
     jv_free(k);
 
-  k = get(sch, "not");
+  k = kw(w, K_not);
   if(jv_is_valid(k) && probe(c, k, inst)) {
     jv_free(k);
     return fail(c, "must not match the \"not\" schema");
   }
   jv_free(k);
 
-  k = get(sch, "if");
+  k = kw(w, K_if);
   if(jv_is_valid(k)) {
-    jv branch = get(sch, probe(c, k, inst) ? "then" : "else");
+    jv branch = kw(w, probe(c, k, inst) ? K_then : K_else);
     if(jv_is_valid(branch))
       ok = check(c, branch, inst);
     jv_free(branch);
@@ -572,6 +673,7 @@ static int check_logic(struct vctx *c, jv sch, jv inst)
 static int check(struct vctx *c, jv sch, jv inst)
 {
   jv_kind sk = jv_get_kind(sch), ik = jv_get_kind(inst);
+  struct kws kws, *w = &kws;
   const char *base;
   int ok = 1;
   jv k;
@@ -586,15 +688,16 @@ static int check(struct vctx *c, jv sch, jv inst)
                 SCHEMA_MAX_DEPTH);
   c->depth++;
   base = c->base;
+  kws_load(w, sch);
 
-  k = get(sch, "$id");
+  k = kw(w, K_id);
   if(jv_get_kind(k) == JV_KIND_STRING) {
     const char *uri = schema_resource_uri(c->s, sch);
     if(uri)
       c->base = uri;
   }
   jv_free(k);
-  k = get(sch, "$ref");
+  k = kw(w, K_ref);
   if(jv_get_kind(k) == JV_KIND_STRING) {
     const char *tbase = c->base;
     jv target = schema_resolve(c->s, c->base, jv_string_value(k), &tbase);
@@ -612,13 +715,13 @@ static int check(struct vctx *c, jv sch, jv inst)
   if(!ok)
     goto done;
 
-  k = get(sch, "type");
+  k = kw(w, K_type);
   ok = check_type(c, k, inst);
   jv_free(k);
   if(!ok)
     goto done;
 
-  k = get(sch, "enum");
+  k = kw(w, K_enum);
   if(jv_get_kind(k) == JV_KIND_ARRAY) {
     int hit = 0;
     jv_array_foreach(k, i, e) {
@@ -637,7 +740,7 @@ static int check(struct vctx *c, jv sch, jv inst)
   if(!ok)
     goto done;
 
-  k = get(sch, "const");
+  k = kw(w, K_const);
   if(jv_is_valid(k) && !jv_equal(jv_copy(k), jv_copy(inst))) {
     char buf[120];
     fmt_json(k, buf, sizeof(buf));
@@ -648,16 +751,17 @@ static int check(struct vctx *c, jv sch, jv inst)
     goto done;
 
   if(ik == JV_KIND_NUMBER)
-    ok = check_number(c, sch, inst);
+    ok = check_number(c, w, inst);
   else if(ik == JV_KIND_STRING)
-    ok = check_string(c, sch, inst);
+    ok = check_string(c, w, inst);
   else if(ik == JV_KIND_ARRAY)
-    ok = check_array(c, sch, inst);
+    ok = check_array(c, w, inst);
   else if(ik == JV_KIND_OBJECT)
-    ok = check_object(c, sch, inst);
+    ok = check_object(c, w, inst);
   if(ok)
-    ok = check_logic(c, sch, inst);
+    ok = check_logic(c, w, inst);
 done:
+  kws_free(w);
   c->base = base;
   c->depth--;
   return ok;
