@@ -61,11 +61,12 @@ mock_start() {
 # finish: exit status of the script.
 finish() { [ "$failures" -eq 0 ]; }
 
-# tiny_start: start tests/tools/tinyhttpd on a free loopback port (answers
-# "hello PATH"); sets TINY_URL (http://127.0.0.1:PORT).
+# tiny_start [ARGS...]: start tests/tools/tinyhttpd on a free loopback
+# port (answers "hello PATH"; ARGS e.g. --delay MS); sets TINY_URL
+# (http://127.0.0.1:PORT).
 tiny_start() {
   rm -f "$TMP/tiny.port"
-  "$BUILD/tests/tools/tinyhttpd" --port-file "$TMP/tiny.port" \
+  "$BUILD/tests/tools/tinyhttpd" --port-file "$TMP/tiny.port" "$@" \
     2>>"$TMP/tiny.err" &
   _mock_pids="$_mock_pids $!"
   _i=0

@@ -240,4 +240,37 @@ check_eq "http: refused connection: exit 1" "$rc" 1
 check_json "http: refused connection: error records via the done callback" \
   'length == 5 and all(.error.code == "http_error")' "$TMP/out"
 
+# A job cut off by its deadline while its transfer is running: the
+# transfer is cancelled without calling the stage back (no second result,
+# no crash), and the record says timeout.
+tiny_start --delay 3000
+pipeline slowhttp "set job_timeout=0.3
+http_get url=$TINY_URL/slow"
+printf '{"custom_id":"t%s","prompt":"a"}\n' 1 2 >"$TMP/t.jsonl"
+t0=$(now)
+llmr -p "$TMP/slowhttp.pipeline" "$TMP/t.jsonl" </dev/null
+check_eq "http: deadline during a transfer: exit 1" "$rc" 1
+check_json "http: deadline during a transfer: one timeout record each" \
+  'length == 2 and all(.error.code == "timeout" and .response == null)' \
+  "$TMP/out"
+secs=$(elapsed "$t0")
+if awk -v s="$secs" 'BEGIN { exit !(s < 2.5) }'; then
+  pass "http: deadline during a transfer: no wait for the server (< 2.5 s)"
+else
+  fail "http: deadline during a transfer: no wait for the server (< 2.5 s)" \
+    "took $secs s with a 3 s server delay"
+fi
+
+# SIGTERM while transfers run: interrupted records, exit 130.
+pipeline slowhttp "http_get url=$TINY_URL/slow"
+"$LLMROUTE" -p "$TMP/slowhttp.pipeline" "$TMP/t.jsonl" </dev/null \
+  >"$TMP/out" 2>"$TMP/err" &
+_pid=$!
+sleep 0.5
+kill -TERM "$_pid"
+wait "$_pid"
+check_eq "http: SIGTERM during transfers: exit 130" "$?" 130
+check_json "http: SIGTERM during transfers: interrupted records" \
+  'length == 2 and all(.error.code == "interrupted")' "$TMP/out"
+
 finish

@@ -3,10 +3,11 @@
  * every request with 200 and the body "hello PATH" (Connection: close).
  * Listens on 127.0.0.1 only.
  *
- *   tinyhttpd --port-file FILE [--count N]
+ *   tinyhttpd --port-file FILE [--count N] [--delay MS]
  *
  * The chosen port is written to FILE once the socket listens.  Serves N
- * requests (default: until killed), one at a time.
+ * requests (default: until killed), one at a time, each after waiting
+ * MS milliseconds (default 0) once its head has arrived.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,6 +36,8 @@ static int read_head(int fd, char *buf, size_t len)
   return -1;
 }
 
+static long delay_ms;
+
 static void serve(int fd)
 {
   char head[8192], path[2048] = "/", body[4096], out[8192];
@@ -41,6 +45,12 @@ static void serve(int fd)
 
   if(read_head(fd, head, sizeof(head)))
     return;
+  if(delay_ms > 0) {
+    struct timespec ts;
+    ts.tv_sec = delay_ms / 1000;
+    ts.tv_nsec = (delay_ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+  }
   if(sscanf(head, "%*s %2047s", path) != 1)
     snprintf(path, sizeof(path), "/");
   n = snprintf(body, sizeof(body), "hello %s", path);
@@ -68,8 +78,11 @@ int main(int argc, char **argv)
       port_file = argv[++i];
     else if(!strcmp(argv[i], "--count") && i + 1 < argc)
       count = atol(argv[++i]);
+    else if(!strcmp(argv[i], "--delay") && i + 1 < argc)
+      delay_ms = atol(argv[++i]);
     else {
-      fprintf(stderr, "usage: tinyhttpd --port-file FILE [--count N]\n");
+      fprintf(stderr, "usage: tinyhttpd --port-file FILE [--count N] "
+              "[--delay MS]\n");
       return 2;
     }
   }
