@@ -216,6 +216,45 @@ static void test_double_complete(void)
   mock_stage_unload(&ms);
 }
 
+/* Recorded HTTP transfers, ended by the test, with the http_get stage. */
+static void test_http(void)
+{
+  struct mock_stage ms;
+  const char *opts[] = {"url=http://127.0.0.1:9/x", NULL};
+  struct llmr_job *a, *b;
+  char buf[256];
+  int first = mock.nhttp;
+
+  if(mock_stage_load(&ms, plugin("tests/plugins/http_get.so"), opts)) {
+    CHECK("http: http_get loads", 0);
+    printf("  (%s)\n", mock.errbuf);
+    mock_stage_unload(&ms);
+    return;
+  }
+  a = mock_job_new("h1", jv_parse("{\"messages\":[]}"));
+  b = mock_job_new("h2", jv_parse("{\"messages\":[]}"));
+  CHECK_INT("http: PENDING", mock_process(&ms, a), LLMR_PENDING);
+  CHECK_INT("http: PENDING again", mock_process(&ms, b), LLMR_PENDING);
+  CHECK_INT("http: two transfers recorded", mock.nhttp - first, 2);
+  CHECK("http: handed the easy handle",
+        mock.https[first].easy != NULL && mock.https[first].job == a);
+  CHECK_INT("http: end the first with a connect error",
+            mock_http_finish(first, CURLE_COULDNT_CONNECT), 0);
+  CHECK_INT("http: its job failed", a->verdict, LLMR_FAIL);
+  CHECK_STR("http: with http_error",
+            mock_str_at(a->error, "code", buf, sizeof(buf)), "http_error");
+  CHECK_INT("http: end the second fine", mock_http_finish(first + 1,
+                                                          CURLE_OK), 0);
+  CHECK_INT("http: its job goes on", b->verdict, LLMR_NEXT);
+  CHECK("http: route.http recorded",
+        mock_str_at(b->route, "http.status", buf, sizeof(buf)) != NULL);
+  CHECK_INT("http: a finished transfer cannot end twice",
+            mock_http_finish(first, CURLE_OK), -1);
+  mock_job_free(a);
+  mock_job_free(b);
+  mock_stage_unload(&ms);
+}
+
 int main(void)
 {
   test_jq_rewrites_request();
@@ -224,5 +263,6 @@ int main(void)
   test_options();
   test_timers();
   test_double_complete();
+  test_http();
   return harness_done();
 }
