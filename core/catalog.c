@@ -39,6 +39,7 @@ static const char *const known_formats[] = {
 /* Write "PATH: message" into err.  Returns LLMR_ERR. */
 static int fail(char *err, size_t errlen, const char *path,
                 const char *fmt, ...) LLMR_PRINTF(4, 5);
+/* (the definition) */
 static int fail(char *err, size_t errlen, const char *path,
                 const char *fmt, ...)
 {

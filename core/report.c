@@ -239,6 +239,7 @@ static int tally_file(struct tally *ta, FILE *f, const char *name)
   return rc;
 }
 
+/* qsort order of rows: by name. */
 static int row_cmp(const void *a, const void *b)
 {
   return strcmp(((const struct row *)a)->name, ((const struct row *)b)->name);
@@ -255,6 +256,7 @@ static const char *savings(const struct row *r, char *buf, size_t len)
   return buf;
 }
 
+/* One aligned table line for r (borrowed), name column w wide. */
 static void print_row(FILE *out, int w, const struct row *r)
 {
   char sv[32];
@@ -308,6 +310,7 @@ static jv table_json(const struct table *t)
   return o;
 }
 
+/* The subcommand's usage text on f. */
 static void usage(FILE *f)
 {
   fprintf(f, "usage: llmroute report [--json] [FILE...]\n"

@@ -179,6 +179,7 @@ static const struct llmr_model *pick_baseline(const struct llmr_models *ms,
   return best;
 }
 
+/* Frees the instance (accepts NULL). */
 static void price_finish(void *self)
 {
   struct price *p = self;
@@ -190,6 +191,8 @@ static void price_finish(void *self)
   keys_release();
 }
 
+/* Load the catalog view, the baseline and the options into a new
+ * instance (*self, freed by price_finish).  LLMR_OK or LLMR_ERR. */
 static int price_init(const struct llmr_host *host,
                       const struct llmr_config *cf, void **self)
 {
@@ -266,6 +269,8 @@ static double worst_cost(const struct llmr_model *m, long in, long cap)
   return llmr_cost_plan(&m->price, in, cap > 0 ? cap : m->max_output_tokens);
 }
 
+/* Writes estimate, baseline_cost_usd (and a pinned model's costs) into
+ * the job's route record.  Always LLMR_NEXT. */
 static enum llmr_verdict price_process(void *self, struct llmr_job *job)
 {
   struct price *p = self;

@@ -310,6 +310,7 @@ static int build_deployments(struct route *r)
   return LLMR_OK;
 }
 
+/* Frees the instance (accepts NULL). */
 static void route_finish(void *self)
 {
   struct route *r = self;
@@ -350,6 +351,8 @@ static const struct llmr_model *opt_model(struct route *r,
   return m;
 }
 
+/* Load the catalog view, the policy and its options into a new instance
+ * (*self, freed by route_finish).  LLMR_OK or LLMR_ERR. */
 static int route_init(const struct llmr_host *host,
                       const struct llmr_config *cf, void **self)
 {
@@ -462,12 +465,14 @@ struct want {
 /* Why a model is not eligible. */
 enum fit { FIT_OK, FIT_TIER, FIT_TRIED, FIT_CONTEXT, FIT_COST };
 
+/* USD of w's expected tokens on m. */
 static double expected_cost(const struct llmr_model *m,
                             const struct want *w)
 {
   return llmr_cost_plan(&m->price, w->in, w->out);
 }
 
+/* Whether m may serve w at tier or above, or why not. */
 static enum fit fits(const struct llmr_model *m, const struct want *w,
                      int tier)
 {
@@ -701,6 +706,9 @@ static jv runner_ups(const struct route *r, const struct want *w,
   return out;
 }
 
+/* Picks the model for the job and writes the decision into its route
+ * record.  LLMR_NEXT, or LLMR_FAIL with no_model or
+ * context_length_exceeded. */
 static enum llmr_verdict route_process(void *self, struct llmr_job *job)
 {
   struct route *r = self;

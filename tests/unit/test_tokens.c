@@ -132,12 +132,14 @@ static void test_chat(void)
 {
   jv b;
 
-  b = parse("{\"messages\":[{\"role\":\"user\",\"content\":\"Hello world\"}]}");
+  b = parse("{\"messages\":[{\"role\":\"user\","
+            "\"content\":\"Hello world\"}]}");
   /* 3 per message + role 1 + content 2 + priming 3 */
   CHECK_INT("one message", tokens_estimate(b), 9);
   jv_free(b);
   b = parse("{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief\"},"
-            "{\"role\":\"user\",\"name\":\"ann\",\"content\":\"Hello world\"}]}");
+            "{\"role\":\"user\",\"name\":\"ann\","
+            "\"content\":\"Hello world\"}]}");
   CHECK_INT("two messages and a name", tokens_estimate(b),
             (3 + 1 + 2) + (3 + 1 + 2 + 1 + 1) + 3);
   jv_free(b);
