@@ -120,6 +120,22 @@ static void kws_free(struct kws *w)
   w->present = 0;
 }
 
+#define KWB(k) (1ULL << (k))
+#define NUMBER_KWS                                                         \
+  (KWB(K_minimum) | KWB(K_maximum) | KWB(K_exclusiveMinimum) |             \
+   KWB(K_exclusiveMaximum) | KWB(K_multipleOf))
+#define STRING_KWS (KWB(K_minLength) | KWB(K_maxLength) | KWB(K_pattern))
+#define ARRAY_KWS                                                          \
+  (KWB(K_minItems) | KWB(K_maxItems) | KWB(K_prefixItems) | KWB(K_items) | \
+   KWB(K_additionalItems) | KWB(K_contains) | KWB(K_uniqueItems))
+#define OBJECT_KWS                                                         \
+  (KWB(K_required) | KWB(K_minProperties) | KWB(K_maxProperties) |         \
+   KWB(K_dependentRequired) | KWB(K_properties) |                          \
+   KWB(K_patternProperties) | KWB(K_additionalProperties) |                \
+   KWB(K_propertyNames) | KWB(K_dependentSchemas))
+#define LOGIC_KWS                                                          \
+  (KWB(K_allOf) | KWB(K_anyOf) | KWB(K_oneOf) | KWB(K_not) | KWB(K_if))
+
 /* New ref of keyword k of w, or jv_invalid(). */
 static jv kw(const struct kws *w, enum kw k)
 {
@@ -750,15 +766,16 @@ static int check(struct vctx *c, jv sch, jv inst)
   if(!ok)
     goto done;
 
-  if(ik == JV_KIND_NUMBER)
+  /* only the keyword groups this schema has */
+  if(ik == JV_KIND_NUMBER && (w->present & NUMBER_KWS))
     ok = check_number(c, w, inst);
-  else if(ik == JV_KIND_STRING)
+  else if(ik == JV_KIND_STRING && (w->present & STRING_KWS))
     ok = check_string(c, w, inst);
-  else if(ik == JV_KIND_ARRAY)
+  else if(ik == JV_KIND_ARRAY && (w->present & ARRAY_KWS))
     ok = check_array(c, w, inst);
-  else if(ik == JV_KIND_OBJECT)
+  else if(ik == JV_KIND_OBJECT && (w->present & OBJECT_KWS))
     ok = check_object(c, w, inst);
-  if(ok)
+  if(ok && (w->present & LOGIC_KWS))
     ok = check_logic(c, w, inst);
 done:
   kws_free(w);
