@@ -19,8 +19,8 @@
  *   {"prompt":"hi"}
  *   --- output              expected result lines, one JSON value a line
  *   {"custom_id":"line-1","error":null}
- *   --- exit                expected exit status (default 0)
- *   0
+ *   --- exit                expected exit status (default 0; "*": any,
+ *   0                       but a death by signal still fails)
  *   --- stderr              lines that must each appear in stderr
  *   --- stderr-not          lines that must not appear in stderr
  *   --- ordered             (empty) match result lines in order
@@ -699,7 +699,9 @@ static int check_case(struct tcase *tc, const char *tmp, int status,
   int want_exit = 0, bad = 0, ordered = 0, ok = 1;
   jv exp, act;
 
-  if(tc->has[S_EXIT])
+  if(tc->has[S_EXIT] && !strcmp(str_c(&tc->sect[S_EXIT]), "*"))
+    want_exit = -1;
+  else if(tc->has[S_EXIT])
     want_exit = atoi(str_c(&tc->sect[S_EXIT]));
   path_join(path, sizeof(path), tmp, "stdout");
   out = read_file(path, NULL);
@@ -712,7 +714,7 @@ static int check_case(struct tcase *tc, const char *tmp, int status,
     return 0;
   }
 
-  if(status != want_exit) {
+  if(want_exit >= 0 && status != want_exit) {
     char m[128];
     snprintf(m, sizeof(m), "exit status %d, want %d", status, want_exit);
     str_puts(why, m);
