@@ -16,6 +16,12 @@
  * model written to MODEL is then fitted on every example.  --test FILE
  * reports that model's accuracy on other labelled files.
  *
+ * Defaults: --algo lr (multinomial logistic regression, 8 epochs of SGD;
+ * nb is multinomial naive Bayes with --alpha smoothing), --bits 16
+ * (2^16 hash buckets: 2.4 MB of weights in memory), --min-count 2
+ * (features seen once are dropped), the compact binary weight format
+ * (--text writes text rows).
+ *
  * Report on stdout; errors on stderr.  Exit status 0, or 2 on a usage
  * error, an unreadable file or a bad line (named as FILE:LINE).
  */
@@ -418,7 +424,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 /* Borrows argv.  Exit status: 0 ok, 2 usage or input error. */
 int train_main(int argc, char **argv)
 {
-  struct opts o = {"classifier.model", 0.2, 0.1, "lr", 18, TF_F_DEFAULT,
+  struct opts o = {"classifier.model", 0.2, 0.1, "lr", 16, TF_F_DEFAULT,
                    8, 2, 0};
   struct labelset ls;
   struct exset set = {NULL, 0, 0};

@@ -13,7 +13,7 @@
  *   override=N   (both) a rule of priority >= N (default 90) decides
  *                before the model is asked
  *   min_confidence=P  (both) the model's label is used when its
- *                probability (softmax) is at least P (default 0.5);
+ *                probability (softmax) is at least P (default 0.4);
  *                below it a weaker matching rule decides, and without
  *                one the model's label stands
  *   default=TASK the task when nothing decides (default "chat"): with
@@ -58,7 +58,7 @@ static const struct llmr_option options[] = {
    "auto, rules, model or both (a matching rule wins, else the model)"},
   {"override", LLMR_OPT_INT, "90", 0,
    "mode both: rules of this priority or more decide before the model"},
-  {"min_confidence", LLMR_OPT_DOUBLE, "0.5", 0,
+  {"min_confidence", LLMR_OPT_DOUBLE, "0.4", 0,
    "mode both: below this probability a weaker rule beats the model"},
   {"default", LLMR_OPT_STRING, "chat", 0, "task when nothing decides"},
   {NULL, LLMR_OPT_STRING, NULL, 0, NULL}};
