@@ -232,6 +232,16 @@ check_eq breaker_all_answered "$(jq -s '[.[] | select(.error == null)] |
 check_eq breaker_opened "$(sent_to gpt-a c-brk)" 2
 check_eq breaker_traffic_moved "$(sent_to gpt-b c-brk)" 4
 
+# --- context_length_exceeded: on to the route's larger-context candidate --
+printf '%s\n' '{"custom_id":"ctxr","body":{"messages":[{"role":"user","content":"c-ctxr [[mock {\"by_model\":{\"gpt-small\":{\"status\":400,\"error_code\":\"context_length_exceeded\"}}}]]"}]}}' \
+  >"$TMP/ctxr.in"
+run ctxr "$FIX/ctx.pipeline"
+check_eq context_reroute "$(res ctxr ctxr '[.error, .route.model,
+  (.route.attempts | map([.model, .status]))]')" \
+  '[null,"m-big",[["m-small",400],["m-big",200]]]'
+check_eq context_reroute_cost "$(res ctxr ctxr \
+  '.route.cost_usd == .route.attempts[1].cost_usd')" true
+
 # --- per-provider concurrency: provider "slow" allows 2 at once ----------
 curl -s -X POST "$MOCK_URL/_reset" >/dev/null
 for i in 1 2 3 4 5 6 7 8; do
