@@ -206,6 +206,7 @@ static enum llmr_verdict give_up(struct escalate *e, struct llmr_job *job,
   return LLMR_FAIL;
 }
 
+/* mode=cascade: pass a valid answer, else escalate or give up. */
 static enum llmr_verdict cascade(struct escalate *e, struct llmr_job *job)
 {
   const struct llmr_host *h = e->host;
@@ -318,6 +319,7 @@ static enum llmr_verdict escalate_process(void *self, struct llmr_job *job)
   return e->mode == MODE_PREEMPT ? preempt(e, job) : cascade(e, job);
 }
 
+/* Free the stage instance (also after a failed init); accepts NULL. */
 static void escalate_finish(void *self)
 {
   struct escalate *e = self;
@@ -353,6 +355,7 @@ static int parse_ladder(struct escalate *e, const char *src)
   return 0;
 }
 
+/* Read and check the options. */
 static int escalate_init(const struct llmr_host *host,
                          const struct llmr_config *cf, void **self)
 {

@@ -111,6 +111,7 @@ static void kws_load(struct kws *w, jv sch)
   }
 }
 
+/* Free the keywords kws_load() took; safe twice. */
 static void kws_free(struct kws *w)
 {
   int i;
@@ -211,6 +212,7 @@ static size_t path_push(struct vctx *c, const char *tok)
   return old;
 }
 
+/* path_push() of an array index. */
 static size_t path_push_index(struct vctx *c, int i)
 {
   char num[24];
@@ -218,6 +220,7 @@ static size_t path_push_index(struct vctx *c, int i)
   return path_push(c, num);
 }
 
+/* Cut the instance path back to length old. */
 static void path_pop(struct vctx *c, size_t old)
 {
   c->plen = old;
@@ -235,6 +238,7 @@ static int check_at(struct vctx *c, jv sch, jv inst, const char *tok)
   return ok;
 }
 
+/* Check inst against sch with "/i" appended to the path. */
 static int check_at_index(struct vctx *c, jv sch, jv inst, int i)
 {
   size_t old = path_push_index(c, i);
@@ -274,6 +278,7 @@ static int type_is(const char *t, jv inst)
   return 0;
 }
 
+/* Borrows type and inst.  The "type" keyword (a name or a list). */
 static int check_type(struct vctx *c, jv type, jv inst)
 {
   char want[128] = "";
@@ -298,6 +303,7 @@ static int check_type(struct vctx *c, jv type, jv inst)
   return fail(c, "expected %s", want);
 }
 
+/* The number keywords; inst is a number. */
 static int check_number(struct vctx *c, const struct kws *w, jv inst)
 {
   double x = jv_number_value(inst), v;
@@ -350,6 +356,7 @@ static int check_number(struct vctx *c, const struct kws *w, jv inst)
   return 1;
 }
 
+/* The string keywords; inst is a string. */
 static int check_string(struct vctx *c, const struct kws *w, jv inst)
 {
   int len = jv_string_length_codepoints(jv_copy(inst));

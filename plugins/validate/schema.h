@@ -6,18 +6,24 @@
  * dependentRequired, dependentSchemas, min/maxProperties, items,
  * prefixItems, contains, min/maxContains, min/maxItems, uniqueItems,
  * min/maxLength, pattern, minimum, maximum, exclusiveMinimum,
- * exclusiveMaximum, multipleOf, allOf, anyOf, oneOf, not,
- * if/then/else, $ref within the document ("#", "#/json/pointer" with
- * ~0 ~1 and %-escapes, "#anchor" through $anchor, an exact $id), $defs,
- * and boolean schemas.  Unknown keywords are ignored, as the
- * specification says.  Patterns are ECMA-262-like regular expressions
- * run by Oniguruma (Perl syntax), unanchored.
+ * exclusiveMaximum, multipleOf, allOf, anyOf, oneOf, not, if/then/else,
+ * $defs, boolean schemas, and $ref within the document: "#", JSON
+ * pointers ("#/$defs/a~1b", with ~0 ~1 and %-escapes), $anchor names, and
+ * $id resources resolved against their base URI ("node.json",
+ * "urn:x#/$defs/a").  Draft 2019-09's array form of items (with
+ * additionalItems) and draft 7's "definitions" are accepted too.  Not
+ * supported: remote references (the metaschema included), $dynamicRef,
+ * unevaluatedProperties/Items, format (an annotation by default).
+ * Unknown keywords are ignored, as the specification says.  Patterns are
+ * ECMA-262-like regular expressions run by Oniguruma (Perl syntax),
+ * unanchored.
  *
  * A schema is compiled once: its keywords are checked, its patterns
- * compiled and its local $refs resolved, so a broken schema is reported
- * before any instance is looked at.  A compiled schema is then only
- * read by schema_check() (its regex cache grows only for patterns found
- * in places the compiler does not walk, reached through a $ref).
+ * compiled, its resources and anchors indexed and its $refs resolved, so
+ * a broken schema is reported before any instance is looked at.  A
+ * compiled schema is then only read by schema_check() (its regex cache
+ * grows only for patterns found in places the compiler does not walk,
+ * reached through a $ref).  Not thread-safe; the runner has one thread.
  */
 #ifndef LLMR_SCHEMA_H
 #define LLMR_SCHEMA_H

@@ -38,6 +38,7 @@ static int cfail(struct cctx *c, const char *fmt, ...)
   return -1;
 }
 
+/* Append "/tok" to the schema path; returns the old length. */
 static size_t cpush(struct cctx *c, const char *tok)
 {
   size_t old = c->plen;
@@ -48,6 +49,7 @@ static size_t cpush(struct cctx *c, const char *tok)
   return old;
 }
 
+/* Cut the schema path back to length old. */
 static void cpop(struct cctx *c, size_t old)
 {
   c->plen = old;
@@ -145,6 +147,7 @@ static int compile_count(struct cctx *c, jv sch, const char *kw)
   return bad ? cfail(c, "%s must be a non-negative integer", kw) : 0;
 }
 
+/* Keywords that must be a number. */
 static int compile_numkw(struct cctx *c, jv sch, const char *kw)
 {
   jv k = get(sch, kw);
@@ -153,6 +156,7 @@ static int compile_numkw(struct cctx *c, jv sch, const char *kw)
   return bad ? cfail(c, "%s must be a number", kw) : 0;
 }
 
+/* Borrows t.  1 when t is one of the seven type names. */
 static int type_name_ok(jv t)
 {
   static const char *const names[] = {"null", "boolean", "object", "array",
@@ -166,6 +170,7 @@ static int type_name_ok(jv t)
   return 0;
 }
 
+/* Borrows sch.  The shapes of its keywords, its pattern, its $ref. */
 static int compile_shapes(struct cctx *c, jv sch)
 {
   static const char *const counts[] = {

@@ -596,6 +596,7 @@ static enum llmr_verdict validate_process(void *self, struct llmr_job *job)
   return LLMR_NEXT;
 }
 
+/* Free the stage instance (also after a failed init); accepts NULL. */
 static void validate_finish(void *self)
 {
   struct validate *v = self;
@@ -654,6 +655,7 @@ static struct schema *load_schema_file(const char *path, char *err,
   return s;
 }
 
+/* Read and check the options; compile schema=, check=, refusal=. */
 static int validate_init(const struct llmr_host *host,
                          const struct llmr_config *cf, void **self)
 {
