@@ -25,8 +25,9 @@
  *
  *   escalate mode=preempt require_tier=2 when_complexity=0.7
  *   escalate mode=preempt require_tier=3 when_tokens=20000
- *   escalate mode=preempt require_tier=2 when_count=4
- *            when_pattern="\b(then|after that|therefore|finally)\b"
+ *   escalate mode=preempt require_tier=2 when_count=3
+ *            when_pattern='\b(then|after that|therefore|finally)\b'
+ *   (single quotes: a double-quoted value takes backslash escapes)
  */
 #include <stdio.h>
 #include <stdlib.h>

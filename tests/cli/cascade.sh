@@ -148,6 +148,32 @@ check_json schema_file_reason '[.[0].route.attempts[].reason] ==
 check_json schema_file_answer '.[0].response.body.choices[0].message.content
   | fromjson | .total == 20.75' "$TMP/inv.out"
 
+# --- mode=preempt: many reasoning steps skip tier 1 ----------------------
+cat >"$TMP/preempt.pipeline" <<'EOF'
+set catalog=models.json baseline=top-3
+escalate mode=preempt require_tier=2 when_count=3 when_pattern='(then|finally)'
+price
+route policy=cheapest-capable
+call timeout=20 retries=0
+validate
+escalate max=2 to=route
+EOF
+prompt() { # prompt ID ANSWER TEXT
+  jq -nc --arg id "$1" --arg a "$2" --arg t "$3" '{custom_id:$id,
+    body:{messages:[{role:"user",
+      content:("[[mock " + ({answer:$a} | tojson) + "]] " + $t)}]},
+    routing:{task:"extraction"}}'
+}
+{ prompt pre1 8 "Add 2, then double it, then square it, finally halve it."
+  prompt pre2 4 "Add 2, then double it."; } >"$TMP/pre.in"
+run pre "$TMP/preempt.pipeline"
+check_json preempt_skips_tier1 '.[] | select(.custom_id == "pre1") | .route
+  | .preempted == "3 when_pattern matches >= 3" and .min_tier == 2
+  and [.attempts[].model] == ["mid-2"]' "$TMP/pre.out"
+check_json preempt_simple_stays '.[] | select(.custom_id == "pre2") | .route
+  | (has("preempted") | not) and [.attempts[].model] == ["cheap-1"]' \
+  "$TMP/pre.out"
+
 # --- review sampling: about the rate, the same ids on a second run -------
 i=0
 : >"$TMP/s.in"
