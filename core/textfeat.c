@@ -709,6 +709,7 @@ void tf_model_free(struct tf_model *m)
   if(!m)
     return;
   free(m->w);
+  free(m->q);
   free(m);
 }
 
@@ -737,6 +738,13 @@ int tf_model_save(const struct tf_model *m, const char *path, int binary,
   unsigned n = m->nlabels, i;
   double maxw = 0, scale;
   char fam[128];
+  if(!m->w) {
+    snprintf(err, errlen, "%s: a loaded model keeps int16 weights only and "
+             "cannot be saved again", path);
+    if(f)
+      fclose(f);
+    return -1;
+  }
   if(!f) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
     return -1;
@@ -804,6 +812,27 @@ static int get_row(const char *p, float *row, unsigned n)
   while(*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
     p++;
   return *p ? -1 : 0;
+}
+
+/* Replaces m->w by its int16 form m->q (scale: the largest weight maps
+ * to 32767).  0, or -1 when out of memory (m unchanged). */
+static int quantise(struct tf_model *m)
+{
+  size_t i, n = ((size_t)1 << m->bits) * m->nlabels;
+  float maxw = 0;
+  int16_t *q = malloc(n * sizeof(int16_t));
+  if(!q)
+    return -1;
+  for(i = 0; i < n; i++)
+    if(fabsf(m->w[i]) > maxw)
+      maxw = fabsf(m->w[i]);
+  m->scale = maxw > 0 ? maxw / 32767.0f : 1.0f;
+  for(i = 0; i < n; i++)
+    q[i] = (int16_t)lrintf(m->w[i] / m->scale);
+  free(m->w);
+  m->w = NULL;
+  m->q = q;
+  return 0;
 }
 
 #define LOAD_FAIL(...)                                                     \
@@ -921,6 +950,8 @@ struct tf_model *tf_model_load(const char *path, char *err, size_t errlen)
   if(strncmp(line, "end", 3))
     LOAD_FAIL("expected 'end' after %zu rows", rows);
 #undef NEXT_LINE
+  if(quantise(m))
+    LOAD_FAIL("out of memory");
   free(line);
   fclose(f);
   return m;
@@ -943,15 +974,33 @@ int tf_model_predict(const struct tf_model *m, const uint32_t *feats,
   int best = 0;
   for(c = 0; c < nl; c++)
     acc[c] = 0;
-  for(i = 0; i < n; i++) {
-    const float *row = m->w + (size_t)(feats[i] & mask) * nl;
+  if(m->q) {
+    /* a loaded model: int16 rows, summed exactly in int32 (n is at most
+       TF_MAX_FEATS, so no overflow), scaled once */
+    int32_t iacc[TF_MAX_LABELS] = {0};
+    for(i = 0; i < n; i++) {
+      const int16_t *row = m->q + (size_t)(feats[i] & mask) * nl;
 #if defined(__GNUC__)
-    /* the rows are scattered over megabytes: ask for a few ahead */
-    if(i + 8 < n)
-      __builtin_prefetch(m->w + (size_t)(feats[i + 8] & mask) * nl);
+      if(i + 8 < n)
+        __builtin_prefetch(m->q + (size_t)(feats[i + 8] & mask) * nl);
 #endif
+      for(c = 0; c < nl; c++)
+        iacc[c] += row[c];
+    }
     for(c = 0; c < nl; c++)
-      acc[c] += row[c];
+      acc[c] = (float)iacc[c] * m->scale;
+  }
+  else {
+    for(i = 0; i < n; i++) {
+      const float *row = m->w + (size_t)(feats[i] & mask) * nl;
+#if defined(__GNUC__)
+      /* the rows are scattered over megabytes: ask for a few ahead */
+      if(i + 8 < n)
+        __builtin_prefetch(m->w + (size_t)(feats[i + 8] & mask) * nl);
+#endif
+      for(c = 0; c < nl; c++)
+        acc[c] += row[c];
+    }
   }
   if(m->norm_sqrt && n)
     scale = 1.0 / sqrt((double)n);
