@@ -146,6 +146,11 @@ void limits_breaker_note(struct call_stage *st, struct breaker *b, int ok,
 /* The job resumes: the timer callback shared by waits and wake-ups. */
 void call_resume(void *self, struct llmr_job *job);
 
+/* --- call.c ------------------------------------------------------- */
+
+/* The stage's process(): resolve the job's deployments and send. */
+enum llmr_verdict call_process(void *self, struct llmr_job *job);
+
 /* --- deploy.c ----------------------------------------------------- */
 
 /* Fill js->deps from the route record and the request: route.deployments
