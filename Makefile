@@ -123,7 +123,9 @@ CORE_LIBOBJ := $(filter-out $(OBJDIR)/core/main.o,$(CORE_OBJ))
 
 testbins: $(UNIT_BINS) $(TPLUG_SOS) $(TOOL_BINS) $(MOCK_BIN)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIBOBJ) $(wildcard tests/unit/*.h) $(CORE_HDR)
+# (a unit test may #include a plugin's .c to test its internals)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIBOBJ) $(wildcard tests/unit/*.h) $(CORE_HDR) \
+                       $(wildcard plugins/*/*.c plugins/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(CORE_LIBOBJ) $(LDFLAGS_ALL) \
 	  $(CURL_LIBS) $(JQ_LIBS) -ldl -lm
