@@ -42,9 +42,15 @@
 #define REASON_LEN 512
 #define CACHE_SIZE 32
 
+/* Refusal phrases: "I can't help with", "I'm sorry, but I cannot", ...
+ * with straight or curly apostrophes; not "I can't help but notice". */
+#define APOS "['\u2019]"
 #define DEFAULT_REFUSAL                                                    \
-  "I can(no|')t (help|assist)|I('m| am) (sorry|afraid), but I can|"        \
-  "I('m| am) unable to (help|assist)|I won't be able to (help|assist)"
+  "\\bI can(?:no|" APOS ")t (?:help|assist) (?:with|you)|"                 \
+  "\\bI(?:" APOS "m| am) (?:sorry|afraid),? but I (?:can(?:no|" APOS       \
+  ")t|won" APOS "t|am unable|am not able)|"                                \
+  "\\bI(?:" APOS "m| am) (?:unable|not able) to (?:help|assist) "          \
+  "(?:with|you)|\\bI won" APOS "t be able to (?:help|assist)"
 
 /* One request schema compiled earlier, keyed by its compact JSON. */
 struct cache_ent {

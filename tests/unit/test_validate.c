@@ -139,10 +139,16 @@ static void test_checks(void)
                 "empty: no answer text");
   expect_answer("refusal default", none, "{" MSGS "}",
                 "I'm sorry, but I can't help with that.", NULL, "false",
-                "refusal: \"I'm sorry, but I can\"");
+                "refusal: \"I'm sorry, but I can't\"");
+  expect_answer("refusal curly", none, "{" MSGS "}",
+                "I\u2019m sorry, but I can\u2019t do that.", NULL, "false",
+                "refusal: \"I\u2019m sorry, but I can\u2019t\"");
+  expect_answer("not a refusal", none, "{" MSGS "}",
+                "I can't help but notice the total is 12.", NULL, "true",
+                "null");
   expect_answer("refusal case", none, "{" MSGS "}",
                 "i cannot assist with this request", NULL, "false",
-                "refusal: \"i cannot assist\"");
+                "refusal: \"i cannot assist with\"");
   expect_answer("refusal off", norefusal, "{" MSGS "}",
                 "I cannot help with that.", NULL, "true", "null");
   expect_answer("refusal custom", myrefusal, "{" MSGS "}", "Nope.", NULL,
