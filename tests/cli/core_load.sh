@@ -107,6 +107,7 @@ signal_run() {
   printf '%s\n' "$3" >"$TMP/sig.pipeline"
   rm -f "$TMP/fifo"
   mkfifo "$TMP/fifo"
+  : >"$TMP/out"
   "$LLMROUTE" -p "$TMP/sig.pipeline" -j 50 <"$TMP/fifo" >"$TMP/out" \
     2>"$TMP/err" &
   _pid=$!
@@ -114,9 +115,9 @@ signal_run() {
   # slow ones first: once the fast ones are out, all were read
   printf '{"custom_id":"slow%s","prompt":"x"}\n' 1 2 3 4 5 >&4
   printf '{"custom_id":"fast%s","prompt":"x"}\n' 1 2 3 >&4
-  # wait until the fast ones are out (at most 10 s)
+  # wait until the fast ones are out (at most 30 s)
   _i=0
-  while [ "$(wc -l <"$TMP/out")" -lt 3 ] && [ $_i -lt 200 ]; do
+  while [ "$(wc -l <"$TMP/out")" -lt 3 ] && [ $_i -lt 600 ]; do
     sleep 0.05; _i=$((_i + 1)); done
   sleep 0.2
   kill -"$1" "$_pid"
@@ -173,11 +174,22 @@ check_eq "default -j is 64" \
 awk 'BEGIN { for(i = 1; i <= 100000; i++)
   print "{\"custom_id\":\"bp" i "\",\"prompt\":\"x\"}" }' >"$TMP/many.jsonl"
 pipeline never 'never'
+# stdin_pos_of PID: how far PID has read its stdin, once it has started
+# reading (waits up to 30 s for that), then after another 0.5 s.
+stdin_pos_of() {
+  _i=0
+  while kill -0 "$1" 2>/dev/null && [ $_i -lt 600 ]; do
+    _p=$(awk '/^pos:/ { print $2 }' "/proc/$1/fdinfo/0" 2>/dev/null)
+    [ "${_p:-0}" -gt 0 ] && break
+    sleep 0.05; _i=$((_i + 1))
+  done
+  sleep 0.5
+  awk '/^pos:/ { print $2 }' "/proc/$1/fdinfo/0" 2>/dev/null
+}
 "$LLMROUTE" -p "$TMP/never.pipeline" -j 5 <"$TMP/many.jsonl" >"$TMP/out" \
   2>"$TMP/err" &
 _pid=$!
-sleep 0.5
-pos=$(awk '/^pos:/ { print $2 }' "/proc/$_pid/fdinfo/0" 2>/dev/null)
+pos=$(stdin_pos_of "$_pid")
 kill -TERM "$_pid" 2>/dev/null
 wait "$_pid"
 rc=$?
@@ -196,14 +208,13 @@ check_json "backpressure: the 5 stuck jobs are interrupted records" \
 
 # With --keep-order a slow first job holds the rest in the reorder buffer:
 # reading must still pause, or memory grows with the input.
-prog='.body.llmr_sleep_ms = (if .custom_id == "bp1" then 1500 else 0 end)'
+prog='.body.llmr_sleep_ms = (if .custom_id == "bp1" then 3000 else 0 end)'
 pipeline ko "jq program='$prog'
 sleep_async"
 "$LLMROUTE" -p "$TMP/ko.pipeline" -j 5 --keep-order <"$TMP/many.jsonl" \
   >"$TMP/out" 2>"$TMP/err" &
 _pid=$!
-sleep 0.5
-pos=$(awk '/^pos:/ { print $2 }' "/proc/$_pid/fdinfo/0" 2>/dev/null)
+pos=$(stdin_pos_of "$_pid")
 wait "$_pid"
 rc=$?
 if [ -n "$pos" ] && [ "$pos" -gt 0 ] && [ "$pos" -lt 1048576 ]; then
