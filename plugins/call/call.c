@@ -413,7 +413,7 @@ static enum llmr_verdict send_to(struct job_state *js, int i)
     js->paid = i + 1;
   }
   else /* paid for: only a pause learnt since then holds it back */
-    w = d->p->paused_until > now ? d->p->paused_until - now : 0;
+    w = limits_pause(d, now);
   if(w > 0) {
     if(js->deadline > 0 && now + w >= js->deadline) {
       d->code = "rate_limited";
@@ -655,7 +655,7 @@ static void on_done(void *self, struct llmr_job *job, CURL *easy,
   if(rc == CURLE_OK)
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
   if(status > 0)
-    limits_learn(st, d->p, x, status, now);
+    limits_learn(st, d->p, d->brk, x, status, now);
   d->status = status;
   jv answer;
   struct call_usage u;

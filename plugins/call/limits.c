@@ -19,13 +19,19 @@ static double request_tokens(const struct job_state *js,
          (double)call_max_tokens(js->body, (long)d->max_out);
 }
 
+double limits_pause(const struct deployment *d, double now)
+{
+  double until = d->p->paused_until;
+  if(d->brk && d->brk->paused_until > until)
+    until = d->brk->paused_until;
+  return until > now ? until - now : 0;
+}
+
 /* Borrows js and d.  Seconds to wait, 0: go. */
 double limits_wait(struct job_state *js, struct deployment *d, double now)
 {
   struct provider *p = d->p;
-  double wait = 0, w;
-  if(p->paused_until > now)
-    wait = p->paused_until - now;
+  double wait = limits_pause(d, now), w;
   w = call_bucket_wait(&p->rpm, 1, now);
   if(w > wait)
     wait = w;
@@ -55,7 +61,7 @@ double limits_reserve(struct job_state *js, struct deployment *d,
 {
   struct provider *p = d->p;
   limits_take(js, d, now);
-  double wait = p->paused_until > now ? p->paused_until - now : 0;
+  double wait = limits_pause(d, now);
   double w = debt_seconds(&p->rpm);
   if(w > wait)
     wait = w;
@@ -174,7 +180,8 @@ static void sync_bucket(struct call_bucket *b, int *adopted, double limit,
 }
 
 void limits_learn(struct call_stage *st, struct provider *p,
-                  const struct xfer *x, long status, double now)
+                  struct breaker *b, const struct xfer *x, long status,
+                  double now)
 {
   double wall = (double)time(NULL);
   double pause = -1;
@@ -197,8 +204,9 @@ void limits_learn(struct call_stage *st, struct provider *p,
   }
   if(pause > st->retry_after_max)
     pause = st->retry_after_max;
-  if(pause > 0 && now + pause > p->paused_until)
-    p->paused_until = now + pause;
+  double *until = b ? &b->paused_until : &p->paused_until;
+  if(pause > 0 && now + pause > *until)
+    *until = now + pause;
   sync_bucket(&p->rpm, &p->rpm_from_headers, header_count(x->h_lim_req),
               header_count(x->h_rem_req), (double)p->inflight, now);
   sync_bucket(&p->tpm, &p->tpm_from_headers, header_count(x->h_lim_tok),
@@ -228,6 +236,7 @@ struct breaker *limits_breaker(struct call_stage *st, const char *prov,
   b->key = key;
   b->failures = 0;
   b->open_until = 0;
+  b->paused_until = 0;
   return b;
 }
 

@@ -27,7 +27,8 @@ struct provider {
   int tpm_from_headers; /* tpm learnt from x-ratelimit-limit-tokens */
   long concurrency;     /* 0: unlimited */
   long inflight;        /* transfers running or slots promised */
-  double paused_until;  /* monotonic; 429 retry-after, remaining = 0 */
+  double paused_until;  /* monotonic; a pause for a deployment without
+                           a breaker entry */
   struct job_state *wait_head, *wait_tail; /* FIFO over concurrency */
 };
 
@@ -36,6 +37,8 @@ struct breaker {
   char *key;        /* "provider/model" */
   int failures;     /* consecutive */
   double open_until;
+  double paused_until; /* 429 retry-after or remaining = 0 (monotonic):
+                          providers limit per model */
 };
 
 /* The stage instance. */
@@ -131,9 +134,14 @@ void limits_release(struct call_stage *st, struct provider *p);
 /* Take js off its provider's queue and give back a promised slot. */
 void limits_forget(struct job_state *js);
 /* Learn from an answer's rate-limit headers (x-ratelimit-*,
- * anthropic-ratelimit-*, retry-after on 429). */
+ * anthropic-ratelimit-*, retry-after on 429): pauses go to the
+ * deployment's breaker entry b (the provider when b is NULL), announced
+ * limits and remaining counts to the provider's buckets. */
 void limits_learn(struct call_stage *st, struct provider *p,
-                  const struct xfer *x, long status, double now);
+                  struct breaker *b, const struct xfer *x, long status,
+                  double now);
+/* Seconds d is paused for (0: not). */
+double limits_pause(const struct deployment *d, double now);
 /* The breaker of provider/model, created on first use. */
 struct breaker *limits_breaker(struct call_stage *st, const char *prov,
                                const char *model);

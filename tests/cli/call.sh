@@ -206,6 +206,29 @@ check_grep huge_body_reason 'max_body' "$TMP/fast.out"
 check_eq huge_body_not_retried "$(sent c-big)" 1
 check_eq big_body_ok "$(res fast okbig '.error')" null
 
+# --- the deadline bounds every attempt and retry --------------------------
+cat >"$TMP/dl.pipeline" <<EOF
+set catalog=$PWD/$FIX/models.json
+call timeout=30 retries=2 deadline=1 breaker=0
+EOF
+line dl m-openai 'c-dl [[mock {\"hang\":true}]]' >"$TMP/dl.in"
+run dl "$TMP/dl.pipeline"
+check_eq deadline_timeout "$(res dl dl '.error.code') $(sent c-dl)" \
+  '"timeout" 1'
+
+# --- a retry-after beyond retry_after_max moves on at once -----------------
+line ralong m-fallback 'c-ralong [[mock {\"by_model\":{\"gpt-a\":{\"status\":429,\"retry_after\":3600}}}]]' \
+  >"$TMP/ralong.in"
+run ralong "$P"
+check_eq long_retry_after_moves_on "$(sent_to gpt-a c-ralong) $(res ralong \
+  ralong '.route.provider')" '1 "oa2"'
+
+# --- the budget: a request whose worst case does not fit is not sent -------
+line budget m-openai 'c-budget' >"$TMP/budget.in"
+run budget "$P" --budget 0.0000001
+check_eq budget_exceeded "$(res budget budget '.error.code') $(sent \
+  c-budget)" '"budget_exceeded" 0'
+
 # --- hedging: the first deployment is slow, the second answers -----------
 cat >"$TMP/hedge.pipeline" <<EOF
 set catalog=$PWD/$FIX/models.json

@@ -74,32 +74,41 @@ static void test_pauses(void)
 
   CHECK_DBL("no limits: no wait", limits_wait(&js, &d, 100), 0, 1e-9);
   x.h_retry_after = "3";
-  limits_learn(&st, &p, &x, 429, 100);
+  limits_learn(&st, &p, NULL, &x, 429, 100);
   CHECK_DBL("429 retry-after pauses the provider",
             limits_wait(&js, &d, 100), 3, 1e-9);
   x.h_retry_after = "600";
-  limits_learn(&st, &p, &x, 429, 100);
+  limits_learn(&st, &p, NULL, &x, 429, 100);
   CHECK_DBL("pause capped at retry_after_max", limits_wait(&js, &d, 100),
             60, 1e-9);
   p.paused_until = 0;
   x.h_retry_after = NULL;
   x.h_rem_req = "0";
   x.h_reset_req = "2s";
-  limits_learn(&st, &p, &x, 200, 100);
+  limits_learn(&st, &p, NULL, &x, 200, 100);
   CHECK_DBL("remaining 0 pauses until the reset",
             limits_wait(&js, &d, 100), 2, 1e-9);
   p.paused_until = 0;
+  struct breaker br;
+  memset(&br, 0, sizeof(br));
+  d.brk = &br;
+  x.h_reset_req = "4s";
+  limits_learn(&st, &p, &br, &x, 200, 100);
+  CHECK("a deployment's pause stays on it", p.paused_until == 0 &&
+        br.paused_until == 104);
+  CHECK_DBL("and holds it", limits_wait(&js, &d, 101), 3, 1e-9);
+  d.brk = NULL;
 
   /* the announced limit is adopted; remaining is the truth */
   x.h_rem_req = "5";
   x.h_reset_req = NULL;
   x.h_lim_req = "600";
-  limits_learn(&st, &p, &x, 200, 100);
+  limits_learn(&st, &p, NULL, &x, 200, 100);
   CHECK_DBL("announced limit adopted", p.rpm.rate, 10, 1e-9);
   CHECK_DBL("level from remaining", p.rpm.level, 5, 1e-9);
   p.inflight = 2;
   x.h_rem_req = "590";
-  limits_learn(&st, &p, &x, 200, 100);
+  limits_learn(&st, &p, NULL, &x, 200, 100);
   CHECK_DBL("remaining minus in flight", p.rpm.level, 588, 1e-9);
   p.inflight = 0;
 
@@ -108,7 +117,7 @@ static void test_pauses(void)
   p.rpm_from_headers = 0;
   x.h_lim_req = "6000";
   x.h_rem_req = "3";
-  limits_learn(&st, &p, &x, 200, 100);
+  limits_learn(&st, &p, NULL, &x, 200, 100);
   CHECK_DBL("catalog rpm kept", p.rpm.rate, 1, 1e-9);
   CHECK_DBL("server lowers the level", p.rpm.level, 3, 1e-9);
 
