@@ -490,9 +490,13 @@ static enum outcome check_answer(struct validate *v, jv req, jv route,
     inst = jv_parse_sized(t, (int)strlen(t));
     if(!jv_is_valid(inst)) {
       jv m = jv_invalid_get_msg(jv_copy(inst));
-      snprintf(reason, REASON_LEN, "json: %.300s",
-               jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m)
-                                                : "not JSON");
+      const char *lead = t + strspn(t, " \t\r\n");
+      if(!strncmp(lead, "```", 3)) /* the usual cheap-model habit */
+        snprintf(reason, REASON_LEN, "json: wrapped in a ``` code fence");
+      else
+        snprintf(reason, REASON_LEN, "json: %.300s",
+                 jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m)
+                                                  : "not JSON");
       jv_free(m);
       o = ANSWER_INVALID;
     }

@@ -208,10 +208,16 @@ static void test_json_reason(void)
   char buf[600];
   if(load(&ms, "json reason", none))
     return;
+  job = answered(JSON_OBJ, "{\"a\":1,}", NULL);
+  mock_process(&ms, job);
+  CHECK("json reason: parser's message",
+        !strncmp(last(job, "reason", buf, sizeof(buf)), "json: ", 6) &&
+        strlen(buf) > 10);
+  mock_job_free(job);
   job = answered(JSON_OBJ, "```json\n{\"a\":1}\n```", NULL);
   mock_process(&ms, job);
-  CHECK("json reason: prefix",
-        !strncmp(last(job, "reason", buf, sizeof(buf)), "json: ", 6));
+  CHECK_STR("json reason: fence", last(job, "reason", buf, sizeof(buf)),
+            "json: wrapped in a ``` code fence");
   mock_job_free(job);
   mock_stage_unload(&ms);
 }
