@@ -243,7 +243,7 @@ if awk -v s="$secs" 'BEGIN { exit !(s < 5) }'; then
 else
   fail "1000 x 100 ms at -j 1000: well under 100 s" "took ${secs}s"
 fi
-check_json "1000 x 100 ms: hundreds in flight at once" \
-  'map(.route.sleep.inflight_max) | max >= 500' "$TMP/out"
+check_json "1000 x 100 ms: at least 100 in flight at once" \
+  'map(.route.sleep.inflight_max) | max >= 100' "$TMP/out"
 
 finish
