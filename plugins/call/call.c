@@ -259,10 +259,27 @@ static void set_reason(struct deployment *d, const char *msg)
 /* Finish with the last failure as the job's error.  Returns LLMR_FAIL. */
 static enum llmr_verdict fail(struct job_state *js)
 {
+  const struct llmr_host *host = js->st->host;
   const char *code = js->last_code ? js->last_code : "provider_error";
-  js->st->host->set_error(js->job, code, "%s",
-                          js->last_msg[0] ? js->last_msg :
-                          "no deployment could be called");
+  const char *msg = js->last_msg[0] ? js->last_msg :
+                    "no deployment could be called";
+  if(js->st->pass_failures) {
+    /* on_failure=next: no response, the reason in the route record, and
+     * a later stage (escalate) decides */
+    jv route = host->route(js->job);
+    if(jv_get_kind(route) != JV_KIND_OBJECT) {
+      jv_free(route);
+      route = jv_object();
+    }
+    jv e = jv_object();
+    e = jv_object_set(e, jv_string("code"), jv_string(code));
+    e = jv_object_set(e, jv_string("message"), jv_string(msg));
+    route = jv_object_set(route, jv_string("call_error"), e);
+    host->set_route(js->job, route);
+    host->set_response(js->job, jv_null());
+    return LLMR_NEXT;
+  }
+  host->set_error(js->job, code, "%s", msg);
   return LLMR_FAIL;
 }
 
@@ -370,6 +387,8 @@ static int submit(struct job_state *js, int i, int hedge)
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_USERAGENT, "llmroute-call/0.1");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  /* HTTP/2 over TLS where the provider offers it (ALPN) */
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
   jv_free(payload);
   free(url);
   x->active = 1;

@@ -4,7 +4,7 @@
  *
  *   call timeout=60 retries=2 deadline=600 hedge_ms=0 fallbacks=4
  *        breaker=5 cooldown=30 retry_after_max=60 max_body=16777216
- *        max_tokens=0 connect_timeout=5
+ *        max_tokens=0 connect_timeout=5 on_failure=fail
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -38,6 +38,9 @@ static const struct llmr_option options[] = {
   {"max_tokens", LLMR_OPT_INT, "0", 0,
    "output cap sent when a request has none (0: the model's "
    "max_output_tokens, else 4096)"},
+  {"on_failure", LLMR_OPT_STRING, "fail", 0,
+   "when every deployment failed: fail (an error record), or next (no "
+   "response, route.call_error set: for escalate to re-route)"},
   {NULL, LLMR_OPT_STRING, NULL, 0, NULL}
 };
 
@@ -98,6 +101,8 @@ static int call_init(const struct llmr_host *host,
   st->retry_after_max = host->opt(cf, "retry_after_max")->d;
   st->max_body = host->opt(cf, "max_body")->i;
   st->max_tokens = host->opt(cf, "max_tokens")->i;
+  const char *of = host->opt(cf, "on_failure")->str;
+  st->pass_failures = of && !strcmp(of, "next");
   st->catalog = jv_null();
   const char *bad = NULL;
   if(!(st->timeout > 0))
@@ -120,6 +125,8 @@ static int call_init(const struct llmr_host *host,
     bad = "max_body must be >= 1024 bytes";
   else if(st->max_tokens < 0)
     bad = "max_tokens must be >= 0";
+  else if(!of || (strcmp(of, "fail") && strcmp(of, "next")))
+    bad = "on_failure must be fail or next";
   if(bad) {
     host->config_error(cf, "call: %s", bad);
     call_finish(st);

@@ -46,6 +46,7 @@ struct call_stage {
   const struct llmr_host *host;
   double timeout, connect_timeout, deadline, retry_after_max, cooldown;
   long retries, hedge_ms, fallbacks, breaker_after, max_body, max_tokens;
+  int pass_failures;    /* on_failure=next */
   jv catalog;
   struct provider *prov;
   int nprov;

@@ -229,6 +229,19 @@ run budget "$P" --budget 0.0000001
 check_eq budget_exceeded "$(res budget budget '.error.code') $(sent \
   c-budget)" '"budget_exceeded" 0'
 
+# --- on_failure=next: the failure is left to escalate ----------------------
+cat >"$TMP/esc.pipeline" <<EOF
+set catalog=$PWD/$FIX/ctx.json baseline=m-big
+route policy=cheapest-capable
+call retries=0 breaker=0 on_failure=next
+escalate max=1 to=route
+EOF
+printf '%s\n' '{"custom_id":"esc","body":{"messages":[{"role":"user","content":"c-esc [[mock {\"status\":500}]]"}]}}' \
+  >"$TMP/esc.in"
+run esc "$TMP/esc.pipeline"
+check_eq on_failure_next "$(res esc esc '[.response, .route.call_error.code,
+  (.error.code | type)]')" '[null,"provider_error","string"]'
+
 # --- hedging: the first deployment is slow, the second answers -----------
 cat >"$TMP/hedge.pipeline" <<EOF
 set catalog=$PWD/$FIX/models.json
