@@ -42,10 +42,10 @@
 #define NAME_OVERHEAD 1   /* per message with a name */
 #define REPLY_PRIMING 3   /* <|start|>assistant<|message|> */
 
-enum cclass { C_SPACE, C_NEWLINE, C_ALPHA, C_DIGIT, C_PUNCT };
+enum cclass { C_SPACE, C_NEWLINE, C_ALPHA, C_DIGIT, C_PUNCT, C_HIGH };
 
-/* The class of each ASCII byte (bytes >= 0x80 are handled apart). */
-static const unsigned char cls[128] = {
+/* The class of each byte; bytes >= 0x80 (UTF-8) are C_HIGH. */
+static const unsigned char cls[256] = {
   C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT,
   C_PUNCT, C_SPACE, C_NEWLINE, C_SPACE, C_SPACE, C_NEWLINE, C_PUNCT,
   C_PUNCT,
@@ -66,10 +66,13 @@ static const unsigned char cls[128] = {
   C_PUNCT, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA,
   C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA,
   C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA, C_ALPHA,
-  C_ALPHA, C_ALPHA, C_ALPHA, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT
+  C_ALPHA, C_ALPHA, C_ALPHA, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT, C_PUNCT,
+#define H8 C_HIGH, C_HIGH, C_HIGH, C_HIGH, C_HIGH, C_HIGH, C_HIGH, C_HIGH
+  H8, H8, H8, H8, H8, H8, H8, H8, H8, H8, H8, H8, H8, H8, H8, H8
+#undef H8
 };
 
-#define ascii_class(c) ((enum cclass)cls[(c) & 0x7F])
+#define ascii_class(c) ((enum cclass)cls[(unsigned char)(c)])
 
 /* Decode the code point at s[i] (len bytes in all); sets *n to its byte
  * length (1 for an invalid byte, which is then returned as 0xFFFD). */
@@ -151,18 +154,17 @@ long tokens_text(const char *str, size_t len)
   while(i < len) {
     unsigned char c = s[i];
     unsigned long cp;
-    if(c >= 0x80 || ascii_class(c) == C_ALPHA) {
+    if(cls[c] == C_ALPHA || cls[c] == C_HIGH) {
       /* a word: ASCII letters and letters of alphabetic scripts */
       size_t chars = 0, other = 0;
       int wide = 0;
-      while(i < len) {
-        if(s[i] < 0x80) {
-          if(ascii_class(s[i]) != C_ALPHA)
-            break;
+      for(;;) {
+        while(i < len && cls[s[i]] == C_ALPHA) {
           chars++;
           i++;
-          continue;
         }
+        if(i == len || cls[s[i]] != C_HIGH)
+          break;
         cp = utf8_at(s, len, i, &n);
         if(!is_word_letter(cp))
           break;
@@ -217,7 +219,7 @@ long tokens_text(const char *str, size_t len)
     case C_PUNCT:
     default:
       run = 0;
-      while(i < len && s[i] < 0x80 && ascii_class(s[i]) == C_PUNCT) {
+      while(i < len && ascii_class(s[i]) == C_PUNCT) {
         i++;
         run++;
       }
