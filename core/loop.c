@@ -392,6 +392,10 @@ int loop_run(void)
 
     if(R.interrupted)
       interrupt_all();
+    if(R.progress && now_seconds() - last_progress >= 0.5) {
+      last_progress = now_seconds();
+      progress_line(t0);
+    }
     if(!R.stop_reading && R.nactive < R.max_jobs)
       reader_fill();
     runq_run();
@@ -401,6 +405,12 @@ int loop_run(void)
       if(R.nactive == 0)
         break;
     }
+    /* what finished meanwhile, before deciding how long to sleep */
+    curl_multi_perform(R.multi, &running);
+    finish_transfers();
+    fire_due_timers();
+    if(R.runq_head || R.interrupted)
+      continue;
     timeout = poll_timeout_ms();
     if(timeout > 0 && writer_flush() < 0)
       break;
@@ -413,7 +423,6 @@ int loop_run(void)
       fds[nfds].events = CURL_WAIT_POLLIN;
       fds[nfds++].revents = 0;
     }
-    curl_multi_perform(R.multi, &running);
     curl_multi_poll(R.multi, fds, nfds, timeout, NULL);
     if(fds[0].revents) {
       char drain[64];
@@ -423,13 +432,6 @@ int loop_run(void)
     }
     if(in_fd >= 0 && fds[1].revents)
       reader_mark_ready();
-    curl_multi_perform(R.multi, &running);
-    finish_transfers();
-    fire_due_timers();
-    if(R.progress && now_seconds() - last_progress >= 0.5) {
-      last_progress = now_seconds();
-      progress_line(t0);
-    }
   }
   if(R.epipe)
     return LLMR_ERR;
