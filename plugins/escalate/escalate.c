@@ -195,15 +195,34 @@ static enum llmr_verdict preempt(struct escalate *e, struct llmr_job *job)
  * mode=cascade
  */
 
-/* Fail the job with invalid_output; consumes route (stored as is). */
+/* Fail the job; consumes route (stored as is).  The code is the call's
+ * own (route.call_error, left by `call on_failure=next`) when the last
+ * call failed for good, so auth_error or rate_limited still show;
+ * invalid_output when the last answer failed its checks. */
 static enum llmr_verdict give_up(struct escalate *e, struct llmr_job *job,
                                  jv route, int attempts, const char *why,
                                  const char *reason)
 {
+  jv ce = json_get(route, "call_error");
+  jv code = json_get(ce, "code");
+
+  if(jv_get_kind(code) == JV_KIND_STRING) {
+    jv msg = json_get(ce, "message");
+
+    e->host->set_error(job, jv_string_value(code),
+                       "no answer after %d attempt%s (%s); last: %s",
+                       attempts, attempts == 1 ? "" : "s", why,
+                       jv_get_kind(msg) == JV_KIND_STRING
+                           ? jv_string_value(msg) : reason);
+    jv_free(msg);
+  }
+  else
+    e->host->set_error(job, "invalid_output",
+                       "no valid answer after %d attempt%s (%s); last: %s",
+                       attempts, attempts == 1 ? "" : "s", why, reason);
+  jv_free(code);
+  jv_free(ce);
   e->host->set_route(job, route);
-  e->host->set_error(job, "invalid_output",
-                     "no valid answer after %d attempt%s (%s); last: %s",
-                     attempts, attempts == 1 ? "" : "s", why, reason);
   return LLMR_FAIL;
 }
 
@@ -297,6 +316,8 @@ static enum llmr_verdict cascade(struct escalate *e, struct llmr_job *job)
 
   route = jv_object_set(route, jv_string("escalations"),
                         jv_number((double)(esc + 1)));
+  /* the failure is in route.attempts; the next call starts clean */
+  route = jv_object_delete(route, jv_string("call_error"));
   if(h->goto_stage(job, e->to, reason) != LLMR_OK) {
     jv_free(req);
     snprintf(why, sizeof(why), "no stage '%.40s' before escalate to go "

@@ -174,6 +174,30 @@ check_json preempt_simple_stays '.[] | select(.custom_id == "pre2") | .route
   | (has("preempted") | not) and [.attempts[].model] == ["cheap-1"]' \
   "$TMP/pre.out"
 
+# --- a call that fails for good (on_failure=next) escalates too ---------
+cat >"$TMP/fails.pipeline" <<EOF
+set catalog=models.json baseline=top-3
+price
+route policy=cheapest-capable
+call timeout=20 retries=0 on_failure=next
+validate
+escalate max=1 to=route
+EOF
+req fail1 '{"cheap-1":{"status":500},"*":{"answer":"{\"total\": 3}"}}' \
+  >"$TMP/f.in"
+req fail2 '{"*":{"status":503}}' >>"$TMP/f.in"
+run f "$TMP/fails.pipeline"
+check_eq call_failure_exit "$(cat "$TMP/f.rc")" 1
+check_json call_failure_escalates '.[] | select(.custom_id == "fail1") |
+  .error == null and [.route.attempts[].model] == ["cheap-1","mid-2"]
+  and (.route | has("call_error") | not)
+  and .response.body.choices[0].message.content == "{\"total\": 3}"' \
+  "$TMP/f.out"
+check_json call_failure_keeps_code '.[] | select(.custom_id == "fail2") |
+  .response == null and .error.code == "provider_error"
+  and (.error.message | test("max=1"))
+  and [.route.attempts[].model] == ["cheap-1","mid-2"]' "$TMP/f.out"
+
 # --- review sampling: about the rate, the same ids on a second run -------
 i=0
 : >"$TMP/s.in"
