@@ -110,12 +110,20 @@ static inline double llmr_cost_plan(const struct llmr_price *p, long in,
   return ((double)in * p->input + (double)out * p->output) / 1e6;
 }
 
+/* A token count from a JSON number: 0 for negatives, NaN and fractions
+ * below 1; at most LLMR_MAX_COUNT (a cast of a huge double is undefined). */
+#define LLMR_MAX_COUNT 1e12
+static inline long llmr_count(double d)
+{
+  if(!(d > 0))
+    return 0;
+  return d > LLMR_MAX_COUNT ? (long)LLMR_MAX_COUNT : (long)d;
+}
+
 /* Borrows obj.  obj[name] as a whole number >= 0, else 0. */
 static inline long llmr_cost_count(jv obj, const char *name)
 {
-  double d = llmr_cost_num(obj, name, 0.0);
-
-  return d > 0 ? (long)d : 0;
+  return llmr_count(llmr_cost_num(obj, name, 0.0));
 }
 
 /* OpenAI chat usage (borrowed): prompt_tokens includes cached ones. */
@@ -295,9 +303,8 @@ static inline int llmr_models_load(jv catalog, struct llmr_models *ms)
     jv_free(k);
     m->tier = (int)llmr_cost_num(m->entry, "tier", 1);
     m->price = llmr_price_of(m->entry, jv_null());
-    m->context_tokens = (long)llmr_cost_num(m->entry, "context_tokens", 0);
-    m->max_output_tokens = (long)llmr_cost_num(m->entry,
-                                               "max_output_tokens", 0);
+    m->context_tokens = llmr_cost_count(m->entry, "context_tokens");
+    m->max_output_tokens = llmr_cost_count(m->entry, "max_output_tokens");
     first = jv_get_kind(m->deployments) == JV_KIND_ARRAY &&
             jv_array_length(jv_copy(m->deployments)) > 0
             ? jv_array_get(jv_copy(m->deployments), 0) : jv_null();

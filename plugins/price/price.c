@@ -260,7 +260,7 @@ static long max_tokens_of(jv body)
 
   if(d <= 0)
     d = llmr_cost_num(body, "max_tokens", 0);
-  return d > 0 ? (long)d : 0;
+  return llmr_count(d);
 }
 
 /* Worst case of one model: input + the cap, else its max output. */

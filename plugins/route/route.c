@@ -564,15 +564,15 @@ static void read_want(const struct llmr_host *h, struct llmr_job *job,
     jv_free(v);
   }
   w->complexity = llmr_cost_num(route, "complexity", -1);
-  w->cap = (long)llmr_cost_num(body, "max_completion_tokens", 0);
+  w->cap = llmr_cost_count(body, "max_completion_tokens");
   if(w->cap <= 0)
-    w->cap = (long)llmr_cost_num(body, "max_tokens", 0);
+    w->cap = llmr_cost_count(body, "max_tokens");
   if(w->cap < 0)
     w->cap = 0;
   est = get(route, "estimate");
   if(jv_get_kind(est) == JV_KIND_OBJECT) {
-    w->in = (long)llmr_cost_num(est, "input_tokens", 0);
-    w->out = (long)llmr_cost_num(est, "output_tokens", 0);
+    w->in = llmr_cost_count(est, "input_tokens");
+    w->out = llmr_cost_count(est, "output_tokens");
   }
   else {
     w->in = h->estimate_tokens(body);

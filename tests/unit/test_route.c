@@ -359,6 +359,16 @@ static void test_cheapest_capable(void)
   CHECK_STR("cc: routing.min_tier 3", str_at(job->route, "model"),
             "big-long");
   mock_job_free(job);
+  job = route_one(&ms, BODY ",\"max_tokens\":1e300}}",
+                  "{\"task\":\"chat\"," EST(1000, 150) "}");
+  CHECK_STR("cc: an absurd max_tokens is context_length_exceeded",
+            str_at(job->error, "code"), "context_length_exceeded");
+  mock_job_free(job);
+  job = route_one(&ms, BODY ",\"max_tokens\":-7}}",
+                  "{\"task\":\"chat\"," EST(1000, 150) "}");
+  CHECK_STR("cc: a negative max_tokens is ignored",
+            str_at(job->route, "model"), "tiny");
+  mock_job_free(job);
   job = route_one(&ms, BODY "}}", "{\"task\":\"chat\",\"min_tier\":2,"
                   EST(1000, 150) ",\"attempts\":[{\"model\":\"mid-cheap\","
                   "\"valid\":false},{\"model\":\"tiny\",\"valid\":true}]}");
