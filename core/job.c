@@ -358,6 +358,12 @@ static jv h_request(const struct llmr_job *job)
 
 static void h_set_request(struct llmr_job *job, jv req)
 {
+  if(jv_get_kind(req) != JV_KIND_OBJECT) {
+    h_log(job, LLMR_LOG_ERROR, "set_request() with a %s, not an object: "
+          "ignored", jv_kind_name(jv_get_kind(req)));
+    jv_free(req);
+    return;
+  }
   jv_free(job->request);
   job->request = req;
 }
@@ -381,6 +387,10 @@ static jv h_response(const struct llmr_job *job)
 static void h_set_response(struct llmr_job *job, jv body)
 {
   jv_free(job->response);
+  if(!jv_is_valid(body)) { /* an invalid value clears, like jv_null() */
+    jv_free(body);
+    body = jv_null();
+  }
   job->response = body;
 }
 

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -179,6 +180,18 @@ int main(int argc, char **argv)
     }
   }
   ro.files = argv + optind;
+  {
+    int i, missing = 0;
+
+    /* a FILE that cannot be opened is a usage error: nothing is read */
+    for(i = 0; ro.files[i]; i++)
+      if(strcmp(ro.files[i], "-") && access(ro.files[i], R_OK)) {
+        fprintf(stderr, "llmroute: %s: %s\n", ro.files[i], strerror(errno));
+        missing = 1;
+      }
+    if(missing)
+      return 2;
+  }
 
   path = pipeline_resolve(pipeline_arg);
   if(!path) {

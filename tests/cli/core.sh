@@ -168,10 +168,13 @@ check_eq "files: a CRLF line is one request" \
   "$(jq -r '.custom_id + " " + (.error|tostring)' "$TMP/out")" \
   "crlf null"
 
-llmr -p "$TMP/echo.pipeline" "$TMP/missing.jsonl" </dev/null
-if [ "$rc" -ne 0 ]; then pass "files: a missing FILE is an error"
-else fail "files: a missing FILE is an error" "exit 0"; fi
+printf '{"custom_id":"present","prompt":"x"}\n' >"$TMP/present.jsonl"
+llmr -p "$TMP/echo.pipeline" "$TMP/present.jsonl" "$TMP/missing.jsonl" \
+  </dev/null
+check_eq "files: a missing FILE is a usage error (exit 2)" "$rc" 2
 check_grep "files: a missing FILE is named" "missing.jsonl" "$TMP/err"
+check_eq "files: a missing FILE: nothing is read or written" \
+  "$(wc -c <"$TMP/out" | tr -d ' ')" 0
 
 # A line over the default 16 MiB limit, then a good one.
 { printf '{"prompt":"'; head -c 17000000 /dev/zero | tr '\0' 'x'
