@@ -7,9 +7,11 @@
  *
  * A line is "actual" when a call was made (route.attempts is non-empty or
  * a response is present): its cost is route.cost_usd (else the sum of the
- * attempts' cost_usd) and its tokens the attempts' usage.  Otherwise it
- * is an audit plan, "estimated": route.expected_cost_usd and
- * route.estimate {input_tokens, output_tokens}.  The titles say which.
+ * attempts' cost_usd) and its tokens the attempts' usage; in the table
+ * per model each attempt counts on the model that answered it, the
+ * request itself on its final model.  Otherwise it is an audit plan,
+ * "estimated": route.expected_cost_usd and route.estimate
+ * {input_tokens, output_tokens}.  The titles say which.
  * An error line counts as a request and an error; what its attempts
  * spent counts as cost, its baseline does not (nothing was delivered).
  * Rows are sorted by name, so the output is deterministic.
@@ -133,7 +135,8 @@ static int tally_line(struct tally *ta, jv line)
   struct row fig;
   struct row *r;
   char task[128], model[128];
-  int actual, i, n = 0;
+  int actual, i, n = 0, rc = LLMR_OK;
+  double sum = 0.0;
 
   memset(&fig, 0, sizeof(fig));
   if(jv_get_kind(line) != JV_KIND_OBJECT) {
@@ -152,16 +155,28 @@ static int tally_line(struct tally *ta, jv line)
   fig.errors = jv_get_kind(err) != JV_KIND_NULL;
   if(actual) {
     jv c = get(route, "cost_usd");
-    double sum = 0.0;
     for(i = 0; i < n; i++) {
       jv a = jv_array_get(jv_copy(attempts), i);
       jv u = get(a, "usage");
-      fig.tokens_in += num(u, "input_tokens") + num(u, "cached_tokens") +
-                       num(u, "cache_write_tokens");
-      fig.tokens_out += num(u, "output_tokens");
-      sum += num(a, "cost_usd");
+      struct row at;
+      memset(&at, 0, sizeof(at));
+      at.tokens_in = num(u, "input_tokens") + num(u, "cached_tokens") +
+                     num(u, "cache_write_tokens");
+      at.tokens_out = num(u, "output_tokens");
+      at.cost = num(a, "cost_usd");
+      row_add(&fig, &at);
+      sum += at.cost;
+      /* each attempt counts on the model that answered it */
+      route_name(a, "model", "(none)", model, sizeof(model));
+      r = table_row(&ta->models, model);
+      if(r)
+        row_add(r, &at);
       jv_free(u);
       jv_free(a);
+      if(!r) {
+        rc = LLMR_ENOMEM;
+        break;
+      }
     }
     fig.cost = jv_get_kind(c) == JV_KIND_NUMBER ? jv_number_value(c) : sum;
     jv_free(c);
@@ -191,10 +206,21 @@ static int tally_line(struct tally *ta, jv line)
   if(!r)
     return LLMR_ENOMEM;
   row_add(r, &fig);
+  if(rc != LLMR_OK)
+    return rc;
   r = table_row(&ta->models, model);
   if(!r)
     return LLMR_ENOMEM;
-  row_add(r, &fig);
+  if(n > 0) {
+    /* the attempts are counted already: the request, its errors and
+       baseline (and any cost the attempts do not show) remain */
+    struct row rest = fig;
+    rest.tokens_in = rest.tokens_out = 0;
+    rest.cost = fig.cost - sum;
+    row_add(r, &rest);
+  }
+  else
+    row_add(r, &fig);
   row_add(&ta->total, &fig);
   return LLMR_OK;
 }
@@ -218,7 +244,7 @@ static int tally_file(struct tally *ta, FILE *f, const char *name)
     if(!k)
       continue;
     line[k] = '\0';
-    v = jv_parse_sized(line, (int)k);
+    v = json_parse(line, (size_t)k);
     if(!jv_is_valid(v)) {
       jv_free(v);
       if(ta->unreadable++ < 5)

@@ -88,7 +88,12 @@ check_grep "actual: chat row (2 requests, 1 error, tokens, cost)" \
   '^chat +2 +1 +50 +20 +0\.000011 +0\.000750 ' "$TMP/rep"
 check_grep "actual: coding row sums every attempt, cached included" \
   '^coding +1 +0 +2000 +390 +0\.000950 +0\.012500 +92\.4%' "$TMP/rep"
-check_grep "actual: per model" '^gpt-5-nano +2 +1 ' "$TMP/rep"
+check_grep "actual: per model, each attempt on its own model" \
+  '^gpt-5-nano +2 +1 +1050 +110 +0\.000111 +0\.000750 ' "$TMP/rep"
+check_grep "actual: the final model has the request and baseline" \
+  '^gpt-5-mini +1 +0 +1000 +300 +0\.000850 +0\.012500 ' "$TMP/rep"
+check_grep "actual: totals" '^total +3 +1 +2050 +410 +0\.000961 +0\.013250 ' \
+  "$TMP/rep"
 
 # audit plans and real runs together
 "$LLMROUTE" report "$TMP/run.jsonl" "$PLAN" >"$TMP/rep" 2>/dev/null
