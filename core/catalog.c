@@ -406,7 +406,7 @@ int catalog_load(const char *path, jv *out, char *err, size_t errlen)
   text = read_file(path, &len);
   if(!text)
     return fail(err, errlen, path, "cannot read: %s", strerror(errno));
-  cat = jv_parse_sized(text, (int)len);
+  cat = json_parse(text, (size_t)len);
   free(text);
   if(!jv_is_valid(cat)) {
     jv msg = jv_invalid_get_msg(cat);
