@@ -508,4 +508,5 @@ void host_init(struct llmr_host *h)
   h->jq_compile = jqutil_compile;
   h->jq_run = jqutil_run;
   h->jq_free = jqutil_free;
+  h->json_parse = json_parse;
 }

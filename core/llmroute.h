@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define LLMR_ABI_MAJOR 1
-#define LLMR_ABI_MINOR 0
+#define LLMR_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define LLMR_EXPORT __attribute__((visibility("default")))
@@ -286,6 +286,14 @@ struct llmr_host {
    * message when it produced no output. */
   jv (*jq_run)(struct llmr_jq *jq, jv input);
   void (*jq_free)(struct llmr_jq *jq); /* accepts NULL */
+
+  /* --- since ABI 1.1 --------------------------------------------- */
+
+  /* Parse len bytes of JSON text (need not be NUL-terminated): the value
+   * as a new ref, or jv_invalid_with_msg("what at column N").  Faster
+   * than jq 1.6's jv_parse_sized() and leak-free on malformed input: use
+   * it for anything a provider or a model wrote. */
+  jv (*json_parse)(const char *text, size_t len);
 
   /* new fields are only ever appended here */
 };

@@ -476,7 +476,7 @@ int resume_load(const char *path)
     return LLMR_ERR;
   }
   while((len = getline(&line, &cap, f)) > 0) {
-    jv v = jv_parse_sized(line, (int)len), err, id;
+    jv v = json_parse(line, (size_t)len), err, id;
 
     if(jv_get_kind(v) != JV_KIND_OBJECT) {
       jv_free(v);

@@ -112,7 +112,7 @@ static int read_example(const struct opts *o, struct labelset *ls,
     line[--len] = '\0';
   if(!len || strspn(line, " \t") == len)
     return 1;
-  v = jv_parse_sized(line, (int)len);
+  v = json_parse(line, (size_t)len);
   if(!jv_is_valid(v)) {
     jv msg = jv_invalid_get_msg(v);
     fprintf(stderr, "llmroute train: %s:%ld: invalid JSON (%s)\n", file,

@@ -604,7 +604,7 @@ static enum call_failure read_answer(struct xfer *x, struct deployment *d,
     set_reason(d, msg);
     return kind;
   }
-  jv a = x->len ? jv_parse_sized(x->body, (int)x->len) :
+  jv a = x->len ? x->js->st->host->json_parse(x->body, x->len) :
                   jv_invalid_with_msg(jv_string("empty body"));
   struct call_error e;
   if(status >= 200 && status < 300) {

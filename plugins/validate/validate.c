@@ -487,7 +487,7 @@ static enum outcome check_answer(struct validate *v, jv req, jv route,
     }
   }
   if(o == ANSWER_VALID && want_json && has_text) {
-    inst = jv_parse_sized(t, (int)strlen(t));
+    inst = v->host->json_parse(t, strlen(t));
     if(!jv_is_valid(inst)) {
       jv m = jv_invalid_get_msg(jv_copy(inst));
       const char *lead = t + strspn(t, " \t\r\n");

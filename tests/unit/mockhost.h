@@ -452,6 +452,8 @@ static void mock_jq_free(struct llmr_jq *q)
   free(q);
 }
 
+jv json_parse(const char *text, size_t len); /* core/core.h */
+
 static const struct llmr_host mock_host_table = {
   LLMR_ABI_MAJOR, LLMR_ABI_MINOR, sizeof(struct llmr_host),
   mock_log, mock_config_error, mock_opt, mock_setting_get, mock_catalog,
@@ -461,7 +463,8 @@ static const struct llmr_host mock_host_table = {
   mock_state_get, mock_set_state, mock_goto_stage, mock_complete,
   mock_http, mock_after, mock_now,
   mock_estimate_tokens, mock_budget_reserve, mock_budget_settle,
-  mock_jq_compile, mock_jq_run, mock_jq_free
+  mock_jq_compile, mock_jq_run, mock_jq_free,
+  json_parse /* the runner's own parser (core/jsonin.c, linked in) */
 };
 
 /* The host table to hand to a stage's init(). */
