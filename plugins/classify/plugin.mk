@@ -1,1 +1,1 @@
-SRC_classify = core/textfeat.c
+SRC_classify = core/textfeat.c core/textmodel.c
