@@ -805,13 +805,11 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
     if(tier < w.min_tier)
       tier = w.min_tier;
     m = cheapest(r, &w, tier, &why);
-    if(w.complexity >= 0)
-      snprintf(reason, sizeof(reason),
-               "cheapest-capable: %s, complexity %.2f -> tier >= %d",
-               w.task ? w.task : "other", w.complexity, tier);
-    else
-      snprintf(reason, sizeof(reason), "cheapest-capable: %s -> tier >= %d",
-               w.task ? w.task : "other", tier);
+    /* no %f here: formatting a double costs more than the routing */
+    snprintf(reason, sizeof(reason), "cheapest-capable: %s%s -> tier >= %d",
+             w.task ? w.task : "other",
+             w.complexity < 0 ? "" : w.complexity >= r->hard ? " (hard)"
+             : w.complexity <= r->easy ? " (easy)" : "", tier);
   }
   if(!m) {
     verdict = no_fit(h, job, &w, tier, why);
