@@ -141,10 +141,18 @@ static void write_number(struct buf *b, double d)
     return;
   }
   if(d == floor(d) && fabs(d) < 1e17) {
-    n = snprintf(tmp, sizeof(tmp), "%.0f", d);
-    if(n == 2 && tmp[0] == '-' && tmp[1] == '0')
-      n = snprintf(tmp, sizeof(tmp), "0");
-    buf_put(b, tmp, (size_t)n);
+    /* integers, the common case (tokens, tiers, status codes): no
+       printf */
+    unsigned long long u = (unsigned long long)fabs(d);
+    char *e = tmp + sizeof(tmp), *q = e;
+
+    do {
+      *--q = (char)('0' + u % 10);
+      u /= 10;
+    } while(u);
+    if(d < 0)
+      *--q = '-';
+    buf_put(b, q, (size_t)(e - q));
     return;
   }
   for(prec = 15; prec <= 17; prec++) {
