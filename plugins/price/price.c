@@ -28,42 +28,7 @@
 
 #include "llmroute.h"
 
-/* ----------------------------------------------------------------------
- * Interned object keys: jv_string() allocates and hashes on every call;
- * the keys this stage uses are made once.  key() takes string literals
- * only (it tells them apart by address).  One thread, so no lock.
- */
-#define MAX_KEYS 64
-
-static struct {
-  const char *lit;
-  jv v;
-} keys[MAX_KEYS];
-static int nkeys, ninstances;
-
-/* A new ref to the interned string for the literal k. */
-static jv key(const char *k)
-{
-  int i;
-
-  for(i = 0; i < nkeys; i++)
-    if(keys[i].lit == k)
-      return jv_copy(keys[i].v);
-  if(nkeys == MAX_KEYS)
-    return jv_string(k);
-  keys[nkeys].lit = k;
-  keys[nkeys].v = jv_string(k);
-  return jv_copy(keys[nkeys++].v);
-}
-
-/* Drop the interned keys when the last instance finishes. */
-static void keys_release(void)
-{
-  if(--ninstances > 0)
-    return;
-  while(nkeys > 0)
-    jv_free(keys[--nkeys].v);
-}
+#include "keys.h"
 
 #define LLMR_COST_KEY(k) key(k)
 #include "cost.h"
