@@ -52,8 +52,3 @@ void budget_settle(long ticket, double actual_usd)
   committed += actual_usd - tickets[ticket];
   tickets[ticket] = -1; /* settled */
 }
-
-double budget_spent(void)
-{
-  return committed;
-}

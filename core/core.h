@@ -36,7 +36,6 @@ long tokens_text(const char *s, size_t len);
 void budget_init(double cap_usd);   /* cap < 0: no budget */
 int budget_reserve(double usd, long *ticket);
 void budget_settle(long ticket, double actual_usd);
-double budget_spent(void);           /* settled + reserved */
 
 /* --- jqutil.c ------------------------------------------------------ */
 struct llmr_jq *jqutil_compile(const char *program, char **errmsg);

@@ -145,7 +145,6 @@ int run_pipeline_check(struct pipeline *pl, const struct run_opts *ro)
 
   memset(&R, 0, sizeof(R));
   R.pl = pl;
-  R.ro = ro;
   R.cur_stage = -1;
   host_init(&R.host);
   if(read_settings(ro) || load_catalog())
@@ -166,7 +165,6 @@ int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
 
   memset(&R, 0, sizeof(R));
   R.pl = pl;
-  R.ro = ro;
   R.cur_stage = -1;
   R.sigpipe_fd[0] = R.sigpipe_fd[1] = -1;
   host_init(&R.host);

@@ -56,7 +56,6 @@ struct llmr_job {
 
 struct runner {
   struct pipeline *pl;
-  const struct run_opts *ro;
   struct llmr_host host;
   jv catalog;
   int max_jobs;
