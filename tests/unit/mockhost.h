@@ -750,6 +750,19 @@ bad:
  * Loading a stage
  */
 
+
+/* $BUILD/rel (BUILD from the environment, default "build"), e.g.
+ * mock_build_path("lib/llmroute/jq.so"), in a static buffer reused by the
+ * next call. */
+MOCK_API const char *mock_build_path(const char *rel)
+{
+  static char path[1024];
+  const char *build = getenv("BUILD");
+
+  snprintf(path, sizeof(path), "%s/%s", build && *build ? build : "build",
+           rel);
+  return path;
+}
 /* dlopen path, check the ABI, parse kv, init.  0, or -1 with
  * mock.errbuf saying which step failed. */
 MOCK_API int mock_stage_load(struct mock_stage *ms, const char *path,

@@ -527,16 +527,6 @@ static void test_train_errors(void)
  * The stage through the mock host
  */
 
-static char sopath[1024];
-
-static const char *stage_path(void)
-{
-  const char *build = getenv("BUILD");
-  snprintf(sopath, sizeof(sopath), "%s/lib/llmroute/classify.so",
-           build && *build ? build : "build");
-  return sopath;
-}
-
 static void route_of(struct mock_stage *ms, const char *req, char *task,
                      char *source, double *complexity)
 {
@@ -568,7 +558,7 @@ static void test_stage(void)
   write_file(rules, "coding 70 keyword: python\n"
                     "translation 90 regex: \\btranslate\\b\n");
   snprintf(opt_rules, sizeof(opt_rules), "rules=%s", rules);
-  rc = mock_stage_load(&ms, stage_path(), opts);
+  rc = mock_stage_load(&ms, mock_build_path("lib/llmroute/classify.so"), opts);
   CHECK("stage: loads with rules=", rc == 0);
   if(rc) {
     printf("  (%s)\n", mock.errbuf);
@@ -611,7 +601,7 @@ static void test_stage_model(void)
   write_file(data, tiny_set);
   run_train(args, 8);
   snprintf(opt_model, sizeof(opt_model), "model=%s", model);
-  rc = mock_stage_load(&ms, stage_path(), opts);
+  rc = mock_stage_load(&ms, mock_build_path("lib/llmroute/classify.so"), opts);
   CHECK("stage model: loads with model=", rc == 0);
   if(rc) {
     printf("  (%s)\n", mock.errbuf);
@@ -638,7 +628,7 @@ static void test_stage_config_errors(void)
   write_file(bad, "# ok\ncoding 70 keyword: python\nmath lots regex: x\n");
   snprintf(opt, sizeof(opt), "rules=%s", bad);
   mock.nconfig_errors = 0;
-  rc = mock_stage_load(&ms, stage_path(), o2);
+  rc = mock_stage_load(&ms, mock_build_path("lib/llmroute/classify.so"), o2);
   CHECK("stage error: bad rules file refused", rc != 0);
   CHECK("stage error: rules file line logged",
         strstr(mock.lastlog, "broken.rules:3: bad priority") != NULL);
@@ -646,15 +636,15 @@ static void test_stage_config_errors(void)
     printf("  (log: %s / err: %s)\n", mock.lastlog, mock.errbuf);
   mock_stage_unload(&ms);
   write_file(bad, "coding 70 keyword: python\n");
-  rc = mock_stage_load(&ms, stage_path(), o1);
+  rc = mock_stage_load(&ms, mock_build_path("lib/llmroute/classify.so"), o1);
   CHECK("stage error: mode=both without model", rc != 0 &&
         strstr(mock.errbuf, "needs model="));
   mock_stage_unload(&ms);
-  rc = mock_stage_load(&ms, stage_path(), o3);
+  rc = mock_stage_load(&ms, mock_build_path("lib/llmroute/classify.so"), o3);
   CHECK("stage error: neither rules nor model", rc != 0 &&
         strstr(mock.errbuf, "needs rules="));
   mock_stage_unload(&ms);
-  rc = mock_stage_load(&ms, stage_path(), o4);
+  rc = mock_stage_load(&ms, mock_build_path("lib/llmroute/classify.so"), o4);
   CHECK("stage error: bad mode", rc != 0 &&
         strstr(mock.errbuf, "bad mode"));
   mock_stage_unload(&ms);

@@ -12,20 +12,12 @@
 #include "harness.h"
 #include "mockhost.h"
 
-static char sopath[1024];
-
-static const char *plugin(const char *rel)
-{
-  const char *build = getenv("BUILD");
-  snprintf(sopath, sizeof(sopath), "%s/%s",
-           build && *build ? build : "build", rel);
-  return sopath;
-}
+#define STAGE_SO mock_build_path("lib/llmroute/escalate.so")
 
 static int load(struct mock_stage *ms, const char *name,
                 const char *const *kv)
 {
-  int rc = mock_stage_load(ms, plugin("lib/llmroute/escalate.so"), kv);
+  int rc = mock_stage_load(ms, STAGE_SO, kv);
   if(rc) {
     CHECK(name, rc == 0);
     printf("  (%s)\n", mock.errbuf);
@@ -315,19 +307,19 @@ static void test_preempt(void)
       mock_stage_unload(&ms);
     }
     CHECK("preempt bad when_pattern refused",
-          mock_stage_load(&ms, plugin("lib/llmroute/escalate.so"),
+          mock_stage_load(&ms, STAGE_SO,
                           kv_badre) &&
           strstr(mock.errbuf, "when_pattern: bad regex"));
     mock_stage_unload(&ms);
     CHECK("preempt when_count=0 refused",
-          mock_stage_load(&ms, plugin("lib/llmroute/escalate.so"),
+          mock_stage_load(&ms, STAGE_SO,
                           kv_badcount) &&
           strstr(mock.errbuf, "when_count=0"));
     mock_stage_unload(&ms);
   }
 
   CHECK("preempt without proxy refused",
-        mock_stage_load(&ms, plugin("lib/llmroute/escalate.so"), kv_bad) &&
+        mock_stage_load(&ms, STAGE_SO, kv_bad) &&
         strstr(mock.errbuf, "needs when_complexity"));
   mock_stage_unload(&ms);
 }

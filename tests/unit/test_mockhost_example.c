@@ -12,17 +12,6 @@
 #include "harness.h"
 #include "mockhost.h"
 
-static char sopath[1024];
-
-static const char *plugin(const char *rel)
-{
-  const char *build = getenv("BUILD");
-
-  snprintf(sopath, sizeof(sopath), "%s/%s",
-           build && *build ? build : "build", rel);
-  return sopath;
-}
-
 static void test_jq_rewrites_request(void)
 {
   struct mock_stage ms;
@@ -31,7 +20,7 @@ static void test_jq_rewrites_request(void)
   char buf[256];
   int rc;
 
-  rc = mock_stage_load(&ms, plugin("lib/llmroute/jq.so"), opts);
+  rc = mock_stage_load(&ms, mock_build_path("lib/llmroute/jq.so"), opts);
   CHECK("jq: loads and inits", rc == 0);
   if(rc) {
     printf("  (%s)\n", mock.errbuf);
@@ -71,7 +60,7 @@ static void test_jq_runtime_error(void)
   struct llmr_job *job;
   char buf[256];
 
-  if(mock_stage_load(&ms, plugin("lib/llmroute/jq.so"), opts)) {
+  if(mock_stage_load(&ms, mock_build_path("lib/llmroute/jq.so"), opts)) {
     CHECK("jq error: loads", 0);
     printf("  (%s)\n", mock.errbuf);
     mock_stage_unload(&ms);
@@ -96,7 +85,8 @@ static void test_jq_syntax_error(void)
   int before = mock.nconfig_errors;
 
   CHECK("jq syntax error: init refuses",
-        mock_stage_load(&ms, plugin("lib/llmroute/jq.so"), opts) != 0);
+        mock_stage_load(&ms, mock_build_path("lib/llmroute/jq.so"),
+                        opts) != 0);
   CHECK("jq syntax error: reported as FILE:LINE",
         mock.nconfig_errors > before &&
         !strncmp(mock.errbuf, "mock.pipeline:1: ", 17));
@@ -112,7 +102,7 @@ static void test_options(void)
   const char *unknown[] = {"req=x", "nope=1", NULL};
   const char *good[] = {"req=${MOCKHOST_TEST_VAR}", "i=7", "b=yes",
                         "p=rules.txt", NULL};
-  const char *so = plugin("tests/plugins/opts.so");
+  const char *so = mock_build_path("tests/plugins/opts.so");
   struct llmr_job *job;
   char buf[256];
 
@@ -168,7 +158,8 @@ static void test_timers(void)
   struct llmr_job *a, *b;
   char buf[256];
 
-  if(mock_stage_load(&ms, plugin("tests/plugins/sleep_async.so"), opts)) {
+  if(mock_stage_load(&ms, mock_build_path("tests/plugins/sleep_async.so"),
+                     opts)) {
     CHECK("timers: sleep_async loads", 0);
     printf("  (%s)\n", mock.errbuf);
     mock_stage_unload(&ms);
@@ -198,7 +189,7 @@ static void test_double_complete(void)
   struct mock_stage ms;
   struct llmr_job *job;
 
-  if(mock_stage_load(&ms, plugin("tests/plugins/double_complete.so"),
+  if(mock_stage_load(&ms, mock_build_path("tests/plugins/double_complete.so"),
                      NULL)) {
     CHECK("double complete: loads", 0);
     printf("  (%s)\n", mock.errbuf);
@@ -225,7 +216,8 @@ static void test_http(void)
   char buf[256];
   int first = mock.nhttp;
 
-  if(mock_stage_load(&ms, plugin("tests/plugins/http_get.so"), opts)) {
+  if(mock_stage_load(&ms, mock_build_path("tests/plugins/http_get.so"),
+                     opts)) {
     CHECK("http: http_get loads", 0);
     printf("  (%s)\n", mock.errbuf);
     mock_stage_unload(&ms);

@@ -13,21 +13,13 @@
 #include "harness.h"
 #include "mockhost.h"
 
-static char sopath[1024];
-
-static const char *plugin(const char *rel)
-{
-  const char *build = getenv("BUILD");
-  snprintf(sopath, sizeof(sopath), "%s/%s",
-           build && *build ? build : "build", rel);
-  return sopath;
-}
+#define STAGE_SO mock_build_path("lib/llmroute/validate.so")
 
 /* Load validate with options kv; 0 on success (else a FAIL is printed). */
 static int load(struct mock_stage *ms, const char *name,
                 const char *const *kv)
 {
-  int rc = mock_stage_load(ms, plugin("lib/llmroute/validate.so"), kv);
+  int rc = mock_stage_load(ms, STAGE_SO, kv);
   if(rc) {
     CHECK(name, rc == 0);
     printf("  (%s)\n", mock.errbuf);
@@ -321,13 +313,13 @@ static void test_schema_file(void)
     fclose(f);
   }
   CHECK("schema file: bad schema refused",
-        mock_stage_load(&ms, plugin("lib/llmroute/validate.so"), kv) != 0 &&
+        mock_stage_load(&ms, STAGE_SO, kv) != 0 &&
         strstr(mock.errbuf, "minimum must be a number"));
   mock_stage_unload(&ms);
   unlink(path);
   snprintf(opt, sizeof(opt), "schema=%s/missing.json", dir);
   CHECK("schema file: missing file refused",
-        mock_stage_load(&ms, plugin("lib/llmroute/validate.so"), kv) != 0 &&
+        mock_stage_load(&ms, STAGE_SO, kv) != 0 &&
         strstr(mock.errbuf, "missing.json"));
   mock_stage_unload(&ms);
   rmdir(dir);
@@ -381,7 +373,7 @@ static void test_bad_options(void)
   for(i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     struct mock_stage ms;
     char name[100];
-    int rc = mock_stage_load(&ms, plugin("lib/llmroute/validate.so"),
+    int rc = mock_stage_load(&ms, STAGE_SO,
                              bad[i]);
     snprintf(name, sizeof(name), "bad option refused: %s", bad[i][0]);
     CHECK(name, rc != 0 && strstr(mock.errbuf, want[i]));
