@@ -96,7 +96,7 @@ static void job_finish(struct llmr_job *job)
   writer_put(job);
 }
 
-static jv error_record(const char *code, const char *stage, const char *msg)
+jv error_record(const char *code, const char *stage, const char *msg)
 {
   jv e = jv_object();
 

@@ -176,11 +176,8 @@ static int resumed(const char *id)
 static void input_error(struct llmr_job *job, const char *code,
                         const char *msg)
 {
-  jv e = jv_object();
+  jv e = error_record(code, "input", msg);
 
-  e = jv_object_set(e, jv_string("code"), jv_string(code));
-  e = jv_object_set(e, jv_string("message"), jv_string(msg));
-  e = jv_object_set(e, jv_string("stage"), jv_string("input"));
   e = jv_object_set(e, jv_string("line"), jv_number((double)job->line));
   job_fail_record(job, e);
 }

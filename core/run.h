@@ -104,6 +104,8 @@ void job_free(struct llmr_job *job);
 void job_start(struct llmr_job *job);   /* queue it for its first stage */
 void job_fail_now(struct llmr_job *job, const char *code,
                   const char *stage, const char *msg);
+/* {"code","message","stage"}: the error object of a result line. */
+jv error_record(const char *code, const char *stage, const char *msg);
 void job_fail_record(struct llmr_job *job, jv error); /* consumes */
 void job_cancel_work(struct llmr_job *job);
 void runq_push(struct llmr_job *job);
