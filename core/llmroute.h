@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define LLMR_ABI_MAJOR 1
-#define LLMR_ABI_MINOR 1
+#define LLMR_ABI_MINOR 2
 
 #if defined(__GNUC__)
 #define LLMR_EXPORT __attribute__((visibility("default")))
@@ -156,6 +156,32 @@ typedef void (*llmr_http_done)(void *self, struct llmr_job *job,
 /* Called by the runner when a timer set with host->after() fires. */
 typedef void (*llmr_timer_fire)(void *self, struct llmr_job *job);
 
+/* Since ABI 1.2.  What an answer checker says about an answer. */
+enum llmr_answer {
+  LLMR_ANSWER_VALID = 0, /* it passes (also: no checker to ask) */
+  LLMR_ANSWER_INVALID,   /* it fails a check; the reason says which */
+  LLMR_ANSWER_UNKNOWN    /* it cannot be judged (say, the request's own
+                            schema is broken); the reason says why.  The
+                            asker treats it as valid: the checking stage
+                            reports the problem when the job reaches it */
+};
+
+/* Since ABI 1.2.  An answer checker, registered by a stage with
+ * host->set_answer_check() and run by host->check_answer() on behalf of
+ * another stage.  self is what the registering stage gave; job is the job
+ * being asked about, with its request and route record as they stand
+ * (the attempt that produced the answer is the last of route.attempts);
+ * response is the candidate chat.completion body (borrowed: do not free
+ * it).  On LLMR_ANSWER_INVALID or LLMR_ANSWER_UNKNOWN, write a one-line
+ * reason into reason (len bytes, len >= 1, owned by the asker, "" on
+ * entry; truncate, never overflow).  A checker only looks: it must not
+ * change the job (no set_*, complete, goto_stage, http or after) and must
+ * not block; it may log. */
+typedef enum llmr_answer (*llmr_answer_check)(void *self,
+                                              struct llmr_job *job,
+                                              jv response, char *reason,
+                                              size_t len);
+
 /* ---------------------------------------------------------------------
  * Host services, handed to init().  Valid until finish() returns.
  *
@@ -180,7 +206,7 @@ typedef void (*llmr_timer_fire)(void *self, struct llmr_job *job);
  * SIGINT), every transfer and timer it still has is cancelled without a
  * callback and its state is freed with the free function given to
  * set_state().  So a stage may run two transfers for one job (hedging)
- * and keep the first good answer.
+ * and keep the first answer that check_answer() finds valid.
  */
 struct llmr_host {
   unsigned abi_major, abi_minor; /* the runner's LLMR_ABI_* */
@@ -294,6 +320,36 @@ struct llmr_host {
    * than jq 1.6's jv_parse_sized() and leak-free on malformed input: use
    * it for anything a provider or a model wrote. */
   jv (*json_parse)(const char *text, size_t len);
+
+  /* --- since ABI 1.2 --------------------------------------------- */
+
+  /* Answer checkers: a stage that judges answers (validate) registers
+   * one, so a stage upstream of it (call, choosing between the two
+   * answers of a hedge) can ask before the job gets there.
+   *
+   * set_answer_check(): register check for the stage of cf (call it
+   * from init(); cf is the config init() got).  One checker per stage
+   * instance: a second call replaces the first, a NULL check removes it.
+   * self is handed back to check (the stage's instance; it must stay
+   * valid until finish()).  LLMR_OK, or LLMR_EINVAL when cf is not a
+   * stage of this run's pipeline. */
+  int (*set_answer_check)(const struct llmr_config *cf,
+                          llmr_answer_check check, void *self);
+
+  /* check_answer(): would response (a chat.completion body, borrowed)
+   * pass the checks registered by the stages after the job's current
+   * one?  Runs them in pipeline order: LLMR_ANSWER_INVALID from the
+   * first that refuses it, else LLMR_ANSWER_UNKNOWN when one could not
+   * judge it, else LLMR_ANSWER_VALID (also when no stage downstream has
+   * a checker: every answer counts as valid).  reason (len bytes, owned
+   * by the caller; may be NULL when len is 0) gets the checker's reason,
+   * "" when valid; it is always NUL-terminated.  Record the attempt that
+   * produced the answer (route.attempts) before asking: checkers may
+   * look at it.  Nothing is written to the job: the checking stage still
+   * runs when the job reaches it.  Called from a checker, it returns
+   * LLMR_ANSWER_UNKNOWN without running anything. */
+  enum llmr_answer (*check_answer)(struct llmr_job *job, jv response,
+                                   char *reason, size_t len);
 
   /* new fields are only ever appended here */
 };

@@ -116,6 +116,7 @@ static void finish_stages(void)
     }
     st->inited = 0;
   }
+  answer_free(); /* the checkers' stages are gone */
 }
 
 void progress_line(double t0)

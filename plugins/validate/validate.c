@@ -25,6 +25,11 @@
  * of the custom_ids, the same ones on every run.  A job with no response
  * (the call failed) is passed on untouched.  A schema in the request that
  * is not a valid schema fails the job with "invalid_schema".
+ *
+ * The same checks are registered as the stage's answer checker (ABI 1.2,
+ * host->set_answer_check), so a stage before validate can ask whether an
+ * answer would pass (call does, to keep the first valid answer of a
+ * hedge).
  */
 #include <ctype.h>
 #include <math.h>
@@ -569,6 +574,36 @@ static jv mark_attempt(jv route, int valid, const char *reason)
 }
 
 /* ---------------------------------------------------------------------
+ * The answer checker (ABI 1.2): the same checks, asked for by a stage
+ * upstream (call, choosing between the two answers of a hedge) through
+ * host->check_answer().  It only looks; the job is marked when it gets
+ * here.
+ */
+static enum llmr_answer validate_check(void *self, struct llmr_job *job,
+                                       jv response, char *reason,
+                                       size_t len)
+{
+  struct validate *v = self;
+  const struct llmr_host *h = v->host;
+  char why[REASON_LEN] = "";
+  enum outcome o;
+  jv req, route;
+  if(jv_get_kind(response) != JV_KIND_OBJECT) {
+    snprintf(reason, len, "no answer to check");
+    return LLMR_ANSWER_UNKNOWN;
+  }
+  req = h->request(job);
+  route = h->route(job);
+  o = check_answer(v, req, route, response, why);
+  jv_free(req);
+  jv_free(route);
+  if(o == ANSWER_VALID)
+    return LLMR_ANSWER_VALID;
+  snprintf(reason, len, "%s", why);
+  return o == ANSWER_INVALID ? LLMR_ANSWER_INVALID : LLMR_ANSWER_UNKNOWN;
+}
+
+/* ---------------------------------------------------------------------
  * The stage
  */
 
@@ -736,6 +771,10 @@ static int validate_init(const struct llmr_host *host,
   if(v->sample < 0 || v->sample > 1) {
     host->config_error(cf, "sample=%s: expected a fraction from 0 to 1",
                        o->str);
+    goto fail;
+  }
+  if(host->set_answer_check(cf, validate_check, v) != LLMR_OK) {
+    host->config_error(cf, "cannot register the answer checker");
     goto fail;
   }
   *self = v;

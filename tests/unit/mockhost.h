@@ -25,6 +25,11 @@
  * message in mock.errbuf; defaults are filled in; ${VAR} expands from the
  * environment; a relative PATH resolves against mock.pipeline_dir.
  *
+ * Answer checkers (ABI 1.2): set_answer_check() keeps the last checker
+ * given in mock.checker; check_answer() runs it (valid when none), so a
+ * test can load validate and ask, or set mock.checker by hand to play a
+ * validate stage for call.
+ *
  * Everything here is static; the struct llmr_job defined below is the
  * mock's own (the runner's is private to core/).
  */
@@ -115,6 +120,9 @@ static struct mock_state {
   double budget_used;
   double reserved[MOCK_MAX_EVENTS];
   long nreserved;
+  llmr_answer_check checker;  /* set_answer_check(): the last one given */
+  void *checker_self;
+  int ncheck_asks;            /* check_answer() calls */
 } mock;
 
 /* Put a run-wide `set KEY=VALUE` (borrowed strings). */
@@ -344,6 +352,38 @@ static double mock_now(void)
   return mock.clock;
 }
 
+/* One checker (the stage under test's); a NULL check removes it. */
+static int mock_set_answer_check(const struct llmr_config *cf,
+                                 llmr_answer_check check, void *self)
+{
+  if(!cf)
+    return LLMR_EINVAL;
+  mock.checker = check;
+  mock.checker_self = check ? self : NULL;
+  return LLMR_OK;
+}
+
+/* Runs the registered checker, if any (set mock.checker by hand to
+ * play a validate stage downstream of the stage under test). */
+static enum llmr_answer mock_check_answer(struct llmr_job *job, jv response,
+                                          char *reason, size_t len)
+{
+  enum llmr_answer a;
+
+  mock.ncheck_asks++;
+  if(reason && len)
+    reason[0] = '\0';
+  if(!mock.checker)
+    return LLMR_ANSWER_VALID;
+  if(!reason || !len) {
+    char tmp[512] = "";
+    return mock.checker(mock.checker_self, job, response, tmp, sizeof(tmp));
+  }
+  a = mock.checker(mock.checker_self, job, response, reason, len);
+  reason[len - 1] = '\0';
+  return a;
+}
+
 /* Crude: a token for every 4 bytes of message text, plus 4 a message. */
 static long mock_estimate_tokens(jv body)
 {
@@ -464,7 +504,8 @@ static const struct llmr_host mock_host_table = {
   mock_http, mock_after, mock_now,
   mock_estimate_tokens, mock_budget_reserve, mock_budget_settle,
   mock_jq_compile, mock_jq_run, mock_jq_free,
-  json_parse /* the runner's own parser (core/jsonin.c, linked in) */
+  json_parse, /* the runner's own parser (core/jsonin.c, linked in) */
+  mock_set_answer_check, mock_check_answer
 };
 
 /* The host table to hand to a stage's init(). */
@@ -807,6 +848,10 @@ MOCK_API void mock_stage_unload(struct mock_stage *ms)
   if(ms->inited && ms->st->finish)
     ms->st->finish(ms->self);
   ms->inited = 0;
+  if(mock.checker_self == ms->self) { /* its checker goes with it */
+    mock.checker = NULL;
+    mock.checker_self = NULL;
+  }
   mock_config_free(&ms->mc);
   if(ms->dl)
     dlclose(ms->dl);

@@ -276,6 +276,61 @@ static void test_bad_request_schema(void)
   mock_stage_unload(&ms);
 }
 
+/* The answer checker validate registers (ABI 1.2): the same checks,
+ * asked through host->check_answer(), with nothing written to the job. */
+static void test_answer_checker(void)
+{
+  static const char *const none[] = {NULL};
+  const struct llmr_host *h = mock_host();
+  struct mock_stage ms;
+  struct llmr_job *job;
+  char why[64];
+  jv before, bad, good;
+  if(load(&ms, "checker", none))
+    return;
+  CHECK("checker: registered at init", mock.checker != NULL &&
+        mock.checker_self == ms.self);
+  job = answered("{\"body\":{" MSGS ",\"response_format\":{\"type\":"
+                 "\"json_object\"}}}", "not json", NULL);
+  before = jv_copy(job->route);
+  bad = jv_copy(job->response);
+  good = completion("{\"total\": 3}", NULL);
+  CHECK_INT("checker: invalid JSON refused",
+            h->check_answer(job, bad, why, sizeof(why)),
+            LLMR_ANSWER_INVALID);
+  CHECK("checker: reason is validate's",
+        !strncmp(why, "json: ", 6));
+  CHECK_INT("checker: valid JSON passes",
+            h->check_answer(job, good, why, sizeof(why)), LLMR_ANSWER_VALID);
+  CHECK_STR("checker: no reason when valid", why, "");
+  CHECK_INT("checker: truncated reason stays terminated",
+            h->check_answer(job, bad, why, 8), LLMR_ANSWER_INVALID);
+  CHECK_INT("checker: truncated to the buffer", (long)strlen(why), 7);
+  CHECK("checker: route untouched", jv_equal(jv_copy(before),
+                                             jv_copy(job->route)));
+  CHECK("checker: response untouched", jv_equal(jv_copy(bad),
+                                                jv_copy(job->response)));
+  CHECK_INT("checker: no answer is not judged",
+            h->check_answer(job, jv_null(), why, sizeof(why)),
+            LLMR_ANSWER_UNKNOWN);
+  jv_free(before);
+  jv_free(bad);
+  jv_free(good);
+  mock_job_free(job);
+  /* a broken request schema: the checker cannot judge; the stage fails
+     the job when it gets there (test_bad_request_schema) */
+  job = answered("{\"body\":{" MSGS "},\"routing\":{\"schema\":{\"type\":"
+                 "\"decimal\"}}}", "1", NULL);
+  good = jv_copy(job->response);
+  CHECK_INT("checker: bad request schema is unknown",
+            h->check_answer(job, good, why, sizeof(why)),
+            LLMR_ANSWER_UNKNOWN);
+  jv_free(good);
+  mock_job_free(job);
+  mock_stage_unload(&ms);
+  CHECK("checker: gone with the stage", mock.checker == NULL);
+}
+
 /* schema= file option, and its errors at init. */
 static void test_schema_file(void)
 {
@@ -505,6 +560,7 @@ int main(void)
   test_no_response();
   test_creates_attempt();
   test_bad_request_schema();
+  test_answer_checker();
   test_schema_file();
   test_check_error_and_fixture();
   test_bad_options();

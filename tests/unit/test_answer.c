@@ -1,0 +1,180 @@
+/*
+ * test_answer.c - the runner's answer checkers (core/answer.c, ABI 1.2):
+ * host->set_answer_check() and host->check_answer() on a pipeline of four
+ * stages and jobs standing at different stages.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+#include "harness.h"
+
+/* A checker's instance: what it says, and what it saw. */
+struct fake {
+  enum llmr_answer says;
+  const char *why;
+  int calls;
+  int stage_seen;       /* R.cur_stage while it ran */
+  int nested;           /* ask check_answer() from inside */
+  enum llmr_answer nested_got;
+  jv seen;              /* the last response it was shown (a copy) */
+};
+
+static const struct llmr_host *host;
+
+static enum llmr_answer fake_check(void *self, struct llmr_job *job,
+                                   jv response, char *reason, size_t len)
+{
+  struct fake *f = self;
+  char inner[64];
+
+  (void)job;
+  f->calls++;
+  f->stage_seen = R.cur_stage;
+  jv_free(f->seen);
+  f->seen = jv_copy(response);
+  if(f->nested)
+    f->nested_got = host->check_answer(job, response, inner,
+                                       sizeof(inner));
+  if(f->why)
+    snprintf(reason, len, "%s", f->why);
+  return f->says;
+}
+
+int main(void)
+{
+  static struct llmr_host h;
+  struct stage_inst stages[4];
+  struct pipeline pl;
+  struct llmr_job *job = calloc(1, sizeof(*job));
+  struct fake a = {LLMR_ANSWER_VALID, NULL, 0, 0, 0, 0, {0}};
+  struct fake b = {LLMR_ANSWER_INVALID, "json: not JSON", 0, 0, 0, 0, {0}};
+  struct fake c = {LLMR_ANSWER_INVALID, "late", 0, 0, 0, 0, {0}};
+  struct llmr_config other;
+  char why[32];
+  jv answer = jv_parse("{\"choices\":[]}");
+  int i;
+
+  a.seen = b.seen = c.seen = jv_null();
+  memset(stages, 0, sizeof(stages));
+  memset(&pl, 0, sizeof(pl));
+  for(i = 0; i < 4; i++)
+    stages[i].cf.index = i;
+  pl.stages = stages;
+  pl.nstages = 4;
+  memset(&R, 0, sizeof(R));
+  R.pl = &pl;
+  R.cur_stage = -1;
+  host_init(&h);
+  host = &h;
+  CHECK_INT("abi: minor 2", h.abi_minor, 2);
+  CHECK("abi: services set", h.set_answer_check && h.check_answer);
+
+  /* nothing registered: every answer counts as valid */
+  job->stage = 1;
+  strcpy(why, "junk");
+  CHECK_INT("none: valid", h.check_answer(job, answer, why, sizeof(why)),
+            LLMR_ANSWER_VALID);
+  CHECK_STR("none: empty reason", why, "");
+  CHECK_INT("none: no reason buffer",
+            h.check_answer(job, answer, NULL, 0), LLMR_ANSWER_VALID);
+
+  /* a cf that is not one of the pipeline's stages is refused */
+  other = stages[2].cf;
+  CHECK_INT("register: foreign cf", h.set_answer_check(&other, fake_check,
+                                                       &b), LLMR_EINVAL);
+  CHECK_INT("register: NULL cf", h.set_answer_check(NULL, fake_check, &b),
+            LLMR_EINVAL);
+
+  /* stage 3 first, then 2 and 0: kept in pipeline order */
+  CHECK_INT("register: stage 3",
+            h.set_answer_check(&stages[3].cf, fake_check, &c), LLMR_OK);
+  CHECK_INT("register: stage 2",
+            h.set_answer_check(&stages[2].cf, fake_check, &b), LLMR_OK);
+  CHECK_INT("register: stage 0",
+            h.set_answer_check(&stages[0].cf, fake_check, &a), LLMR_OK);
+
+  /* the job is at stage 1: stage 0's checker is upstream, not asked;
+     stage 2's refuses first, so stage 3's is not run */
+  R.cur_stage = 1;
+  CHECK_INT("ask: invalid", h.check_answer(job, answer, why, sizeof(why)),
+            LLMR_ANSWER_INVALID);
+  CHECK_STR("ask: the first refusal's reason", why, "json: not JSON");
+  CHECK_INT("ask: upstream checker not run", a.calls, 0);
+  CHECK_INT("ask: stage 2 ran once", b.calls, 1);
+  CHECK_INT("ask: stopped at the first refusal", c.calls, 0);
+  CHECK_INT("ask: runs under the checker's stage", b.stage_seen, 2);
+  CHECK_INT("ask: the caller's stage restored", R.cur_stage, 1);
+  CHECK("ask: the checker saw the answer", jv_equal(jv_copy(b.seen),
+                                                    jv_copy(answer)));
+
+  /* a short buffer: truncated, terminated */
+  CHECK_INT("short: invalid", h.check_answer(job, answer, why, 5),
+            LLMR_ANSWER_INVALID);
+  CHECK_STR("short: truncated", why, "json");
+
+  /* unknown from one, valid from the other: unknown, its reason */
+  b.says = LLMR_ANSWER_UNKNOWN;
+  b.why = "routing.schema is not a valid schema";
+  c.says = LLMR_ANSWER_VALID;
+  CHECK_INT("unknown: reported", h.check_answer(job, answer, why,
+                                                sizeof(why)),
+            LLMR_ANSWER_UNKNOWN);
+  CHECK("unknown: reason", !strncmp(why, "routing.schema", 14));
+  CHECK_INT("unknown: the next checker still ran", c.calls, 1);
+
+  /* unknown, then a refusal: the refusal wins */
+  c.says = LLMR_ANSWER_INVALID;
+  CHECK_INT("unknown then invalid", h.check_answer(job, answer, why,
+                                                   sizeof(why)),
+            LLMR_ANSWER_INVALID);
+  CHECK_STR("unknown then invalid: reason", why, "late");
+
+  /* a second registration replaces; NULL removes */
+  b.says = LLMR_ANSWER_VALID;
+  c.says = LLMR_ANSWER_VALID;
+  CHECK_INT("replace: stage 2 now a's",
+            h.set_answer_check(&stages[2].cf, fake_check, &a), LLMR_OK);
+  CHECK_INT("replace: valid", h.check_answer(job, answer, why, sizeof(why)),
+            LLMR_ANSWER_VALID);
+  CHECK_INT("replace: a ran for stage 2", a.calls, 1);
+  CHECK_INT("replace: b no more", b.calls, 4);
+  CHECK_INT("remove: stage 3",
+            h.set_answer_check(&stages[3].cf, NULL, NULL), LLMR_OK);
+  h.check_answer(job, answer, why, sizeof(why));
+  CHECK_INT("remove: c not run", c.calls, 3);
+
+  /* a job past every checker: nothing to ask */
+  job->stage = 3;
+  a.calls = 0;
+  CHECK_INT("downstream of all: valid",
+            h.check_answer(job, answer, why, sizeof(why)),
+            LLMR_ANSWER_VALID);
+  CHECK_INT("downstream of all: none ran", a.calls, 0);
+
+  /* a checker asking again is not re-entered */
+  job->stage = 1;
+  a.nested = 1;
+  a.nested_got = LLMR_ANSWER_VALID;
+  h.check_answer(job, answer, why, sizeof(why));
+  CHECK_INT("nested: refused", a.nested_got, LLMR_ANSWER_UNKNOWN);
+  CHECK_INT("nested: not re-run", a.calls, 1);
+  a.nested = 0;
+  CHECK_INT("nested: usable again afterwards",
+            h.check_answer(job, answer, why, sizeof(why)),
+            LLMR_ANSWER_VALID);
+
+  /* answer_free(): every checker dropped (finish_stages calls it) */
+  answer_free();
+  a.calls = 0;
+  CHECK_INT("freed: valid", h.check_answer(job, answer, why, sizeof(why)),
+            LLMR_ANSWER_VALID);
+  CHECK_INT("freed: none ran", a.calls, 0);
+
+  jv_free(a.seen);
+  jv_free(b.seen);
+  jv_free(c.seen);
+  jv_free(answer);
+  free(job);
+  return harness_done();
+}
