@@ -4,7 +4,7 @@
  *   route [policy=cheapest-capable|map|threshold] [map="task=model,..."]
  *         [map_file=FILE] [tiers="task=N,..."] [hard=0.7] [easy=0.25]
  *         [threshold=0.5] [weak_tier=1] [strong_tier=3] [weak=MODEL]
- *         [strong=MODEL] [candidates=N]
+ *         [strong=MODEL] [candidates=N] [hedge=false]
  *
  * Policies:
  *   cheapest-capable  the tier a request needs is its task's tier
@@ -28,7 +28,11 @@
  * Writes route.{tier, model, provider, deployments, reason,
  * expected_cost_usd, worst_cost_usd} (and baseline_cost_usd and estimate
  * when no price stage ran before), candidates=N adds the N next-cheapest
- * as route.candidates [[model, expected_cost], ...].
+ * as route.candidates [[model, expected_cost], ...].  hedge=true adds
+ * route.hedge {model, tier, deployments, expected_cost_usd}: the cheapest
+ * eligible model at least one tier above the chosen one (same context,
+ * max_cost_usd and tried rules), where `call hedge_ms=` sends a hedge;
+ * absent when there is none (top tier, nothing fits, or a pinned model).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -65,6 +69,7 @@ struct route {
   int weak_tier, strong_tier;
   const struct llmr_model *weak, *strong, *baseline;
   int candidates;
+  int hedge;       /* hedge=: write route.hedge */
   jv *deps;  /* per model: [{provider, model}, ...] as route writes it */
   jv *names; /* per model: its name, and its first provider */
   jv *provs;
@@ -94,6 +99,9 @@ static const struct llmr_option route_options[] = {
     "strong_tier)" },
   { "candidates", LLMR_OPT_INT, "0", 0,
     "list this many runner-up models in route.candidates" },
+  { "hedge", LLMR_OPT_BOOL, "false", 0,
+    "write route.hedge, the cheapest model at least one tier up, for "
+    "call hedge_ms=" },
   { NULL, 0, NULL, 0, NULL }
 };
 
@@ -374,6 +382,7 @@ static int route_init(const struct llmr_host *host,
   r->weak_tier = (int)host->opt(cf, "weak_tier")->i;
   r->strong_tier = (int)host->opt(cf, "strong_tier")->i;
   r->candidates = (int)host->opt(cf, "candidates")->i;
+  r->hedge = (int)host->opt(cf, "hedge")->i;
   if(r->weak_tier < 1 || r->weak_tier > 3 || r->strong_tier < 1 ||
      r->strong_tier > 3) {
     host->config_error(cf, "weak_tier and strong_tier must be 1, 2 or 3");
@@ -671,6 +680,29 @@ static jv runner_ups(const struct route *r, const struct want *w,
   return out;
 }
 
+/* hedge=true: route.hedge, the cheapest eligible model at least one
+ * tier above m, for `call hedge_ms=`; removed when there is none or m is
+ * NULL (pinned).  Consumes route; returns the new record. */
+static jv hedge_candidate(const struct route *r, jv route,
+                          const struct llmr_model *m, const struct want *w)
+{
+  const struct llmr_model *h = NULL;
+  enum fit why;
+  jv o;
+
+  if(m)
+    h = cheapest(r, w, m->tier + 1, &why);
+  if(!h)
+    return jv_object_delete(route, key("hedge"));
+  o = jv_object_set(jv_object(), key("model"),
+                    jv_copy(r->names[h - r->models.v]));
+  o = jv_object_set(o, key("tier"), jv_number(h->tier));
+  o = jv_object_set(o, key("deployments"), jv_copy(r->deps[h - r->models.v]));
+  o = jv_object_set(o, key("expected_cost_usd"),
+                    jv_number(round_usd(expected_cost(h, w))));
+  return jv_object_set(route, key("hedge"), o);
+}
+
 /* Picks the model for the job and writes the decision into its route
  * record.  LLMR_NEXT, or LLMR_FAIL with no_model or
  * context_length_exceeded. */
@@ -686,7 +718,7 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
   enum fit why = FIT_TIER;
   struct want w;
   char reason[200];
-  int tier;
+  int tier, pinned = 0;
 
   /* take the record: with the job's reference dropped, the sets below
      change it in place instead of copying it */
@@ -725,6 +757,7 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
       goto done;
     }
     tier = m->tier;
+    pinned = 1;
     snprintf(reason, sizeof(reason), "pinned: body.model");
   }
   else if(r->policy == P_MAP) {
@@ -784,6 +817,8 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
   if(r->candidates > 0)
     route = jv_object_set(route, key("candidates"),
                           runner_ups(r, &w, tier, m));
+  if(r->hedge)
+    route = hedge_candidate(r, route, pinned ? NULL : m, &w);
 done:
   /* w's strings point into route and req: set the record only now */
   h->set_route(job, route);

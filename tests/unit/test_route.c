@@ -514,6 +514,92 @@ static void test_map_threshold(void)
   mock_stage_unload(&ms);
 }
 
+/* hedge=true: route.hedge is the cheapest eligible model at least one
+ * tier above the chosen one, for call hedge_ms=. */
+static void test_hedge(void)
+{
+  struct mock_stage ms;
+  struct llmr_job *job;
+  const char *on[] = { "hedge=true", NULL };
+  const char *off[] = { NULL };
+
+  if(load(&ms, "route", off)) {
+    CHECK("hedge: loads", 0);
+    return;
+  }
+  job = route_one(&ms, BODY "}}", "{\"task\":\"extraction\","
+                  "\"complexity\":0.5," EST(1000, 150) "}");
+  CHECK("hedge: off by default", str_at(job->route, "hedge") == NULL);
+  mock_job_free(job);
+  mock_stage_unload(&ms);
+
+  if(load(&ms, "route", on)) {
+    CHECK("hedge: loads with hedge=true", 0);
+    return;
+  }
+  job = route_one(&ms, BODY "}}", "{\"task\":\"extraction\","
+                  "\"complexity\":0.5," EST(1000, 150) "}");
+  CHECK_STR("hedge: tier 1 tiny chosen", str_at(job->route, "model"),
+            "tiny");
+  CHECK_STR("hedge: the cheapest of tier 2", str_at(job->route,
+                                                    "hedge.model"),
+            "mid-cheap");
+  CHECK_DBL("hedge: its tier", num_at(job->route, "hedge.tier"), 2, 0);
+  CHECK_STR("hedge: its deployments",
+            str_at(job->route, "hedge.deployments"),
+            "[{\"model\":\"mid-cheap\",\"provider\":\"my-host\"}]");
+  CHECK_DBL("hedge: its expected cost",
+            num_at(job->route, "hedge.expected_cost_usd"),
+            (1000 * 0.5 + 150 * 1.0) / 1e6, 1e-12);
+  mock_job_free(job);
+
+  /* context: mid-cheap's 32000 tokens do not hold 40000 -> mid */
+  job = route_one(&ms, BODY "}}", "{\"task\":\"extraction\","
+                  "\"complexity\":0.5," EST(40000, 150) "}");
+  CHECK_STR("hedge: context -> small", str_at(job->route, "model"),
+            "small");
+  CHECK_STR("hedge: context -> mid", str_at(job->route, "hedge.model"),
+            "mid");
+  mock_job_free(job);
+
+  /* max_cost_usd: tier 2 costs too much -> no hedge */
+  job = route_one(&ms, BODY "},\"routing\":{\"max_cost_usd\":0.0003}}",
+                  "{\"task\":\"extraction\",\"complexity\":0.5,"
+                  EST(1000, 150) "}");
+  CHECK_STR("hedge: cost cap keeps tiny", str_at(job->route, "model"),
+            "tiny");
+  CHECK("hedge: none within max_cost_usd",
+        str_at(job->route, "hedge") == NULL);
+  mock_job_free(job);
+
+  /* a model that answered invalidly is not a hedge */
+  job = route_one(&ms, BODY "}}", "{\"task\":\"extraction\","
+                  "\"complexity\":0.5," EST(1000, 150) ",\"attempts\":["
+                  "{\"model\":\"mid-cheap\",\"valid\":false}]}");
+  CHECK_STR("hedge: skips a tried model", str_at(job->route, "hedge.model"),
+            "mid");
+  mock_job_free(job);
+
+  /* top tier: no higher tier, and a stale hedge is removed */
+  job = route_one(&ms, BODY "}}", "{\"task\":\"coding\","
+                  "\"complexity\":0.9," EST(1000, 700) ",\"hedge\":"
+                  "{\"model\":\"mid\",\"tier\":2}}");
+  CHECK_STR("hedge: tier 3 chosen", str_at(job->route, "model"),
+            "big-long");
+  CHECK("hedge: none above tier 3", str_at(job->route, "hedge") == NULL);
+  mock_job_free(job);
+
+  /* pinned: fallbacks only to the same model (SPEC 4), so no hedge */
+  job = route_one(&ms, "{\"body\":{\"model\":\"tiny\",\"messages\":"
+                  "[{\"role\":\"user\",\"content\":\"x\"}]}}",
+                  "{\"task\":\"extraction\"," EST(1000, 150) "}");
+  CHECK_STR("hedge: pinned model", str_at(job->route, "model"), "tiny");
+  CHECK("hedge: none for a pinned model",
+        str_at(job->route, "hedge") == NULL);
+  mock_job_free(job);
+  mock_stage_unload(&ms);
+}
+
 int main(void)
 {
   char err[512];
@@ -527,6 +613,7 @@ int main(void)
   test_price();
   test_cheapest_capable();
   test_map_threshold();
+  test_hedge();
   jv_free(mock.catalog);
   return harness_done();
 }
