@@ -12,6 +12,17 @@
  * the worst case against the budget and hands a transfer to host->http().
  * on_done() reads the answer: a good one completes the job, a failed one
  * retries on a host->after() timer or moves to the next deployment.
+ *
+ * Hedging (speculative cascade): with hedge_ms=N and a route.hedge
+ * (`route hedge=true`: the cheapest model at least one tier up), a call
+ * that has not answered after N ms is also sent to that model.  While
+ * both are out, an answer is judged by the checks downstream
+ * (host->check_answer: validate's): the first valid one is kept and the
+ * other transfer cancelled (its attempt "cancelled": true, cost 0); an
+ * invalid one is recorded with valid:false and its reason, and the other
+ * is awaited.  When the other then answers, that answer is handed on
+ * (validate and escalate judge it as usual); when it fails, the invalid
+ * one is.  The answer kept is always the last of route.attempts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,83 +175,8 @@ static void state_free(void *p)
   }
   free(js->deps);
   jv_free(js->body);
+  jv_free(js->held);
   free(js);
-}
-
-/* ------------------------------------------------------------------
- * Recording attempts
- */
-
-/* Borrows u.  The usage as the route record counts it (cost.h):
- * input_tokens uncached. */
-static struct llmr_usage usage_of(const struct call_usage *u)
-{
-  struct llmr_usage n;
-  n.cached_tokens = u->cached;
-  n.cache_write_tokens = u->cache_write;
-  n.input_tokens = u->input - u->cached - u->cache_write;
-  if(n.input_tokens < 0)
-    n.input_tokens = 0;
-  n.output_tokens = u->output;
-  return n;
-}
-
-/* Borrows d and u.  USD for usage u at d's prices. */
-static double cost_of(const struct deployment *d, const struct call_usage *u)
-{
-  struct llmr_usage n = usage_of(u);
-  return llmr_cost(&d->price, &n);
-}
-
-/* Append the attempt on d to route.attempts and keep route.cost_usd the
- * sum over attempts.  u may be NULL (nothing used); reason may be NULL. */
-static void record(struct job_state *js, struct deployment *d,
-                   const struct call_usage *u, double cost,
-                   const char *reason)
-{
-  const struct llmr_host *host = js->st->host;
-  static const struct call_usage zero;
-  if(d->recorded)
-    return;
-  d->recorded = 1;
-  if(!u)
-    u = &zero;
-  double now = host->now();
-  jv a = jv_object();
-  a = jv_object_set(a, jv_string("model"), jv_copy(d->name));
-  a = jv_object_set(a, jv_string("provider"), jv_copy(d->provider));
-  a = jv_object_set(a, jv_string("status"), jv_number((double)d->status));
-  a = jv_object_set(a, jv_string("retries"), jv_number(d->retries));
-  a = jv_object_set(a, jv_string("latency_ms"),
-                    jv_number(d->t0 > 0 ? (double)(long)((now - d->t0) *
-                                                         1000 + 0.5) : 0));
-  struct llmr_usage nu = usage_of(u);
-  a = jv_object_set(a, jv_string("usage"), llmr_usage_json(&nu));
-  a = jv_object_set(a, jv_string("cost_usd"), jv_number(cost));
-  if(reason)
-    a = jv_object_set(a, jv_string("reason"), jv_string(reason));
-
-  jv route = host->route(js->job);
-  if(jv_get_kind(route) != JV_KIND_OBJECT) {
-    jv_free(route);
-    route = jv_object();
-  }
-  jv list = call_get(route, "attempts");
-  if(jv_get_kind(list) != JV_KIND_ARRAY) {
-    jv_free(list);
-    list = jv_array();
-  }
-  list = jv_array_append(list, a);
-  double sum = 0;
-  int n = jv_array_length(jv_copy(list));
-  for(int i = 0; i < n; i++) {
-    jv e = jv_array_get(jv_copy(list), i);
-    sum += call_num(e, "cost_usd", 0);
-    jv_free(e);
-  }
-  route = jv_object_set(route, jv_string("attempts"), list);
-  route = jv_object_set(route, jv_string("cost_usd"), jv_number(sum));
-  host->set_route(js->job, route);
 }
 
 /* Copy msg into d's reason, with the provider's key (if it was echoed)
@@ -290,6 +226,49 @@ static void note_failure(struct job_state *js, struct deployment *d)
   snprintf(js->last_msg, sizeof(js->last_msg), "%s/%s: %s",
            jv_string_value(d->provider), jv_string_value(d->model),
            d->reason);
+}
+
+/* Transfers of the job still out. */
+static int active_transfers(const struct job_state *js)
+{
+  int n = 0;
+  for(const struct xfer *x = js->xfers; x; x = x->next)
+    n += x->active;
+  return n;
+}
+
+/* Complete the job with the answer (consumed) of deployment i: a hedge's
+ * other transfer still out is recorded as cancelled (the runner cancels
+ * it when the job moves on), the answer's attempt goes last, and
+ * route.model and provider (and route.tier, when the hedge's answer is
+ * kept) name the model that gave it. */
+static void keep(struct job_state *js, int i, jv answer)
+{
+  const struct llmr_host *host = js->st->host;
+  struct deployment *d = &js->deps[i];
+  for(struct xfer *o = js->xfers; o; o = o->next) {
+    struct deployment *od = &js->deps[o->dep];
+    if(!o->active || o->dep == i || od->recorded)
+      continue;
+    attempt_record(js, od, NULL, 0,
+                   "hedge: another deployment answered first");
+    attempt_set(js, od, "cancelled", jv_true());
+  }
+  attempt_to_end(js, d);
+  jv route = host->route(js->job);
+  if(jv_get_kind(route) != JV_KIND_OBJECT) {
+    jv_free(route);
+    route = jv_object();
+  }
+  route = jv_object_set(route, jv_string("model"), jv_copy(d->name));
+  route = jv_object_set(route, jv_string("provider"), jv_copy(d->provider));
+  if(d->hedge && d->tier > 0)
+    route = jv_object_set(route, jv_string("tier"), jv_number(d->tier));
+  host->set_route(js->job, route);
+  host->set_response(js->job, answer);
+  jv_free(js->held);
+  js->held = jv_invalid();
+  host->complete(js->job, LLMR_NEXT);
 }
 
 /* ------------------------------------------------------------------
@@ -351,7 +330,7 @@ static int submit(struct job_state *js, int i, int hedge)
     limits_release(st, p);
     host->budget_settle(ticket, 0);
     d->code = "provider_error";
-    record(js, d, NULL, 0, d->reason);
+    attempt_record(js, d, NULL, 0, d->reason);
     note_failure(js, d);
     return MOVE_ON;
   }
@@ -398,7 +377,7 @@ static int submit(struct job_state *js, int i, int hedge)
     host->budget_settle(ticket, 0);
     set_reason(d, "the runner refused the transfer");
     d->code = "provider_error";
-    record(js, d, NULL, 0, d->reason);
+    attempt_record(js, d, NULL, 0, d->reason);
     note_failure(js, d);
     return MOVE_ON;
   }
@@ -422,7 +401,7 @@ static enum llmr_verdict send_to(struct job_state *js, int i)
   if(js->deadline > 0 && now >= js->deadline) {
     d->code = "timeout";
     set_reason(d, "the request's deadline passed");
-    record(js, d, NULL, 0, d->reason);
+    attempt_record(js, d, NULL, 0, d->reason);
     note_failure(js, d);
     return fail(js);
   }
@@ -438,7 +417,7 @@ static enum llmr_verdict send_to(struct job_state *js, int i)
       d->code = "rate_limited";
       set_reason(d, "the provider's rate limit would hold the request "
                     "past its deadline");
-      record(js, d, NULL, 0, d->reason);
+      attempt_record(js, d, NULL, 0, d->reason);
       note_failure(js, d);
       return advance(js, i + 1);
     }
@@ -455,8 +434,8 @@ static enum llmr_verdict send_to(struct job_state *js, int i)
     return LLMR_FAIL;
   if(r == MOVE_ON)
     return advance(js, i + 1);
-  if(st->hedge_ms > 0 && !js->hedge_armed && !js->hedged &&
-     host->after(js->job, st->hedge_ms, hedge_fire) == LLMR_OK)
+  if(st->hedge_ms > 0 && js->has_hedge && !js->hedge_armed &&
+     !js->hedged && host->after(js->job, st->hedge_ms, hedge_fire) == LLMR_OK)
     js->hedge_armed = 1;
   return LLMR_PENDING;
 }
@@ -507,7 +486,7 @@ static enum llmr_verdict advance(struct job_state *js, int from)
   struct call_stage *st = js->st;
   for(int i = from; i < js->ndeps; i++) {
     struct deployment *d = &js->deps[i];
-    if(d->started)
+    if(d->started || d->hedge_only)
       continue;
     if(js->tried > st->fallbacks)
       break;
@@ -515,7 +494,7 @@ static enum llmr_verdict advance(struct job_state *js, int from)
     d->started = 1;
     if(!usable(js, d, now)) {
       if(!strcmp(d->code, "auth_error")) /* a missing key is an attempt */
-        record(js, d, NULL, 0, d->reason);
+        attempt_record(js, d, NULL, 0, d->reason);
       note_failure(js, d);
       continue;
     }
@@ -527,8 +506,9 @@ static enum llmr_verdict advance(struct job_state *js, int from)
   return fail(js);
 }
 
-/* Timer: the first call has not answered in hedge_ms; send the next
- * deployment too.  The first good answer wins (on_done). */
+/* Timer: the call has not answered in hedge_ms; send it to route.hedge's
+ * model too (the cheapest one tier up).  The first valid answer wins
+ * (on_done).  No hedge when none is usable or its provider is busy. */
 static void hedge_fire(void *self, struct llmr_job *job)
 {
   struct call_stage *st = self;
@@ -541,10 +521,9 @@ static void hedge_fire(void *self, struct llmr_job *job)
   if(!active)
     return; /* answered or between retries: no hedge */
   double now = st->host->now();
-  for(int i = js->cur + 1; i < js->ndeps && js->tried <= st->fallbacks;
-      i++) {
+  for(int i = 0; i < js->ndeps; i++) {
     struct deployment *d = &js->deps[i];
-    if(d->started || !usable(js, d, now))
+    if(!d->for_hedge || d->started || !usable(js, d, now))
       continue;
     struct provider *p = d->p;
     if(limits_wait(js, d, now) > 0 ||
@@ -554,13 +533,12 @@ static void hedge_fire(void *self, struct llmr_job *job)
     limits_take(js, d, now);
     js->hedged = 1;
     d->started = 1;
+    d->hedge = 1;
     d->t0 = now;
-    if(submit(js, i, 1) == SENT) {
-      js->tried++;
-      js->cur = i;
-      st->host->log(job, LLMR_LOG_DEBUG, "hedging to %s/%s",
-                    jv_string_value(d->provider), jv_string_value(d->model));
-    }
+    if(submit(js, i, 1) == SENT) /* not a fallback: js->cur stays */
+      st->host->log(job, LLMR_LOG_DEBUG, "hedging to %s/%s (tier %d)",
+                    jv_string_value(d->provider), jv_string_value(d->model),
+                    d->tier);
     return;
   }
 }
@@ -685,25 +663,30 @@ static void on_done(void *self, struct llmr_job *job, CURL *easy,
   x->len = x->cap = 0;
 
   if(kind == CALL_FAIL_NONE) {
-    double cost = cost_of(d, &u);
+    double cost = attempt_cost(d, &u);
     host->budget_settle(x->ticket, cost);
     limits_breaker_note(st, d->brk, 1, now);
-    record(js, d, &u, cost, NULL);
-    for(struct xfer *o = js->xfers; o; o = o->next)
-      if(o->active) /* the hedge's loser, cancelled by the runner */
-        record(js, &js->deps[o->dep], NULL, 0,
-               "hedge: another deployment answered first");
-    jv route = host->route(job);
-    if(jv_get_kind(route) != JV_KIND_OBJECT) {
-      jv_free(route);
-      route = jv_object();
+    attempt_record(js, d, &u, cost, NULL);
+    if(active_transfers(js)) {
+      /* a hedge is still out: keep this answer only if it is valid */
+      char why[512];
+      enum llmr_answer a = host->check_answer(job, answer, why,
+                                              sizeof(why));
+      if(a == LLMR_ANSWER_INVALID) {
+        attempt_set(js, d, "valid", jv_false());
+        attempt_set(js, d, "reason", jv_string(why));
+        host->log(job, LLMR_LOG_INFO, "hedge: %s answered invalidly (%s); "
+                  "waiting for the other answer", jv_string_value(d->name),
+                  why);
+        jv_free(js->held);
+        js->held = answer;
+        js->held_dep = x->dep;
+        return;
+      }
+      if(a == LLMR_ANSWER_VALID)
+        attempt_set(js, d, "valid", jv_true());
     }
-    route = jv_object_set(route, jv_string("model"), jv_copy(d->name));
-    route = jv_object_set(route, jv_string("provider"),
-                          jv_copy(d->provider));
-    host->set_route(job, route);
-    host->set_response(job, answer);
-    host->complete(job, LLMR_NEXT);
+    keep(js, x->dep, answer);
     return;
   }
 
@@ -711,12 +694,19 @@ static void on_done(void *self, struct llmr_job *job, CURL *easy,
   if(kind != CALL_FAIL_STOP && kind != CALL_FAIL_CONTEXT &&
      strcmp(d->code, "auth_error"))
     limits_breaker_note(st, d->brk, 0, now);
-  int others = 0;
-  for(struct xfer *o = js->xfers; o; o = o->next)
-    others += o->active;
-  if(others) { /* the other half of a hedge may still answer */
-    record(js, d, NULL, 0, d->reason);
+  if(active_transfers(js)) { /* the other half of a hedge may answer */
+    attempt_record(js, d, NULL, 0, d->reason);
     note_failure(js, d);
+    return;
+  }
+  if(jv_is_valid(js->held)) {
+    /* the hedge's last word: hand on the invalid answer held, so
+       validate and escalate proceed as without a hedge */
+    attempt_record(js, d, NULL, 0, d->reason);
+    note_failure(js, d);
+    jv held = js->held;
+    js->held = jv_invalid();
+    keep(js, js->held_dep, held);
     return;
   }
   if(kind == CALL_FAIL_RETRY && x->dep == js->cur &&
@@ -736,7 +726,7 @@ static void on_done(void *self, struct llmr_job *job, CURL *easy,
       js->waiting = 0;
     }
   }
-  record(js, d, NULL, 0, d->reason);
+  attempt_record(js, d, NULL, 0, d->reason);
   note_failure(js, d);
   enum llmr_verdict v;
   if(kind == CALL_FAIL_STOP)
@@ -750,7 +740,8 @@ static void on_done(void *self, struct llmr_job *job, CURL *easy,
                               o->context > 0 && o->context <= d->context))
           o->started = 1;
       }
-    v = advance(js, (x->dep > js->cur ? x->dep : js->cur) + 1);
+    /* the hedge is no fallback: after it, the main flow goes on */
+    v = advance(js, (d->hedge || x->dep < js->cur ? js->cur : x->dep) + 1);
   }
   if(v != LLMR_PENDING)
     host->complete(job, v);
@@ -784,6 +775,7 @@ enum llmr_verdict call_process(void *self, struct llmr_job *job)
   js->st = st;
   js->job = job;
   js->body = body;
+  js->held = jv_invalid();
   js->est_tokens = host->estimate_tokens(body);
   host->set_state(job, js, state_free);
   deploy_resolve(js);

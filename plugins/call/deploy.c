@@ -1,9 +1,10 @@
 /*
  * deploy.c - which deployments a job of the call stage tries, in order:
  * those route chose (route.deployments), or every deployment of the
- * pinned or routed model, then the route's fallback list.  Entries name
- * a catalog model or a provider's model id; both resolve to the catalog
- * entry that prices them.
+ * pinned or routed model, then the route's fallback list, then (with
+ * hedge_ms=) the model route.hedge names.  Entries name a catalog model
+ * or a provider's model id; both resolve to the catalog entry that
+ * prices them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ static void add_one(struct job_state *js, const char *prov, const char *model,
   d->price = llmr_price_of(entry, dep);
   d->context = call_num(entry, "context_tokens", 0);
   d->max_out = call_num(entry, "max_output_tokens", 0);
+  d->tier = (int)call_num(entry, "tier", 0);
   d->brk = limits_breaker(st, prov, model);
 }
 
@@ -170,6 +172,35 @@ static void add_list(struct job_state *js, jv list)
   }
 }
 
+/* Borrows route.  route.hedge {model, deployments} (route hedge=true):
+ * where hedge_fire() sends the hedge.  Its deployments not listed yet are
+ * added for the hedge only, so the main flow never falls back to them. */
+static void add_hedge(struct job_state *js, jv route)
+{
+  jv h = call_get(route, "hedge");
+  const char *name = call_str(h, "model");
+  int from = js->ndeps;
+  if(name) {
+    jv list = call_get(h, "deployments");
+    if(jv_get_kind(list) == JV_KIND_ARRAY &&
+       jv_array_length(jv_copy(list)) > 0)
+      add_list(js, list);
+    else
+      add_model(js, name, NULL);
+    jv_free(list);
+    for(int i = 0; i < js->ndeps; i++) {
+      struct deployment *d = &js->deps[i];
+      if(i >= from)
+        d->hedge_only = 1;
+      if(i >= from || !strcmp(jv_string_value(d->name), name)) {
+        d->for_hedge = 1;
+        js->has_hedge = 1;
+      }
+    }
+  }
+  jv_free(h);
+}
+
 void deploy_resolve(struct job_state *js)
 {
   const struct llmr_host *host = js->st->host;
@@ -221,6 +252,8 @@ void deploy_resolve(struct job_state *js)
   list = call_get(route, "candidates");
   add_list(js, list);
   jv_free(list);
+  if(js->st->hedge_ms > 0)
+    add_hedge(js, route);
   jv_free(route);
 }
 

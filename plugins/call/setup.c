@@ -23,8 +23,9 @@ static const struct llmr_option options[] = {
   {"connect_timeout", LLMR_OPT_DOUBLE, "5", 0,
    "seconds to connect"},
   {"hedge_ms", LLMR_OPT_INT, "0", 0,
-   "also send to the next deployment when the first has not answered "
-   "after this many ms (0: never)"},
+   "also send to route.hedge's model (route hedge=true: one tier up) "
+   "when the call has not answered after this many ms; the first valid "
+   "answer wins (0: never)"},
   {"fallbacks", LLMR_OPT_INT, "4", 0,
    "most deployments tried after the first"},
   {"breaker", LLMR_OPT_INT, "5", 0,

@@ -1,8 +1,9 @@
 /*
  * stage.h - the call stage's own state: providers (keys, rate limits,
  * concurrency queues), circuit breakers, per-job state.  Shared by
- * call.c (the job's way through deployments and retries) and limits.c
- * (rate limits, queues, breakers).  Not installed.
+ * call.c (the job's way through deployments and retries), limits.c
+ * (rate limits, queues, breakers), attempts.c (route.attempts) and
+ * deploy.c (which deployments).  Not installed.
  */
 #ifndef LLMR_CALL_STAGE_H
 #define LLMR_CALL_STAGE_H
@@ -64,9 +65,15 @@ struct deployment {
   struct llmr_price price; /* the model's, a deployment's own first */
   double context;   /* context tokens, 0 unknown */
   double max_out;   /* max output tokens, 0 unknown */
+  int tier;         /* the catalog model's tier, 0 unknown */
+  int for_hedge;    /* route.hedge names its model: a hedge may go here */
+  int hedge_only;   /* listed for the hedge only: no fallback for the
+                       main flow */
   struct breaker *brk;
   /* the attempt on this deployment */
   int started, recorded, retries;
+  int hedge;        /* sent as the hedge (hedge_fire) */
+  int attempt;      /* 1 + its index in route.attempts once recorded */
   double t0;
   long status;
   char reason[240];
@@ -104,7 +111,11 @@ struct job_state {
   int waiting;          /* a resume timer is set */
   int paid;             /* 1 + the deployment whose rate-limit units are
                            taken for the next send, or 0 */
+  int has_hedge;        /* some deployment is for_hedge */
   int hedge_armed, hedged;
+  jv held;              /* an answer found invalid while the other half
+                           of the hedge was still out, or jv_invalid() */
+  int held_dep;         /* its deployment */
   double deadline;      /* monotonic, 0: none */
   struct xfer *xfers;
   /* concurrency queue */
@@ -160,12 +171,32 @@ void call_resume(void *self, struct llmr_job *job);
 /* The stage's process(): resolve the job's deployments and send. */
 enum llmr_verdict call_process(void *self, struct llmr_job *job);
 
+/* --- attempts.c --------------------------------------------------- */
+
+/* Borrows d and u.  USD for usage u at d's prices. */
+double attempt_cost(const struct deployment *d, const struct call_usage *u);
+/* Append the attempt on d (once: d->recorded) to route.attempts, note
+ * its place in d->attempt, and keep route.cost_usd the sum over
+ * attempts.  u may be NULL (nothing used); reason may be NULL.  An
+ * attempt sent as the hedge says "hedge": true. */
+void attempt_record(struct job_state *js, struct deployment *d,
+                    const struct call_usage *u, double cost,
+                    const char *reason);
+/* Set key to val (consumed) on d's attempt; nothing when d has none. */
+void attempt_set(struct job_state *js, struct deployment *d,
+                 const char *key, jv val);
+/* Move d's attempt to the end of route.attempts (the answer a job keeps
+ * is always its last attempt, the one validate marks). */
+void attempt_to_end(struct job_state *js, struct deployment *d);
+
 /* --- deploy.c ----------------------------------------------------- */
 
 /* Fill js->deps from the route record and the request: route.deployments
  * (ordered), else the pinned body.model or route.model with all its
  * deployments (route.provider's first); then route.fallback(s) and
- * route.candidates, the route's fallback list. */
+ * route.candidates, the route's fallback list; then, with hedge_ms, the
+ * deployments of route.hedge's model (for_hedge; hedge_only when not
+ * already listed), setting js->has_hedge. */
 void deploy_resolve(struct job_state *js);
 
 #endif /* LLMR_CALL_STAGE_H */

@@ -9,7 +9,9 @@
  *       is pinned as the request's body.model;
  *     - without: the tier of the model that answered plus one becomes the
  *       minimum tier (request routing.min_tier and route.min_tier), which
- *       the route stage honours;
+ *       the route stage honours; when a hedge (call hedge_ms=) also
+ *       answered invalidly, above the hedge's tier too, so that tier is
+ *       not tried twice;
  *   clears the response, counts route.escalations and GOTOs `to` (route).
  *   Every attempt and its reason stay in route.attempts.  After max=
  *   escalations, or when there is nothing higher to go to, the job fails
@@ -166,6 +168,34 @@ static int tried(jv route, const char *name)
   return hit;
 }
 
+/* Borrows route.  The highest tier of the attempts that a hedge sent
+ * (call hedge_ms=: "hedge": true) and that were found invalid, or 0. */
+static long hedged_tier(jv catalog, jv route)
+{
+  jv attempts = json_get(route, "attempts");
+  long top = 0;
+  if(jv_get_kind(attempts) == JV_KIND_ARRAY) {
+    jv_array_foreach(attempts, i, a) {
+      jv hedge = json_get(a, "hedge"), valid = json_get(a, "valid");
+      jv m = json_get(a, "model");
+      (void)i;
+      if(jv_get_kind(hedge) == JV_KIND_TRUE &&
+         jv_get_kind(valid) == JV_KIND_FALSE &&
+         jv_get_kind(m) == JV_KIND_STRING) {
+        long t = model_tier(catalog, jv_string_value(m));
+        if(t > top)
+          top = t;
+      }
+      jv_free(hedge);
+      jv_free(valid);
+      jv_free(m);
+      jv_free(a);
+    }
+  }
+  jv_free(attempts);
+  return top;
+}
+
 /* ---------------------------------------------------------------------
  * mode=preempt
  */
@@ -233,7 +263,7 @@ static enum llmr_verdict cascade(struct escalate *e, struct llmr_job *job)
   jv resp = h->response(job), route = h->route(job), last, lreason, model;
   jv req;
   int n, have_resp = jv_get_kind(resp) != JV_KIND_NULL && jv_is_valid(resp);
-  long esc, tier = 0;
+  long esc, tier = 0, hedged;
   char reason[400], why[120], next_desc[160];
   const char *next_model = NULL;
 
@@ -267,6 +297,9 @@ static enum llmr_verdict cascade(struct escalate *e, struct llmr_job *job)
   jv_free(last);
   if(!tier)
     tier = (long)json_num(route, "tier", 0);
+  hedged = hedged_tier(e->catalog, route);
+  if(hedged > tier)
+    tier = hedged;
 
   esc = (long)json_num(route, "escalations", 0);
   if(esc >= e->max) {

@@ -1,8 +1,8 @@
 # tests/cli/call.sh - the call stage against the loopback mock provider:
 # the three formats round-trip, SDK retries (counted in the mock's log),
-# no retry on 400/401/quota, fallback, hedging, the circuit breaker,
-# per-provider concurrency, bad bodies, timeouts, missing keys, and no key
-# in any output.  Run: BUILD=build-call sh tests/cli/call.sh
+# no retry on 400/401/quota, fallback, no hedge without route.hedge, the
+# circuit breaker, per-provider concurrency, bad bodies, timeouts, missing
+# keys, and no key in any output.  Run: BUILD=build-call sh tests/cli/call.sh
 . tests/lib.sh
 
 FIX=tests/fixtures/call
@@ -242,17 +242,19 @@ run esc "$TMP/esc.pipeline"
 check_eq on_failure_next "$(res esc esc '[.response, .route.call_error.code,
   (.error.code | type)]')" '[null,"provider_error","string"]'
 
-# --- hedging: the first deployment is slow, the second answers -----------
+# --- hedging goes one tier up (route.hedge), never to the next deployment
+# of the same model: with no route stage there is no route.hedge, so a
+# slow first deployment is waited for (tests/cli/hedge.sh: the hedge) ----
 cat >"$TMP/hedge.pipeline" <<EOF
 set catalog=$PWD/$FIX/models.json
 call timeout=10 hedge_ms=200 breaker=0
 EOF
-line hedge m-fallback 'c-hedge [[mock {\"by_model\":{\"gpt-a\":{\"latency_ms\":3000}}}]]' \
+line hedge m-fallback 'c-hedge [[mock {\"by_model\":{\"gpt-a\":{\"latency_ms\":1000}}}]]' \
   >"$TMP/hedge.in"
 run hedge "$TMP/hedge.pipeline"
-check_eq hedge_answer "$(res hedge hedge '[.error, .route.provider,
-  (.route.attempts|length)]')" '[null,"oa2",2]'
-check_grep hedge_loser_recorded 'hedge: another deployment' "$TMP/hedge.out"
+check_eq hedge_needs_route_hedge "$(res hedge hedge '[.error, .route.provider,
+  (.route.attempts|length)]')" '[null,"oa",1]'
+check_eq hedge_not_to_next_deployment "$(sent_to gpt-b c-hedge)" 0
 
 # --- circuit breaker: 2 failures open gpt-a; the third skips it ----------
 cat >"$TMP/brk.pipeline" <<EOF

@@ -166,6 +166,42 @@ static void test_top_tier(void)
   mock_stage_unload(&ms);
 }
 
+/* A hedge (call hedge_ms=) that answered invalidly too: escalate goes
+ * above the hedge's tier, not to it again; a hedge that failed or was
+ * cancelled does not count. */
+static void test_hedged(void)
+{
+  static const char *const kv[] = {"max=2", NULL};
+  struct mock_stage ms;
+  struct llmr_job *job;
+  char buf[64];
+  if(load(&ms, "hedged", kv))
+    return;
+  job = job_with("{\"tier\":1,\"attempts\":[{\"model\":\"mid-2\","
+                 "\"hedge\":true,\"valid\":false,\"reason\":\"a\"},"
+                 "{\"model\":\"cheap-1\",\"valid\":false,\"reason\":"
+                 "\"b\"}]}", 1);
+  CHECK_INT("hedged: GOTO", mock_process(&ms, job), LLMR_GOTO);
+  CHECK_STR("hedged: above the hedge's tier",
+            at(job->request, "routing.min_tier", buf, sizeof(buf)), "3");
+  mock_job_free(job);
+  job = job_with("{\"tier\":1,\"attempts\":[{\"model\":\"mid-2\","
+                 "\"hedge\":true,\"status\":500},{\"model\":"
+                 "\"cheap-1\",\"valid\":false,\"reason\":\"b\"}]}", 1);
+  CHECK_INT("hedge failed: GOTO", mock_process(&ms, job), LLMR_GOTO);
+  CHECK_STR("hedge failed: one tier up as usual",
+            at(job->request, "routing.min_tier", buf, sizeof(buf)), "2");
+  mock_job_free(job);
+  /* the hedge's tier is the top: nothing above it */
+  job = job_with("{\"tier\":2,\"attempts\":[{\"model\":\"top-3\","
+                 "\"hedge\":true,\"valid\":false,\"reason\":\"a\"},"
+                 "{\"model\":\"mid-2\",\"valid\":false,\"reason\":"
+                 "\"b\"}]}", 1);
+  CHECK_INT("hedged top: FAIL", mock_process(&ms, job), LLMR_FAIL);
+  mock_job_free(job);
+  mock_stage_unload(&ms);
+}
+
 /* max=0: never escalate. */
 static void test_max_zero(void)
 {
@@ -330,6 +366,7 @@ int main(void)
   test_valid_passes();
   test_raise_tier();
   test_top_tier();
+  test_hedged();
   test_max_zero();
   test_call_failed();
   test_ladder();
