@@ -66,6 +66,19 @@ char *json_dump(jv v);
  * value, or jv_invalid_with_msg("what at column N"). */
 jv json_parse(const char *s, size_t len);
 
+/* Object keys of requests, made once and shared: jv_string() allocates,
+ * checks the bytes and later hashes them on every call, and these are
+ * set and looked up on every line.  json_parse() hands out these same
+ * strings for keys of an input line that match one. */
+enum ckey {
+  CK_BODY, CK_CONTENT, CK_COST_USD, CK_CUSTOM_ID, CK_ERROR, CK_MAX_TOKENS,
+  CK_MESSAGES, CK_METHOD, CK_MODEL, CK_NAME, CK_PROMPT, CK_ROLE,
+  CK_ROUTING, CK_TEXT, CK_TOOL_CALLS, CK_TOOLS, CK_TYPE, CK_URL,
+  CK_COUNT
+};
+jv ckey(enum ckey k);  /* a new ref */
+void ckeys_free(void); /* at exit; the next ckey() makes them again */
+
 /* --- subcommands (report.c, train.c) ------------------------------- */
 int report_main(int argc, char **argv);
 int train_main(int argc, char **argv);

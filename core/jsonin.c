@@ -263,6 +263,69 @@ static jv parse_array(struct parser *ps)
   }
 }
 
+/* ---------------------------------------------------------------------
+ * Shared keys
+ */
+static const char *const ckey_names[CK_COUNT] = {
+  "body", "content", "cost_usd", "custom_id", "error", "max_tokens",
+  "messages",
+  "method", "model", "name", "prompt", "role", "routing", "text",
+  "tool_calls", "tools", "type", "url"
+};
+static jv ckeys[CK_COUNT];
+static int ckeys_ready;
+
+static void ckeys_make(void)
+{
+  int i;
+
+  for(i = 0; i < CK_COUNT; i++)
+    ckeys[i] = jv_string(ckey_names[i]);
+  ckeys_ready = 1;
+}
+
+jv ckey(enum ckey k)
+{
+  if(!ckeys_ready)
+    ckeys_make();
+  return jv_copy(ckeys[k]);
+}
+
+void ckeys_free(void)
+{
+  int i;
+
+  if(!ckeys_ready)
+    return;
+  for(i = 0; i < CK_COUNT; i++)
+    jv_free(ckeys[i]);
+  ckeys_ready = 0;
+}
+
+/* At a key's opening quote: the shared key when the key is one of them
+ * (written without escapes), else parse_string(). */
+static jv parse_key(struct parser *ps)
+{
+  const char *start = ps->p + 1, *q = start;
+  size_t n;
+  int i;
+
+  while(q < ps->end && q - start < 12 && *q != '"' && *q != '\\')
+    q++;
+  if(q < ps->end && *q == '"') {
+    n = (size_t)(q - start);
+    if(!ckeys_ready)
+      ckeys_make();
+    for(i = 0; i < CK_COUNT; i++)
+      if(ckey_names[i][0] == *start && !strncmp(ckey_names[i], start, n) &&
+         !ckey_names[i][n]) {
+        ps->p = q + 1;
+        return jv_copy(ckeys[i]);
+      }
+  }
+  return parse_string(ps);
+}
+
 static jv parse_object(struct parser *ps)
 {
   jv o = jv_object();
@@ -281,7 +344,7 @@ static jv parse_object(struct parser *ps)
       jv_free(o);
       return fail(ps, "expected a string key in object");
     }
-    k = parse_string(ps);
+    k = parse_key(ps);
     if(!jv_is_valid(k)) {
       jv_free(o);
       return k;

@@ -125,11 +125,100 @@ void json_write_string(struct buf *b, const char *s, size_t n)
   buf_putc(b, '"');
 }
 
+/* Exact powers of ten: the decimal fast path below divides or
+ * multiplies by one of them, a single correctly rounded operation. */
+static const double pow10[] = {
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+  1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/* What snprintf("%.15g") writes for a (finite, > 0), into out; its
+ * length, or 0 when the 15 digits do not read back as a (the caller then
+ * asks printf for more).  Costs and prices are such 15-digit decimals
+ * nearly always, and printf with strtod is most of a result line's cost.
+ *
+ * m = a * 10^s rounded is the candidate; m * 10^-s is then one exact
+ * operation (m < 2^53, |s| <= 22), so when it gives back a, the decimal
+ * m e-s reads back as a.  Two 15-digit decimals are further apart than
+ * any double's neighbours, so that decimal is the one %.15g prints. */
+static size_t fast_g15(double a, char *out)
+{
+  char dig[16];
+  int e, s, nd, i;
+  size_t n = 0;
+  double m, back;
+  unsigned long long u;
+
+  if(a < 1e-300 || a >= 1e300)
+    return 0;
+  e = (int)floor(log10(a));
+  for(i = 0; i < 2; i++) { /* log10 may be off by one near a power */
+    s = 14 - e;
+    if(s > 22 || s < -22)
+      return 0;
+    m = s >= 0 ? a * pow10[s] : a / pow10[-s];
+    m = floor(m + 0.5);
+    if(m >= 1e15)
+      e++;
+    else if(m < 1e14)
+      e--;
+    else
+      break;
+  }
+  if(i == 2)
+    return 0;
+  back = s >= 0 ? m / pow10[s] : m * pow10[-s];
+  if(back != a)
+    return 0;
+  u = (unsigned long long)m;
+  for(i = 14; i >= 0; i--) {
+    dig[i] = (char)('0' + u % 10);
+    u /= 10;
+  }
+  for(nd = 15; nd > 1 && dig[nd - 1] == '0'; nd--)
+    ;
+  if(e < -4 || e >= 15) { /* d.ddde-XX */
+    out[n++] = dig[0];
+    if(nd > 1) {
+      out[n++] = '.';
+      memcpy(out + n, dig + 1, (size_t)(nd - 1));
+      n += (size_t)(nd - 1);
+    }
+    out[n++] = 'e';
+    out[n++] = e < 0 ? '-' : '+';
+    if(e < 0)
+      e = -e;
+    if(e >= 100)
+      out[n++] = (char)('0' + e / 100);
+    out[n++] = (char)('0' + e / 10 % 10);
+    out[n++] = (char)('0' + e % 10);
+  }
+  else if(e < 0) { /* 0.000ddd */
+    out[n++] = '0';
+    out[n++] = '.';
+    for(i = -1; i > e; i--)
+      out[n++] = '0';
+    memcpy(out + n, dig, (size_t)nd);
+    n += (size_t)nd;
+  }
+  else { /* ddd.ddd */
+    for(i = 0; i <= e; i++)
+      out[n++] = i < nd ? dig[i] : '0';
+    if(nd > e + 1) {
+      out[n++] = '.';
+      memcpy(out + n, dig + e + 1, (size_t)(nd - e - 1));
+      n += (size_t)(nd - e - 1);
+    }
+  }
+  return n;
+}
+
 /* Shortest of %.15g..%.17g that reads back as the same double. */
 static void write_number(struct buf *b, double d)
 {
   char tmp[40];
   int n, prec;
+  size_t fn;
 
   if(isnan(d) || isinf(d)) {
     /* JSON has no NaN/Infinity: jq prints null and +-1.797e308 */
@@ -153,6 +242,12 @@ static void write_number(struct buf *b, double d)
     if(d < 0)
       *--q = '-';
     buf_put(b, q, (size_t)(e - q));
+    return;
+  }
+  tmp[0] = '-';
+  fn = fast_g15(fabs(d), tmp + 1);
+  if(fn) {
+    buf_put(b, d < 0 ? tmp : tmp + 1, fn + (d < 0));
     return;
   }
   for(prec = 15; prec <= 17; prec++) {

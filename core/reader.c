@@ -147,13 +147,13 @@ int reader_done(void)
  * One line -> one job
  */
 /* Borrows obj.  New ref, or jv_null() when absent; never asserts. */
-static jv object_get(jv obj, const char *key)
+static jv object_get(jv obj, enum ckey key)
 {
   jv v;
 
   if(jv_get_kind(obj) != JV_KIND_OBJECT)
     return jv_null();
-  v = jv_object_get(jv_copy(obj), jv_string(key));
+  v = jv_object_get(jv_copy(obj), ckey(key));
   if(!jv_is_valid(v)) {
     jv_free(v);
     return jv_null();
@@ -198,10 +198,10 @@ static jv normalise(jv in, char **custom_id)
 {
   jv body, routing, id, req, msgs;
 
-  id = object_get(in, "custom_id");
+  id = object_get(in, CK_CUSTOM_ID);
   *custom_id = id_text(id);
   jv_free(id);
-  routing = object_get(in, "routing");
+  routing = object_get(in, CK_ROUTING);
   if(jv_get_kind(routing) != JV_KIND_NULL &&
      jv_get_kind(routing) != JV_KIND_OBJECT) {
     jv_free(routing);
@@ -209,11 +209,11 @@ static jv normalise(jv in, char **custom_id)
     return jv_invalid_with_msg(jv_string(
         "invalid_request: \"routing\" must be an object"));
   }
-  body = object_get(in, "body");
+  body = object_get(in, CK_BODY);
   if(jv_get_kind(body) == JV_KIND_OBJECT) {
     /* 1. an OpenAI Batch line: keep it whole */
     jv_free(body);
-    req = jv_object_delete(in, jv_string("routing"));
+    req = jv_object_delete(in, ckey(CK_ROUTING));
   }
   else if(jv_get_kind(body) != JV_KIND_NULL) {
     jv_free(body);
@@ -223,31 +223,31 @@ static jv normalise(jv in, char **custom_id)
         "invalid_request: \"body\" must be an object"));
   }
   else {
-    jv prompt = object_get(in, "prompt");
+    jv prompt = object_get(in, CK_PROMPT);
 
     jv_free(body);
-    body = jv_object_delete(jv_object_delete(in, jv_string("custom_id")),
-                            jv_string("routing"));
+    body = jv_object_delete(jv_object_delete(in, ckey(CK_CUSTOM_ID)),
+                            ckey(CK_ROUTING));
     if(jv_get_kind(prompt) == JV_KIND_STRING) {
       /* 3. {"prompt":"text", ...} */
-      jv m = jv_object_set(jv_object(), jv_string("role"),
+      jv m = jv_object_set(jv_object(), ckey(CK_ROLE),
                            jv_string("user"));
 
-      m = jv_object_set(m, jv_string("content"), prompt);
-      body = jv_object_delete(body, jv_string("prompt"));
-      body = jv_object_set(body, jv_string("messages"),
+      m = jv_object_set(m, ckey(CK_CONTENT), prompt);
+      body = jv_object_delete(body, ckey(CK_PROMPT));
+      body = jv_object_set(body, ckey(CK_MESSAGES),
                            jv_array_append(jv_array(), m));
     }
     else
       jv_free(prompt); /* 2. a bare chat body */
     req = jv_object();
-    req = jv_object_set(req, jv_string("method"), jv_string("POST"));
-    req = jv_object_set(req, jv_string("url"),
+    req = jv_object_set(req, ckey(CK_METHOD), jv_string("POST"));
+    req = jv_object_set(req, ckey(CK_URL),
                         jv_string("/v1/chat/completions"));
-    req = jv_object_set(req, jv_string("body"), body);
+    req = jv_object_set(req, ckey(CK_BODY), body);
   }
-  body = object_get(req, "body");
-  msgs = object_get(body, "messages");
+  body = object_get(req, CK_BODY);
+  msgs = object_get(body, CK_MESSAGES);
   jv_free(body);
   if(jv_get_kind(msgs) != JV_KIND_ARRAY ||
      jv_array_length(jv_copy(msgs)) == 0) {
@@ -260,7 +260,7 @@ static jv normalise(jv in, char **custom_id)
   }
   jv_free(msgs);
   if(jv_get_kind(routing) == JV_KIND_OBJECT)
-    req = jv_object_set(req, jv_string("routing"), routing);
+    req = jv_object_set(req, ckey(CK_ROUTING), routing);
   else
     jv_free(routing);
   return req;
@@ -329,10 +329,10 @@ static void line_to_job(char *text, size_t len, long lineno)
     return;
   }
   {
-    jv id = object_get(req, "custom_id");
+    jv id = object_get(req, CK_CUSTOM_ID);
 
     if(jv_get_kind(id) != JV_KIND_STRING)
-      req = jv_object_set(req, jv_string("custom_id"), jv_string(cid));
+      req = jv_object_set(req, ckey(CK_CUSTOM_ID), jv_string(cid));
     jv_free(id);
   }
   job->request = req;
@@ -479,8 +479,8 @@ int resume_load(const char *path)
       jv_free(v);
       continue;
     }
-    err = object_get(v, "error");
-    id = object_get(v, "custom_id");
+    err = object_get(v, CK_ERROR);
+    id = object_get(v, CK_CUSTOM_ID);
     if(jv_get_kind(err) == JV_KIND_NULL &&
        jv_get_kind(id) == JV_KIND_STRING) {
       if(nresume == capids) {

@@ -220,6 +220,7 @@ out:
   free(R.heap);
   free(R.xfer_tab);
   jv_free(R.catalog);
+  ckeys_free();
   if(R.sigpipe_fd[0] >= 0) {
     close(R.sigpipe_fd[0]);
     close(R.sigpipe_fd[1]);

@@ -149,15 +149,21 @@ static void emit(struct textbuf *tb, const char *p, size_t n)
     tb->total += n;
     return;
   }
-  for(i = 0; i < n; i++) { /* second pass: the text is too long */
-    size_t at = tb->pos + i;
-    if(at < TF_HEAD)
-      tb->buf[tb->len++] = p[i];
-    else if(at >= tb->total - TF_TAIL) {
-      if(at == tb->total - TF_TAIL)
-        tb->buf[tb->len++] = '\n';
-      tb->buf[tb->len++] = p[i];
-    }
+  /* second pass, the text is too long: copy what of p[0..n) falls in
+     the head [0, TF_HEAD) and the tail [total - TF_TAIL, total), with a
+     newline where the tail starts */
+  if(tb->pos < TF_HEAD) {
+    i = TF_HEAD - tb->pos < n ? TF_HEAD - tb->pos : n;
+    memcpy(tb->buf + tb->len, p, i);
+    tb->len += i;
+  }
+  if(tb->pos + n > tb->total - TF_TAIL) {
+    size_t from = tb->total - TF_TAIL;
+    i = tb->pos >= from ? 0 : from - tb->pos;
+    if(tb->pos <= from)
+      tb->buf[tb->len++] = '\n';
+    memcpy(tb->buf + tb->len, p + i, n - i);
+    tb->len += n - i;
   }
   tb->pos += n;
 }

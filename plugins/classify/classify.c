@@ -272,7 +272,10 @@ static enum llmr_verdict classify_process(void *self, struct llmr_job *job)
   tf_task_weights(jv_string_value(task), &weights);
   complexity = round2(tf_complexity(&sig, &weights));
   jv_free(req);
+  /* take the record: with the job's reference dropped, the sets below
+     change it in place instead of copying it */
   route = host->route(job);
+  host->set_route(job, jv_null());
   if(jv_get_kind(route) != JV_KIND_OBJECT) {
     jv_free(route);
     route = jv_object();

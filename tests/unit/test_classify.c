@@ -292,6 +292,43 @@ static void test_request_text(void)
     jv_free(req);
     free(big);
   }
+  {
+    /* several messages, the head's end and the tail's start falling
+       inside, between and at the edges of them: the text kept is the
+       head and tail of the messages joined by newlines */
+    static const size_t sizes[][3] = {
+      {2000, 2000, 2000}, {TF_HEAD, 10, 3000}, {TF_HEAD - 1, 1, 4000},
+      {100, 5000, 100}, {4000, TF_TAIL - 1, 1}, {3000, 1, TF_TAIL},
+      {1, 1, 9000}};
+    size_t k;
+    for(k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+      char *all = malloc(20000), label[80];
+      size_t at = 0, m, i;
+      jv msgs = jv_array();
+      for(m = 0; m < 3; m++) {
+        char *part = malloc(sizes[k][m] + 1);
+        for(i = 0; i < sizes[k][m]; i++)
+          part[i] = (char)('a' + (at + i) % 26);
+        part[sizes[k][m]] = '\0';
+        if(m)
+          all[at++] = '\n';
+        memcpy(all + at, part, sizes[k][m]);
+        at += sizes[k][m];
+        msgs = jv_array_append(msgs, jv_object_set(jv_object_set(
+          jv_object(), jv_string("role"), jv_string("user")),
+          jv_string("content"), jv_string(part)));
+        free(part);
+      }
+      req = jv_object_set(jv_object(), jv_string("messages"), msgs);
+      len = tf_request_text(req, buf, sizeof(buf), &total);
+      snprintf(label, sizeof(label), "text: long, in parts %zu", k);
+      CHECK(label, total == at && len == TF_HEAD + 1 + TF_TAIL &&
+            !memcmp(buf, all, TF_HEAD) && buf[TF_HEAD] == '\n' &&
+            !memcmp(buf + TF_HEAD + 1, all + at - TF_TAIL, TF_TAIL));
+      jv_free(req);
+      free(all);
+    }
+  }
 }
 
 /* ---------------------------------------------------------------------

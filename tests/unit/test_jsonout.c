@@ -2,6 +2,8 @@
  * test_jsonout.c - the result-line serializer must write what jq parses
  * back to the same value, compactly, for every kind of value.
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,9 +69,76 @@ static void parse_bad(const char *name, const char *json, size_t len)
   jv_free(v);
 }
 
+/* What the writer printed before its decimal fast path: the shortest
+ * of printf's %.15g..%.17g that reads back as d. */
+static void printf_shortest(double d, char *out, size_t size)
+{
+  int prec;
+
+  for(prec = 15; prec <= 17; prec++) {
+    snprintf(out, size, "%.*g", prec, d);
+    if(strtod(out, NULL) == d)
+      return;
+  }
+}
+
+/* The writer's numbers must be exactly printf's shortest round-trip text,
+ * on costs (decimals rounded to 1e-8 and 1e-10), random doubles of every
+ * magnitude, and values next to powers of ten. */
+static void numbers_match_printf(void)
+{
+  struct buf b;
+  char want[64];
+  unsigned long long x = 88172645463325252ULL;
+  long i, bad = 0, n = 0;
+  char first[160] = "";
+
+  buf_init(&b);
+  for(i = 0; i < 300000; i++) {
+    double d;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    switch(i % 6) {
+    case 0: d = (double)(x % 100000000) / 1e8; break;           /* USD */
+    case 1: d = (double)(x % 10000000000ULL) / 1e10; break;
+    case 2: { /* any bit pattern that is a finite double */
+      memcpy(&d, &x, sizeof(d));
+      if(isnan(d) || isinf(d))
+        continue;
+      break;
+    }
+    case 3: d = ldexp((double)(x >> 11), (int)(x % 120) - 100); break;
+    case 4: d = pow(10, (double)((int)(x % 40) - 20)); break;
+    default: d = nextafter(pow(10, (double)((int)(x % 40) - 20)),
+                           (x & 1) ? 0 : 1e300);
+    }
+    if(x & 2)
+      d = -d;
+    b.len = 0;
+    json_write(&b, jv_number(d));
+    printf_shortest(d, want, sizeof(want));
+    if(d == floor(d) && fabs(d) < 1e17)
+      continue; /* integers are written without printf, checked above */
+    n++;
+    if(strcmp(b.p, want)) {
+      if(!bad++)
+        snprintf(first, sizeof(first), "%.17g: wrote %s, printf %s", d,
+                 b.p, want);
+    }
+  }
+  if(bad)
+    printf("  first mismatch: %s\n", first);
+  CHECK("numbers: writer equals printf's shortest round trip", bad == 0);
+  CHECK("numbers: most cases were non-integers", n > 200000);
+  buf_free(&b);
+}
+
 int main(void)
 {
   struct buf b;
+
+  numbers_match_printf();
 
   parse_same("batch line", "{\"custom_id\":\"a\",\"method\":\"POST\","
              "\"body\":{\"messages\":[{\"role\":\"user\",\"content\":"
