@@ -76,11 +76,15 @@ void buf_putc(struct buf *b, char c)
  */
 static const char hexdig[] = "0123456789abcdef";
 
-/* 1 for bytes that need an escape inside a JSON string. */
-static int needs_escape(unsigned char c)
-{
-  return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
-}
+/* 1 for bytes that need an escape inside a JSON string: controls, '"',
+ * '\\' and DEL. */
+static const unsigned char escaped[256] = {
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  ['"'] = 1, ['\\'] = 1, [0x7f] = 1
+};
+
+#define needs_escape(c) escaped[(unsigned char)(c)]
 
 void json_write_string(struct buf *b, const char *s, size_t n)
 {

@@ -13,36 +13,47 @@
 
 #include "llmroute.h"
 
+#include <stdint.h>
+
 #define MAX_KEYS 64
+#define KEY_SLOTS 128 /* open addressing on the literal's address */
 
 static struct {
   const char *lit;
   jv v;
-} keys[MAX_KEYS];
+} keys[KEY_SLOTS];
 static int nkeys, ninstances;
 
 /* A new ref to the interned string for the literal k. */
 static jv key(const char *k)
 {
-  int i;
+  unsigned i = (unsigned)(((uintptr_t)k >> 3) * 2654435761u) % KEY_SLOTS;
 
-  for(i = 0; i < nkeys; i++)
-    if(keys[i].lit == k)
-      return jv_copy(keys[i].v);
+  while(keys[i].lit && keys[i].lit != k)
+    i = (i + 1) % KEY_SLOTS;
+  if(keys[i].lit)
+    return jv_copy(keys[i].v);
   if(nkeys == MAX_KEYS)
     return jv_string(k);
-  keys[nkeys].lit = k;
-  keys[nkeys].v = jv_string(k);
-  return jv_copy(keys[nkeys++].v);
+  nkeys++;
+  keys[i].lit = k;
+  keys[i].v = jv_string(k);
+  return jv_copy(keys[i].v);
 }
 
 /* Drop the interned keys when the last instance finishes. */
 static void keys_release(void)
 {
+  int i;
+
   if(--ninstances > 0)
     return;
-  while(nkeys > 0)
-    jv_free(keys[--nkeys].v);
+  for(i = 0; i < KEY_SLOTS; i++)
+    if(keys[i].lit) {
+      jv_free(keys[i].v);
+      keys[i].lit = NULL;
+    }
+  nkeys = 0;
 }
 
 
