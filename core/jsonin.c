@@ -317,8 +317,8 @@ static jv parse_key(struct parser *ps)
     if(!ckeys_ready)
       ckeys_make();
     for(i = 0; i < CK_COUNT; i++)
-      if(ckey_names[i][0] == *start && !strncmp(ckey_names[i], start, n) &&
-         !ckey_names[i][n]) {
+      if(ckey_names[i][0] == *start && strlen(ckey_names[i]) == n &&
+         !memcmp(ckey_names[i], start, n)) {
         ps->p = q + 1;
         return jv_copy(ckeys[i]);
       }

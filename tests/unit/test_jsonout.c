@@ -151,6 +151,12 @@ int main(void)
   parse_same("duplicate keys: last wins", "{\"a\":1,\"a\":2}");
   parse_same("raw utf-8", "\"caf\xc3\xa9 \xe4\xb8\xad\"");
   parse_bad("trailing data", "{} {}", 5);
+  /* keys that start like a shared key ("url", "body") but are not one */
+  parse_bad("raw NUL inside a key", "{\"url\0x\":1}", 10);
+  parse_bad("control byte ending a key", "{\"body\x01\":1}", 11);
+  parse_same("shared keys and near misses", "{\"url\":1,\"urls\":2,"
+             "\"bod\":3,\"body\":{\"messages\":[],\"max_tokens_x\":4},"
+             "\"b\\u006fdy\":5}");
   parse_bad("missing colon", "{\"a\" 1}", 7);
   parse_bad("key:value pairs", "{\"a\":1 \"b\":2}", 13);
   parse_bad("unfinished string", "\"abc", 4);
