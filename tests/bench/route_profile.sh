@@ -1,0 +1,78 @@
+# tests/bench/route_profile.sh - where an audit line's time goes, counted
+# in instructions (valgrind's callgrind): steadier than wall time on a
+# shared machine, and it names the part of the run that costs them.
+#
+#   BUILD=build sh tests/bench/route_profile.sh [N]
+#
+# Runs the audit pipeline over N lines (default 5,000) of the example
+# workload, then over N of its short lines (under 600 bytes), and prints
+# instructions per line in all and the share of reading, each stage and
+# writing.  Start-up (loading the stages, the catalog and the classifier
+# model) is in the total, so N much below 5,000 inflates it.  Needs
+# valgrind (callgrind_annotate); without it, says so and exits 0.
+
+BUILD=${BUILD:-build}
+LLMROUTE=$BUILD/bin/llmroute
+N=${1:-5000}
+EX=pipelines/examples/prompts.jsonl
+
+if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate \
+     >/dev/null; then
+  echo "route_profile: valgrind is not installed; nothing measured"
+  exit 0
+fi
+if [ ! -x "$LLMROUTE" ]; then
+  echo "route_profile: $LLMROUTE not built (make BUILD=$BUILD)" >&2
+  exit 1
+fi
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/llmr-prof.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+# profile NAME MAXLEN: N lines of EX shorter than MAXLEN, fresh ids.
+profile() {
+  awk -v n="$N" -v max="$2" '
+    length($0) < max { line[++k] = $0 }
+    END {
+      for(i = 0; i < n; i++) {
+        s = line[i % k + 1]
+        sub(/"custom_id":"[^"]*"/, "\"custom_id\":\"p" i "\"", s)
+        print s
+      }
+    }' "$EX" >"$TMP/in.jsonl"
+  valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out" \
+    "$LLMROUTE" -p audit "$TMP/in.jsonl" >/dev/null 2>"$TMP/vg.err" || {
+    echo "route_profile: the run failed:" >&2
+    cat "$TMP/vg.err" >&2
+    return 1
+  }
+  callgrind_annotate --inclusive=yes "$TMP/cg.out" 2>/dev/null | awk \
+    -v name="$1" -v n="$N" '
+    /PROGRAM TOTALS/ { gsub(",", "", $1); total = $1 }
+    # inclusive cost of a function, by the name after the colon
+    function take(key, label) {
+      if(index($0, ":" key " ") && !(label in seen)) {
+        v = $1; gsub(",", "", v); seen[label] = v
+      }
+    }
+    {
+      take("reader_fill", "read and parse lines")
+      take("classify_process", "classify")
+      take("price_process", "price")
+      take("route_process", "route")
+      take("writer_put", "write results, free jobs")
+      take("init_stages", "start-up (stages, catalog, model)")
+    }
+    END {
+      printf "%s: %d lines, %.0f instructions a line\n", name, n, total / n
+      split("read and parse lines|classify|price|route|" \
+            "write results, free jobs|start-up (stages, catalog, model)",
+            order, "|")
+      for(i = 1; i <= 6; i++)
+        printf "  %-36s %5.1f%%  %7.0f a line\n", order[i],
+               100 * seen[order[i]] / total, seen[order[i]] / n
+    }'
+}
+
+profile "example mix" 1000000 || exit 1
+profile "short lines (< 600 B)" 600 || exit 1
+echo "reproduce: make BUILD=$BUILD && BUILD=$BUILD sh tests/bench/route_profile.sh $N"
