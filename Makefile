@@ -86,8 +86,12 @@ PLUGIN_SOS   := $(PLUGIN_NAMES:%=$(LIBDIR)/%.so)
 PLUGIN_CFLAGS = -fPIC -fvisibility=hidden
 
 plugins: $(PLUGIN_SOS)
+# Every plugin depends on every header a plugin may include (its own, a
+# sibling's such as plugins/price/keys.h, core's): coarse, like the
+# runner's objects, and never stale.
+PLUGIN_HDR := $(wildcard plugins/*/*.h) $(CORE_HDR)
 .SECONDEXPANSION:
-$(LIBDIR)/%.so: $$(wildcard plugins/$$*/*.c) $$(wildcard plugins/$$*/*.h) $$(SRC_$$*) core/llmroute.h
+$(LIBDIR)/%.so: $$(wildcard plugins/$$*/*.c) $$(SRC_$$*) $(PLUGIN_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -Iplugins/$* -shared -o $@ \
 	  $(filter %.c,$^) $(LDFLAGS_ALL) $(LIBS_$*) $(CURL_LIBS) $(JQ_LIBS) -lm
