@@ -65,6 +65,9 @@ char *json_dump(jv v);
 /* Parse one JSON text of len bytes (need not be NUL-terminated).  The
  * value, or jv_invalid_with_msg("what at column N"). */
 jv json_parse(const char *s, size_t len);
+/* 1 when json_parse() makes strings of valid bytes itself, skipping jq's
+ * UTF-8 re-check (the layout probe in jsonin.c passed on this jq). */
+int json_direct_strings(void);
 
 /* Object keys of requests, made once and shared: jv_string() allocates,
  * checks the bytes and later hashes them on every call, and these are

@@ -9,7 +9,9 @@
  * \u escapes with surrogate pairs, invalid UTF-8 replaced by U+FFFD (as
  * jq does), duplicate keys last-wins (as jq does).
  */
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,18 +96,96 @@ static void put_utf8(struct buf *b, unsigned cp)
   buf_put(b, u, n);
 }
 
-/* At the opening quote.  jv_string_sized() replaces bad UTF-8. */
+/* ---------------------------------------------------------------------
+ * Strings without jq's second look
+ *
+ * jv_string_sized() walks every byte through jq's UTF-8 decoder, one code
+ * point at a time: on a line of prose that is a quarter of the parse.
+ * The parser has seen every byte already, so text it knows to be valid
+ * (ASCII and what put_utf8() wrote) it makes into a string itself:
+ * jv_string_empty(n) allocates a header and n bytes, the bytes are copied
+ * in and the length is set in the header, which jq 1.6 and 1.7 lay out as
+ * below (jv.c's jvp_string).  That layout is not public API, so the first
+ * use probes it: a string made this way must agree with jv_string() on its
+ * bytes' address, length, equality and hash.  When it does not (another
+ * jq), every string goes through jv_string_sized().
+ */
+struct jq_string_head {
+  int refcnt;             /* jv_refcnt */
+  uint32_t hash;
+  uint32_t length_hashed; /* length << 1 | hash computed */
+  uint32_t alloc_length;
+};
+
+static int direct_ok = -1; /* -1: not probed yet */
+
+/* n bytes (n < INT_MAX / 2) as a jv string, unchecked. */
+static jv direct_string(const char *s, size_t n)
+{
+  jv v = jv_string_empty((int)n);
+  struct jq_string_head *h = (struct jq_string_head *)(void *)v.u.ptr;
+  char *d = (char *)jv_string_value(v);
+
+  memcpy(d, s, n);
+  d[n] = '\0';
+  h->length_hashed = (uint32_t)n << 1;
+  return v;
+}
+
+static int direct_probe(void)
+{
+  static const char t[] = "llmroute probe 0123456789";
+  size_t n = sizeof(t) - 1;
+  jv e = jv_string_empty((int)n), a, b;
+  const struct jq_string_head *h = (const void *)e.u.ptr;
+  int ok = jv_string_value(e) == (const char *)(h + 1) &&
+           h->length_hashed == 0 && h->alloc_length == n &&
+           jv_string_length_bytes(jv_copy(e)) == 0;
+
+  jv_free(e);
+  if(!ok)
+    return 0;
+  a = direct_string(t, n);
+  b = jv_string(t);
+  ok = jv_string_length_bytes(jv_copy(a)) == (int)n &&
+       !strcmp(jv_string_value(a), t) && jv_equal(jv_copy(a), jv_copy(b)) &&
+       jv_string_hash(jv_copy(a)) == jv_string_hash(jv_copy(b));
+  jv_free(a);
+  jv_free(b);
+  return ok;
+}
+
+int json_direct_strings(void)
+{
+  if(direct_ok < 0)
+    direct_ok = direct_probe();
+  return direct_ok;
+}
+
+/* A jv string of n bytes known to be valid UTF-8. */
+static jv valid_string(const char *s, size_t n)
+{
+  if(json_direct_strings() && n < INT_MAX / 2)
+    return direct_string(s, n);
+  return jv_string_sized(s, (int)n);
+}
+
+/* At the opening quote.  jv_string_sized() replaces bad UTF-8; bytes the
+ * parser knows are valid skip that check (valid_string()). */
 static jv parse_string(struct parser *ps)
 {
   const char *start = ++ps->p, *q = start;
   struct buf *b = &ps->scratch;
+  unsigned char high = 0; /* OR of the raw bytes: 0x80 set if not ASCII */
 
   /* fast path: no escapes */
   while(q < ps->end && *q != '"' && *q != '\\' &&
         (unsigned char)*q >= 0x20)
-    q++;
+    high |= (unsigned char)*q++;
   if(q < ps->end && *q == '"') {
     ps->p = q + 1;
+    if(!(high & 0x80))
+      return valid_string(start, (size_t)(q - start));
     return jv_string_sized(start, (int)(q - start));
   }
   b->len = 0;
@@ -116,6 +196,8 @@ static jv parse_string(struct parser *ps)
 
     if(c == '"') {
       ps->p++;
+      if(!(high & 0x80)) /* raw ASCII plus put_utf8()'s bytes */
+        return valid_string(b->p ? b->p : "", b->len);
       return jv_string_sized(b->p ? b->p : "", (int)b->len);
     }
     if(c < 0x20)
@@ -125,7 +207,7 @@ static jv parse_string(struct parser *ps)
 
       while(r < ps->end && *r != '"' && *r != '\\' &&
             (unsigned char)*r >= 0x20)
-        r++;
+        high |= (unsigned char)*r++;
       buf_put(b, ps->p, (size_t)(r - ps->p));
       ps->p = r;
       continue;
