@@ -11,6 +11,18 @@
 #include <oniguruma.h>
 #include "rules.h"
 
+/* Regex rules: case-insensitive for ASCII letters only (Unicode case
+ * folding costs a search about 13 times as much on these alternations of
+ * words); ^ and $ at every line. */
+#ifdef ONIG_OPTION_IGNORECASE_IS_ASCII
+#define RULE_REGEX_OPTIONS (ONIG_OPTION_IGNORECASE | \
+                            ONIG_OPTION_IGNORECASE_IS_ASCII | \
+                            ONIG_OPTION_NEGATE_SINGLELINE)
+#else
+#define RULE_REGEX_OPTIONS (ONIG_OPTION_IGNORECASE | \
+                            ONIG_OPTION_NEGATE_SINGLELINE)
+#endif
+
 #define MAX_PHRASE 8     /* tokens in one keyword phrase */
 #define MAX_PRIORITY 1000
 #define MAX_RULES 1024
@@ -343,8 +355,8 @@ static int parse_line(struct rules *r, char *s, const char *name, int line,
       }
     }
     rc = onig_new(&ru->re, (const UChar *)pat, (const UChar *)end,
-                  ONIG_OPTION_IGNORECASE | ONIG_OPTION_NEGATE_SINGLELINE,
-                  ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL, &einfo);
+                  RULE_REGEX_OPTIONS, ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL,
+                  &einfo);
     if(rc != ONIG_NORMAL) {
       UChar msg[ONIG_MAX_ERROR_MESSAGE_LEN];
       onig_error_code_to_str(msg, rc, &einfo);
