@@ -60,6 +60,8 @@ void json_write(struct buf *b, jv v);
 void json_write_string(struct buf *b, const char *s, size_t n);
 /* Compact JSON of v (borrowed) as a malloc'd NUL-terminated string. */
 char *json_dump(jv v);
+/* Drop the texts json_write() keeps of shared containers (at exit). */
+void json_write_cache_free(void);
 
 /* --- jsonin.c ------------------------------------------------------ */
 /* Parse one JSON text of len bytes (need not be NUL-terminated).  The

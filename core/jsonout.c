@@ -6,6 +6,7 @@
  * several times faster, and the result lines are the hot path.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,8 +263,93 @@ static void write_number(struct buf *b, double d)
   buf_put(b, tmp, (size_t)n);
 }
 
+/* ---------------------------------------------------------------------
+ * Shared containers, written once
+ *
+ * A stage often puts the same container into many records: route hands
+ * every request routed to a model that model's one deployments array.
+ * Writing it means walking jq's object slots again each time, so the
+ * text of a shared container (reference count above 1) is kept in a small
+ * direct-mapped cache.  An entry holds a reference: while it lives the
+ * value can be neither freed (so its address cannot be reused) nor
+ * changed (jq copies a shared container before changing it), and
+ * jv_identical() tells it is the same value.  Only short texts are kept.
+ */
+#define WCACHE_SLOTS 32
+#define WCACHE_MAX_TEXT 512
+
+static struct {
+  jv v;       /* jv_invalid() when empty */
+  char *text;
+  size_t len;
+} wcache[WCACHE_SLOTS];
+static int wcache_ready;
+
+static void write_value(struct buf *b, jv v);
+
+void json_write_cache_free(void)
+{
+  int i;
+
+  for(i = 0; wcache_ready && i < WCACHE_SLOTS; i++) {
+    jv_free(wcache[i].v);
+    free(wcache[i].text);
+    wcache[i].text = NULL;
+  }
+  wcache_ready = 0;
+}
+
+/* Write v (an array or an object, borrowed), from the cache when it is
+ * there, into it when it is shared and short. */
+static void write_container(struct buf *b, jv v)
+{
+  unsigned h;
+  size_t start;
+  char *text;
+
+  if(jv_get_refcnt(v) < 2) {
+    write_value(b, v);
+    return;
+  }
+  if(!wcache_ready) {
+    for(h = 0; h < WCACHE_SLOTS; h++) {
+      wcache[h].v = jv_invalid();
+      wcache[h].text = NULL;
+    }
+    wcache_ready = 1;
+  }
+  h = (unsigned)((((uintptr_t)v.u.ptr >> 4) ^ (unsigned)v.offset) *
+                 2654435761u) % WCACHE_SLOTS;
+  if(jv_identical(jv_copy(wcache[h].v), jv_copy(v))) {
+    buf_put(b, wcache[h].text, wcache[h].len);
+    return;
+  }
+  start = b->len;
+  write_value(b, v);
+  if(b->len - start > WCACHE_MAX_TEXT ||
+     !(text = malloc(b->len - start)))
+    return;
+  memcpy(text, b->p + start, b->len - start);
+  jv_free(wcache[h].v);
+  free(wcache[h].text);
+  wcache[h].v = jv_copy(v);
+  wcache[h].text = text;
+  wcache[h].len = b->len - start;
+}
+
 /* Borrows v. */
 void json_write(struct buf *b, jv v)
+{
+  jv_kind k = jv_get_kind(v);
+
+  if(k == JV_KIND_ARRAY || k == JV_KIND_OBJECT)
+    write_container(b, v);
+  else
+    write_value(b, v);
+}
+
+/* Borrows v. */
+static void write_value(struct buf *b, jv v)
 {
   switch(jv_get_kind(v)) {
   case JV_KIND_INVALID:

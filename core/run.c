@@ -221,6 +221,7 @@ out:
   free(R.xfer_tab);
   jv_free(R.catalog);
   ckeys_free();
+  json_write_cache_free();
   if(R.sigpipe_fd[0] >= 0) {
     close(R.sigpipe_fd[0]);
     close(R.sigpipe_fd[1]);

@@ -87,13 +87,17 @@ int writer_flush(void)
 /* Serialize the job's result line (with '\n') into wr.line. */
 static void format_result(struct llmr_job *job)
 {
-  char id[40];
-  int n;
+  char id[24], *p = id + sizeof(id);
+  unsigned long seq = job->seq + 1;
 
   wr.line.len = 0;
-  n = snprintf(id, sizeof(id), "{\"id\":\"llmr-%lu\",\"custom_id\":",
-               job->seq + 1);
-  buf_put(&wr.line, id, (size_t)n);
+  do { /* the run's sequence number, without printf */
+    *--p = (char)('0' + seq % 10);
+    seq /= 10;
+  } while(seq);
+  buf_puts(&wr.line, "{\"id\":\"llmr-");
+  buf_put(&wr.line, p, (size_t)(id + sizeof(id) - p));
+  buf_puts(&wr.line, "\",\"custom_id\":");
   json_write_string(&wr.line, job->custom_id, strlen(job->custom_id));
   buf_puts(&wr.line, ",\"response\":");
   if(jv_get_kind(job->response) == JV_KIND_NULL ||

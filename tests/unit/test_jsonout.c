@@ -139,6 +139,34 @@ int main(void)
   struct buf b;
 
   numbers_match_printf();
+  {
+    /* shared containers are written from a cache: never a stale text */
+    jv a = jv_parse("[{\"provider\":\"groq\",\"model\":\"m1\"}]");
+    jv keep = jv_copy(a); /* shared: cached when written */
+    char *t1 = json_dump(a), *t2 = json_dump(a), *t3, *t4;
+    CHECK_STR("cache: shared array", t1,
+              "[{\"provider\":\"groq\",\"model\":\"m1\"}]");
+    CHECK_STR("cache: written again, same text", t2, t1);
+    a = jv_array_append(a, jv_number(2)); /* changes a copy */
+    t3 = json_dump(a);
+    CHECK_STR("cache: a changed copy is written as it is", t3,
+              "[{\"provider\":\"groq\",\"model\":\"m1\"},2]");
+    jv_free(a);
+    jv_free(keep);
+    a = jv_parse("{\"x\":[1,2,3]}"); /* a new value, maybe at the old
+                                         address: written fresh */
+    keep = jv_copy(a);
+    t4 = json_dump(a);
+    CHECK_STR("cache: a new value is not taken for an old one", t4,
+              "{\"x\":[1,2,3]}");
+    jv_free(a);
+    jv_free(keep);
+    free(t1);
+    free(t2);
+    free(t3);
+    free(t4);
+    json_write_cache_free();
+  }
   /* Debian 12's jq 1.6 has the string layout jsonin.c writes into: the
      parser must use it (else every string is checked twice, silently
      slower), and its strings must be whole jq strings */
