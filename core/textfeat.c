@@ -368,6 +368,13 @@ static uint32_t wc_hash[WC_SLOTS];
 static unsigned char wc_class[WC_SLOTS];
 static int wc_ready;
 
+/* Two-word cues, looked up by pair hash; their first words, so a pair is
+ * only looked up after one of them. */
+static const char *const pair_cues[][2] = {
+  {"by", "step"}, {"root", "cause"}, {"what", "if"}};
+#define NPAIRS (sizeof(pair_cues) / sizeof(pair_cues[0]))
+static uint32_t pair_first[NPAIRS];
+
 static void wc_add(uint32_t h, enum wclass c)
 {
   uint32_t i = mix(h) & (WC_SLOTS - 1);
@@ -386,16 +393,19 @@ static void wc_add_list(const char *const *w, enum wclass c)
 /* Builds the table once (the program has one thread). */
 static void wc_init(void)
 {
+  size_t i;
+
   if(wc_ready)
     return;
   wc_add_list(cue_words, WC_CUE);
   wc_add_list(step_words, WC_STEP);
   wc_add_list(code_words, WC_CODE);
   wc_add_list(domain_words, WC_DOMAIN);
-  /* two-word cues, looked up by pair hash */
-  wc_add(tf_pair(tf_hash("by", 2), tf_hash("step", 4)), WC_CUE);
-  wc_add(tf_pair(tf_hash("root", 4), tf_hash("cause", 5)), WC_CUE);
-  wc_add(tf_pair(tf_hash("what", 4), tf_hash("if", 2)), WC_CUE);
+  for(i = 0; i < NPAIRS; i++) {
+    const char *a = pair_cues[i][0], *b = pair_cues[i][1];
+    pair_first[i] = tf_hash(a, strlen(a));
+    wc_add(tf_pair(pair_first[i], tf_hash(b, strlen(b))), WC_CUE);
+  }
   wc_ready = 1;
 }
 
@@ -408,6 +418,17 @@ static enum wclass wc_lookup(uint32_t h)
     i = (i + 1) & (WC_SLOTS - 1);
   }
   return WC_NONE;
+}
+
+/* 1 when a word of hash h starts a two-word cue. */
+static int is_pair_first(uint32_t h)
+{
+  size_t i;
+
+  for(i = 0; i < NPAIRS; i++)
+    if(pair_first[i] == h)
+      return 1;
+  return 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -463,7 +484,8 @@ void tf_signals(const char *s, size_t n, const struct tf_token *toks,
       continue;
     }
     wc = wc_lookup(t->hash);
-    if(wc == WC_NONE && i > 0 && toks[i - 1].kind == TF_WORD)
+    if(wc == WC_NONE && i > 0 && toks[i - 1].kind == TF_WORD &&
+       is_pair_first(toks[i - 1].hash))
       wc = wc_lookup(tf_pair(toks[i - 1].hash, t->hash));
     if(wc == WC_CUE)
       sig->cues++;
