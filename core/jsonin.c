@@ -100,7 +100,8 @@ static void put_utf8(struct buf *b, unsigned cp)
  * Strings without jq's second look
  *
  * jv_string_sized() walks every byte through jq's UTF-8 decoder, one code
- * point at a time: on a line of prose that is a quarter of the parse.
+ * point at a time: on a line of prose that was half the cost of reading
+ * it (callgrind).
  * The parser has seen every byte already, so text it knows to be valid
  * (ASCII and what put_utf8() wrote) it makes into a string itself:
  * jv_string_empty(n) allocates a header and n bytes, the bytes are copied
@@ -350,9 +351,8 @@ static jv parse_array(struct parser *ps)
  */
 static const char *const ckey_names[CK_COUNT] = {
   "body", "content", "cost_usd", "custom_id", "error", "max_tokens",
-  "messages",
-  "method", "model", "name", "prompt", "role", "routing", "text",
-  "tool_calls", "tools", "type", "url"
+  "messages", "method", "model", "name", "prompt", "role", "routing",
+  "text", "tool_calls", "tools", "type", "url"
 };
 static jv ckeys[CK_COUNT];
 static int ckeys_ready;
