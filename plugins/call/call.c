@@ -434,6 +434,12 @@ static enum llmr_verdict send_to(struct job_state *js, int i)
     return LLMR_FAIL;
   if(r == MOVE_ON)
     return advance(js, i + 1);
+  if(st->hedge_ms > 0 && !js->has_hedge && !js->hedge_armed) {
+    js->hedge_armed = 1; /* say it once per job */
+    host->log(js->job, LLMR_LOG_DEBUG, "no hedge: the route record has no "
+              "route.hedge (route hedge=true names one; none for a pinned "
+              "model or the top tier)");
+  }
   if(st->hedge_ms > 0 && js->has_hedge && !js->hedge_armed &&
      !js->hedged && host->after(js->job, st->hedge_ms, hedge_fire) == LLMR_OK)
     js->hedge_armed = 1;

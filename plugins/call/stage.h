@@ -112,7 +112,9 @@ struct job_state {
   int paid;             /* 1 + the deployment whose rate-limit units are
                            taken for the next send, or 0 */
   int has_hedge;        /* some deployment is for_hedge */
-  int hedge_armed, hedged;
+  int hedge_armed;       /* the hedge timer is set (without route.hedge:
+                            its absence was logged) */
+  int hedged;
   jv held;              /* an answer found invalid while the other half
                            of the hedge was still out, or jv_invalid() */
   int held_dep;         /* its deployment */

@@ -204,9 +204,13 @@ check_res hfail_escalated hfail '.route.escalations == 1 and
 sed 's/ hedge=true//' "$TMP/hedge.pipeline" >"$TMP/nohedge.pipeline"
 req noroute '{"cheap-1":{"latency_ms":1000,"answer":"{\"total\": 1}"}}' \
   >"$TMP/in2"
-"$LLMROUTE" -p "$TMP/nohedge.pipeline" "$TMP/in2" >"$TMP/out" 2>"$TMP/err"
+"$LLMROUTE" -vv -p "$TMP/nohedge.pipeline" "$TMP/in2" >"$TMP/out" \
+  2>"$TMP/err"
 check_res no_route_hedge noroute '[.route.attempts[].model] == ["cheap-1"]
   and (.route | has("hedge") | not)'
 check_eq no_route_hedge_sent "$(sent_to mid-2 noroute)" 0
+# hedge_ms with nothing to hedge to says so (at debug level), once a job
+check_eq no_route_hedge_logged \
+  "$(grep -c 'no hedge: the route record has no route.hedge' "$TMP/err")" 1
 
 finish
