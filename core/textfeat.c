@@ -258,21 +258,38 @@ size_t tf_request_text(jv holder, char *buf, size_t cap, size_t *total)
  * Tokens
  */
 
-static int is_alpha(unsigned char c)
+/* Byte classes, one table lookup each: ASCII letters and any byte of a
+ * multi-byte character are letters; '_' and digits continue a word. */
+enum { CC_ALPHA = 1, CC_DIGIT = 2, CC_SPACE = 4, CC_WORD = 8 };
+static unsigned char cclass[256];
+static int cclass_ready;
+
+static void cclass_init(void)
 {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+  int c;
+  if(cclass_ready)
+    return;
+  for(c = 0; c < 256; c++) {
+    unsigned char k = 0;
+    if((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80)
+      k |= CC_ALPHA | CC_WORD;
+    if(c >= '0' && c <= '9')
+      k |= CC_DIGIT | CC_WORD;
+    if(c == '_')
+      k |= CC_WORD;
+    if(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+       c == '\v')
+      k |= CC_SPACE;
+    cclass[c] = k;
+  }
+  cclass_ready = 1;
 }
 
-static int is_digit(unsigned char c)
-{
-  return c >= '0' && c <= '9';
-}
-
-static int is_space(unsigned char c)
-{
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-         c == '\v';
-}
+/* each 0 or 1 */
+#define is_alpha(c) (cclass[(unsigned char)(c)] & CC_ALPHA)
+#define is_digit(c) ((cclass[(unsigned char)(c)] & CC_DIGIT) >> 1)
+#define is_space(c) ((cclass[(unsigned char)(c)] & CC_SPACE) >> 2)
+#define is_word(c) ((cclass[(unsigned char)(c)] & CC_WORD) >> 3)
 
 /* Borrows s; writes toks.  Pure. */
 size_t tf_tokenize(const char *s, size_t n, struct tf_token *toks,
@@ -280,6 +297,7 @@ size_t tf_tokenize(const char *s, size_t n, struct tf_token *toks,
 {
   const unsigned char *u = (const unsigned char *)s;
   size_t i = 0, nt = 0;
+  cclass_init();
   while(i < n && nt < max) {
     unsigned char c = u[i];
     size_t start = i;
@@ -292,10 +310,14 @@ size_t tf_tokenize(const char *s, size_t n, struct tf_token *toks,
     t->off = (uint32_t)start;
     t->cap = (c >= 'A' && c <= 'Z');
     if(is_alpha(c)) {
-      while(i < n && (is_alpha(u[i]) || is_digit(u[i]) || u[i] == '_'))
+      /* tf_hash() of the word, computed while it is scanned */
+      uint32_t h = FNV_OFFSET;
+      while(i < n && is_word(u[i])) {
+        h = (h ^ lower(u[i])) * FNV_PRIME;
         i++;
+      }
       t->kind = TF_WORD;
-      t->hash = tf_hash(s + start, i - start);
+      t->hash = h;
     }
     else if(is_digit(c)) {
       /* numbers are hashed by their count of digits (1, 2, 3, 4+) */
@@ -442,6 +464,7 @@ void tf_signals(const char *s, size_t n, const struct tf_token *toks,
   const unsigned char *u = (const unsigned char *)s;
   size_t i, words = 0;
   int line_start = 1;
+  cclass_init();
   wc_init();
   memset(sig, 0, sizeof(*sig));
   sig->bytes = total ? total : n;

@@ -230,6 +230,22 @@ static void test_featurizer(void)
             tf_hash("write", 5));
   CHECK_INT("textfeat: ':' is a symbol token", t1[4].kind, TF_SYM);
   CHECK_INT("textfeat: 30 is a number token", t1[k1 - 2].kind, TF_NUM);
+  {
+    /* numbers hash by their count of digits, 4 and more alike; a word
+       may hold digits and '_'; tokens skip every kind of white space */
+    static const char nums[] = "7 42\t123\n2024 1,234.5 v2_final\f\v?";
+    struct tf_token t[16];
+    size_t k = tf_tokenize(nums, strlen(nums), t, 16);
+    CHECK_INT("textfeat: number tokens", k, 7);
+    CHECK("textfeat: 1, 2, 3, 4+ digits",
+          t[0].hash == tf_hash("#1", 2) && t[1].hash == tf_hash("#2", 2) &&
+          t[2].hash == tf_hash("#3", 2) && t[3].hash == tf_hash("#4", 2) &&
+          t[4].hash == tf_hash("#4", 2) && t[4].len == 7);
+    CHECK("textfeat: a word with digits and _", t[5].kind == TF_WORD &&
+          t[5].hash == tf_hash("v2_final", 8));
+    CHECK("textfeat: the last token is '?'", t[6].kind == TF_SYM &&
+          t[6].off == strlen(nums) - 1);
+  }
   CHECK("textfeat: same features twice", n1 == n2 && n1 > 20);
   for(i = 0; i < n1 && i < n2; i++) {
     same &= f1[i] == f2[i];
