@@ -193,13 +193,17 @@ static char *id_text(jv id)
 }
 
 /* Normalise a parsed object (consumed) into the OpenAI Batch shape.
- * Returns the request, or jv_invalid_with_msg("code: message"). */
-static jv normalise(jv in, char **custom_id)
+ * Returns the request, or jv_invalid_with_msg("code: message"); *id_kept
+ * is 1 when the request holds its custom_id as a string already. */
+static jv normalise(jv in, char **custom_id, int *id_kept)
 {
   jv body, routing, id, req, msgs;
+  int id_string;
 
   id = object_get(in, CK_CUSTOM_ID);
   *custom_id = id_text(id);
+  *id_kept = 0;
+  id_string = jv_get_kind(id) == JV_KIND_STRING;
   jv_free(id);
   routing = object_get(in, CK_ROUTING);
   if(jv_get_kind(routing) != JV_KIND_NULL &&
@@ -211,9 +215,10 @@ static jv normalise(jv in, char **custom_id)
   }
   body = object_get(in, CK_BODY);
   if(jv_get_kind(body) == JV_KIND_OBJECT) {
-    /* 1. an OpenAI Batch line: keep it whole */
-    jv_free(body);
+    /* 1. an OpenAI Batch line: keep it whole (body stays for the
+       messages check below) */
     req = jv_object_delete(in, ckey(CK_ROUTING));
+    *id_kept = id_string;
   }
   else if(jv_get_kind(body) != JV_KIND_NULL) {
     jv_free(body);
@@ -244,9 +249,8 @@ static jv normalise(jv in, char **custom_id)
     req = jv_object_set(req, ckey(CK_METHOD), jv_string("POST"));
     req = jv_object_set(req, ckey(CK_URL),
                         jv_string("/v1/chat/completions"));
-    req = jv_object_set(req, ckey(CK_BODY), body);
+    req = jv_object_set(req, ckey(CK_BODY), jv_copy(body));
   }
-  body = object_get(req, CK_BODY);
   msgs = object_get(body, CK_MESSAGES);
   jv_free(body);
   if(jv_get_kind(msgs) != JV_KIND_ARRAY ||
@@ -271,12 +275,12 @@ static void line_to_job(char *text, size_t len, long lineno)
   struct llmr_job *job;
   jv v, req;
   char *cid = NULL;
-  int was_object;
+  int was_object, id_kept = 0;
 
   v = json_parse(text, len);
   was_object = jv_get_kind(v) == JV_KIND_OBJECT;
   if(was_object) {
-    req = normalise(v, &cid);
+    req = normalise(v, &cid, &id_kept);
     if(cid && resumed(cid)) {
       jv_free(req);
       free(cid);
@@ -328,13 +332,8 @@ static void line_to_job(char *text, size_t len, long lineno)
     jv_free(req);
     return;
   }
-  {
-    jv id = object_get(req, CK_CUSTOM_ID);
-
-    if(jv_get_kind(id) != JV_KIND_STRING)
-      req = jv_object_set(req, ckey(CK_CUSTOM_ID), jv_string(cid));
-    jv_free(id);
-  }
+  if(!id_kept) /* a number, absent, or dropped from a bare body */
+    req = jv_object_set(req, ckey(CK_CUSTOM_ID), jv_string(cid));
   job->request = req;
   job_start(job);
 }
