@@ -7,7 +7,8 @@
 # Runs the audit pipeline over N lines (default 5,000) of the example
 # workload, then over N of its short lines (under 600 bytes), and prints
 # instructions per line in all and the share of reading, each stage and
-# writing.  Start-up (loading the stages, the catalog and the classifier
+# writing, then how many jq object sets and lookups a line takes and what
+# one costs.  Start-up (loading the stages, the catalog and the classifier
 # model) is in the total, so N much below 5,000 inflates it.  Needs
 # valgrind (callgrind_annotate); without it, says so and exits 0.
 
@@ -70,6 +71,28 @@ profile() {
       for(i = 1; i <= 6; i++)
         printf "  %-36s %5.1f%%  %7.0f a line\n", order[i],
                100 * seen[order[i]] / total, seen[order[i]] / n
+    }'
+  # jq 1.6 object sets and lookups: calls a line (start-up included) and
+  # instructions a call.  In callgrind_annotate's caller tree a block
+  # lists the callers ("<", each with its count "(Nx)") above the
+  # function ("*", its inclusive cost); blank lines part the blocks.
+  callgrind_annotate --inclusive=yes --tree=caller "$TMP/cg.out" \
+    2>/dev/null | awk -v n="$N" '
+    /^$/ { calls = 0; next }
+    / < / {
+      if(match($0, /\([0-9,]+x\)/)) {
+        c = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", c)
+        calls += c
+      }
+      next
+    }
+    /\*  \?\?\?:jv_object_(set|get) / {
+      v = $1; gsub(",", "", v)
+      what = index($0, "jv_object_set") ? "jq object sets" : \
+             "jq object lookups"
+      if(calls > 0)
+        printf "  %-36s %5.1f a line, %4.0f instructions each\n", what,
+               calls / n, v / calls
     }'
 }
 
