@@ -54,6 +54,7 @@ void buf_reserve(struct buf *b, size_t extra);
 void buf_put(struct buf *b, const char *s, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
+void buf_put_uint(struct buf *b, unsigned long long u);
 /* Append v (borrowed) as compact JSON. */
 void json_write(struct buf *b, jv v);
 /* Append a JSON string literal. */

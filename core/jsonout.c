@@ -72,6 +72,18 @@ void buf_putc(struct buf *b, char c)
   b->p[b->len] = '\0';
 }
 
+/* The decimal digits of u, without printf. */
+void buf_put_uint(struct buf *b, unsigned long long u)
+{
+  char tmp[24], *e = tmp + sizeof(tmp), *q = e;
+
+  do {
+    *--q = (char)('0' + u % 10);
+    u /= 10;
+  } while(u);
+  buf_put(b, q, (size_t)(e - q));
+}
+
 /* ---------------------------------------------------------------------
  * JSON
  */
@@ -237,16 +249,9 @@ static void write_number(struct buf *b, double d)
   if(d == floor(d) && fabs(d) < 1e17) {
     /* integers, the common case (tokens, tiers, status codes): no
        printf */
-    unsigned long long u = (unsigned long long)fabs(d);
-    char *e = tmp + sizeof(tmp), *q = e;
-
-    do {
-      *--q = (char)('0' + u % 10);
-      u /= 10;
-    } while(u);
     if(d < 0)
-      *--q = '-';
-    buf_put(b, q, (size_t)(e - q));
+      buf_putc(b, '-');
+    buf_put_uint(b, (unsigned long long)fabs(d));
     return;
   }
   tmp[0] = '-';

@@ -58,15 +58,19 @@ static unsigned char lower(unsigned char c)
   return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/* One byte of FNV-1a over lower-cased bytes. */
+static uint32_t fnv_step(uint32_t h, unsigned char c)
+{
+  return (h ^ lower(c)) * FNV_PRIME;
+}
+
 /* Pure. */
 uint32_t tf_hash(const char *s, size_t n)
 {
   uint32_t h = FNV_OFFSET;
   size_t i;
-  for(i = 0; i < n; i++) {
-    h ^= lower((unsigned char)s[i]);
-    h *= FNV_PRIME;
-  }
+  for(i = 0; i < n; i++)
+    h = fnv_step(h, (unsigned char)s[i]);
   return h;
 }
 
@@ -313,7 +317,7 @@ size_t tf_tokenize(const char *s, size_t n, struct tf_token *toks,
       /* tf_hash() of the word, computed while it is scanned */
       uint32_t h = FNV_OFFSET;
       while(i < n && is_word(u[i])) {
-        h = (h ^ lower(u[i])) * FNV_PRIME;
+        h = fnv_step(h, u[i]);
         i++;
       }
       t->kind = TF_WORD;

@@ -87,16 +87,9 @@ int writer_flush(void)
 /* Serialize the job's result line (with '\n') into wr.line. */
 static void format_result(struct llmr_job *job)
 {
-  char id[24], *p = id + sizeof(id);
-  unsigned long seq = job->seq + 1;
-
   wr.line.len = 0;
-  do { /* the run's sequence number, without printf */
-    *--p = (char)('0' + seq % 10);
-    seq /= 10;
-  } while(seq);
   buf_puts(&wr.line, "{\"id\":\"llmr-");
-  buf_put(&wr.line, p, (size_t)(id + sizeof(id) - p));
+  buf_put_uint(&wr.line, job->seq + 1);
   buf_puts(&wr.line, "\",\"custom_id\":");
   json_write_string(&wr.line, job->custom_id, strlen(job->custom_id));
   buf_puts(&wr.line, ",\"response\":");
