@@ -254,10 +254,11 @@ static void write_number(struct buf *b, double d)
     buf_put_uint(b, (unsigned long long)fabs(d));
     return;
   }
-  tmp[0] = '-';
-  fn = fast_g15(fabs(d), tmp + 1);
+  fn = fast_g15(fabs(d), tmp);
   if(fn) {
-    buf_put(b, d < 0 ? tmp : tmp + 1, fn + (d < 0));
+    if(d < 0)
+      buf_putc(b, '-');
+    buf_put(b, tmp, fn);
     return;
   }
   for(prec = 15; prec <= 17; prec++) {
