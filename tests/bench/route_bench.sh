@@ -4,6 +4,8 @@
 # file (keyword task rules + a task -> model map, nothing priced).
 #
 #   BUILD=build sh tests/bench/route_bench.sh [N]
+#   sh tests/bench/route_bench.sh --gen N MAXLEN   print the N input lines
+#                                  (lines under MAXLEN bytes; route_profile)
 #
 # The input is pipelines/examples/prompts.jsonl repeated with fresh
 # custom_ids (~880 bytes a line: it holds long documents to summarise),
@@ -16,19 +18,7 @@
 
 BUILD=${BUILD:-build}
 LLMROUTE=$BUILD/bin/llmroute
-N=${1:-${BENCH_N:-200000}}
-REPS=${REPS:-3} # llmroute runs per input; the best is printed too (a
-                # shared machine's speed wanders by 10-20% run to run)
 EX=pipelines/examples/prompts.jsonl
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/llmr-bench.XXXXXX") || exit 1
-trap 'rm -rf "$TMP"' EXIT
-
-if [ ! -x "$LLMROUTE" ]; then
-  echo "route_bench: $LLMROUTE not built (make BUILD=$BUILD)" >&2
-  exit 1
-fi
-TIME=
-[ -x /usr/bin/time ] && TIME=/usr/bin/time
 
 # repeat FILE MAXLEN PREFIX: N lines of FILE's lines shorter than MAXLEN
 # bytes, cycled, with fresh custom_ids.
@@ -43,6 +33,25 @@ repeat() {
       }
     }' "$1"
 }
+
+if [ "${1:-}" = "--gen" ]; then
+  N=$2
+  repeat "$EX" "$3" p
+  exit 0
+fi
+
+N=${1:-${BENCH_N:-200000}}
+REPS=${REPS:-3} # llmroute runs per input; the best is printed too (a
+                # shared machine's speed wanders by 10-40% run to run)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/llmr-bench.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+if [ ! -x "$LLMROUTE" ]; then
+  echo "route_bench: $LLMROUTE not built (make BUILD=$BUILD)" >&2
+  exit 1
+fi
+TIME=
+[ -x /usr/bin/time ] && TIME=/usr/bin/time
 
 # run NAME OUT CMD...: time one command; requests/s by wall time and per
 # CPU-second.

@@ -15,7 +15,6 @@
 BUILD=${BUILD:-build}
 LLMROUTE=$BUILD/bin/llmroute
 N=${1:-5000}
-EX=pipelines/examples/prompts.jsonl
 
 if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate \
      >/dev/null; then
@@ -29,17 +28,10 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/llmr-prof.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT
 
-# profile NAME MAXLEN: N lines of EX shorter than MAXLEN, fresh ids.
+# profile NAME MAXLEN: N lines of the examples shorter than MAXLEN, as
+# route_bench.sh makes them.
 profile() {
-  awk -v n="$N" -v max="$2" '
-    length($0) < max { line[++k] = $0 }
-    END {
-      for(i = 0; i < n; i++) {
-        s = line[i % k + 1]
-        sub(/"custom_id":"[^"]*"/, "\"custom_id\":\"p" i "\"", s)
-        print s
-      }
-    }' "$EX" >"$TMP/in.jsonl"
+  sh tests/bench/route_bench.sh --gen "$N" "$2" >"$TMP/in.jsonl"
   valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out" \
     "$LLMROUTE" -p audit "$TMP/in.jsonl" >/dev/null 2>"$TMP/vg.err" || {
     echo "route_profile: the run failed:" >&2
