@@ -31,6 +31,9 @@ int catalog_load(const char *path, jv *out, char *err, size_t errlen);
 long tokens_estimate(jv body);
 /* Tokens of one text (the estimator's building block). */
 long tokens_text(const char *s, size_t len);
+/* The same, a byte at a time (what tokens_text() does for non-ASCII
+ * text; tests compare the two). */
+long tokens_text_scalar(const char *s, size_t len);
 
 /* --- budget.c ------------------------------------------------------ */
 void budget_init(double cap_usd);   /* cap < 0: no budget */

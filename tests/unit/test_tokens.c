@@ -123,6 +123,69 @@ static void test_reference(void)
   CHECK(name, est * 100 >= real * 95 && est * 100 <= real * 105);
 }
 
+/* tokens_text() counts ASCII 64 bytes at a time from bit masks, other
+ * text a byte at a time: the two must agree exactly.  Random text from
+ * alphabets that stress each rule (long words, digit and punctuation
+ * runs of every length, lone blanks, tabs, newlines, runs across the
+ * 64-byte blocks), at lengths around the block size. */
+static void test_ascii_path(void)
+{
+  static const char *alphabets[] = {
+    "abcdefghijklmnopqrstuvwxyz ",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b",
+    "ab 1234567890 ,.;()\"'",
+    "  \t\n\r\v\fx",
+    "x.,;:!?-_()[]{}<>/\\|\x01\x7f 9",
+    "The quick brown fox, 42 times;\n\tindented  twice.",
+    " a",
+    "a1.",
+  };
+  static const size_t lens[] = { 16, 17, 31, 63, 64, 65, 127, 128, 129,
+                                 191, 200, 257, 1000 };
+  char buf[1100];
+  unsigned long seed = 12345;
+  size_t a, l, k, mismatches = 0, tried = 0;
+  int rep;
+
+  for(a = 0; a < sizeof(alphabets) / sizeof(alphabets[0]); a++) {
+    size_t an = strlen(alphabets[a]);
+    for(l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+      for(rep = 0; rep < 40; rep++) {
+        for(k = 0; k < lens[l]; k++) {
+          seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+          buf[k] = alphabets[a][(seed >> 33) % an];
+        }
+        tried++;
+        if(tokens_text(buf, lens[l]) != tokens_text_scalar(buf, lens[l]))
+          mismatches++;
+      }
+    }
+  }
+  memset(buf, 'a', 1000);
+  for(l = 16; l <= 1000; l++) {
+    tried++;
+    if(tokens_text(buf, l) != tokens_text_scalar(buf, l))
+      mismatches++;
+  }
+  memset(buf, ' ', 200);
+  for(l = 16; l <= 200; l++) {
+    buf[l - 1] = 'x';
+    tried++;
+    if(tokens_text(buf, l) != tokens_text_scalar(buf, l))
+      mismatches++;
+    buf[l - 1] = ' ';
+  }
+  snprintf(buf, sizeof(buf), "ASCII path agrees with the byte loop on "
+           "%zu random texts (%zu differ)", tried, mismatches);
+  CHECK(buf, mismatches == 0);
+  CHECK_INT("a long word across blocks", tokens_text(
+              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+              "xxxxxxxxxxxx", 72), 17); /* 1 + 64 / 4 */
+  CHECK_INT("one blank at a block's end is free", tokens_text(
+              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+              "aaa bbbb", 68), 16); /* 63 letters 14.75, blank 0, word 1 */
+}
+
 static jv parse(const char *s)
 {
   return jv_parse(s);
@@ -172,6 +235,7 @@ int main(void)
   test_exact();
   test_monotonic();
   test_reference();
+  test_ascii_path();
   test_chat();
   return harness_done();
 }
