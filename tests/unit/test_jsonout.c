@@ -211,6 +211,44 @@ int main(void)
   parse_same("shared keys and near misses", "{\"url\":1,\"urls\":2,"
              "\"bod\":3,\"body\":{\"messages\":[],\"max_tokens_x\":4},"
              "\"b\\u006fdy\":5}");
+  {
+    /* the string scan takes 16 bytes a step: each kind of byte that
+       ends or changes it, at every place in and across the steps, with
+       more of the line after the string (as in a real line) */
+    static const char *specials[] = { "\\\"", "\\n", "\\u00e9",
+                                      "\xc3\xa9", "\x7f", "\xff" };
+    static const char after[] = "\",\"yyyyyyyyyyyyyyyyyyyyyyyy\"]";
+    char json[128], label[96];
+    size_t k, at, bad = 0, tried = 0;
+
+    for(k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+      for(at = 0; at < 40; at++) {
+        size_t n = strlen(specials[k]);
+        jv mine, jqs;
+
+        memset(json, 'x', sizeof(json));
+        memcpy(json, "[\"", 2);
+        memcpy(json + 2 + at, specials[k], n);
+        memcpy(json + 2 + 40 + n, after, sizeof(after));
+        mine = json_parse(json, strlen(json));
+        jqs = jv_parse(json);
+        tried++;
+        if(!jv_is_valid(mine) || !jv_equal(jv_copy(mine), jv_copy(jqs)))
+          bad++;
+        jv_free(mine);
+        jv_free(jqs);
+        json[2 + at] = '\x01'; /* a raw control byte: refused */
+        mine = json_parse(json, strlen(json));
+        tried++;
+        if(jv_is_valid(mine))
+          bad++;
+        jv_free(mine);
+      }
+    }
+    snprintf(label, sizeof(label), "string scan: %zu strings as jq reads "
+             "them or refused (%zu wrong)", tried, bad);
+    CHECK(label, bad == 0);
+  }
   parse_bad("missing colon", "{\"a\" 1}", 7);
   parse_bad("key:value pairs", "{\"a\":1 \"b\":2}", 13);
   parse_bad("unfinished string", "\"abc", 4);
