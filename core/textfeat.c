@@ -37,6 +37,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "textfeat.h"
 
 #define FNV_OFFSET 2166136261u
@@ -461,41 +464,80 @@ static int is_pair_first(uint32_t h)
  * Signals and complexity
  */
 
+/* The line u[a..b), ended by a newline at b when b < n: a list item
+ * ("- ", "* ", "1." or "1)" at its first non-blank byte) is a step, and
+ * a line ending in ';' or '{' is a code sign. */
+static void line_signals(const unsigned char *u, size_t n, size_t a,
+                         size_t b, struct tf_signals *sig)
+{
+  size_t i = a;
+
+  if(b < n && b > 0 && (u[b - 1] == ';' || u[b - 1] == '{'))
+    sig->code++;
+  while(i < b && is_space(u[i]))
+    i++;
+  if(i == b)
+    return;
+  if((u[i] == '-' || u[i] == '*') && i + 1 < n && u[i + 1] == ' ')
+    sig->steps++;
+  else if(is_digit(u[i])) {
+    while(i < n && is_digit(u[i]))
+      i++;
+    if(i < n && (u[i] == '.' || u[i] == ')'))
+      sig->steps++;
+  }
+}
+
+/* Borrows s; adds to *sig.  See textfeat.h. */
+void tf_byte_signals(const char *s, size_t n, struct tf_signals *sig,
+                     int bytewise)
+{
+  const unsigned char *u = (const unsigned char *)s;
+  size_t i = 0, line = 0;
+
+  cclass_init();
+#if defined(__SSE2__)
+  /* 16 bytes a step: count the '?', visit the newlines */
+  for(; !bytewise && n - i >= 16; i += 16) {
+    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+    unsigned q = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(c, _mm_set1_epi8('?')));
+    unsigned nl = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(c, _mm_set1_epi8('\n')));
+
+    for(; q; q &= q - 1)
+      sig->questions++;
+    for(; nl; nl &= nl - 1) {
+      size_t at = i + (size_t)__builtin_ctz(nl);
+      line_signals(u, n, line, at, sig);
+      line = at + 1;
+    }
+  }
+#else
+  (void)bytewise;
+#endif
+  for(; i < n; i++) {
+    if(u[i] == '?')
+      sig->questions++;
+    else if(u[i] == '\n') {
+      line_signals(u, n, line, i, sig);
+      line = i + 1;
+    }
+  }
+  line_signals(u, n, line, n, sig);
+}
+
 /* Borrows s and toks; writes *sig. */
 void tf_signals(const char *s, size_t n, const struct tf_token *toks,
                 size_t ntok, size_t total, struct tf_signals *sig)
 {
   const unsigned char *u = (const unsigned char *)s;
   size_t i, words = 0;
-  int line_start = 1;
   cclass_init();
   wc_init();
   memset(sig, 0, sizeof(*sig));
   sig->bytes = total ? total : n;
-  /* byte pass: questions, list items, code punctuation */
-  for(i = 0; i < n; i++) {
-    unsigned char c = u[i];
-    if(c == '?')
-      sig->questions++;
-    if(c == '\n') {
-      if(i > 0 && (u[i - 1] == ';' || u[i - 1] == '{'))
-        sig->code++;
-      line_start = 1;
-      continue;
-    }
-    if(line_start && !is_space(c)) {
-      line_start = 0;
-      if((c == '-' || c == '*') && i + 1 < n && u[i + 1] == ' ')
-        sig->steps++;
-      else if(is_digit(c)) {
-        size_t j = i;
-        while(j < n && is_digit(u[j]))
-          j++;
-        if(j < n && (u[j] == '.' || u[j] == ')'))
-          sig->steps++;
-      }
-    }
-  }
+  tf_byte_signals(s, n, sig, 0);
   /* token pass: words, cues, entities */
   for(i = 0; i < ntok; i++) {
     const struct tf_token *t = &toks[i];

@@ -100,6 +100,13 @@ size_t tf_features(const char *s, const struct tf_token *toks, size_t ntok,
                    const struct tf_signals *sig, unsigned families,
                    unsigned bits, uint32_t *out, size_t max);
 
+/* The signals read from bytes alone (questions, list-item steps, lines
+ * ending in ';' or '{'), added into *sig; tf_signals() calls it.  With
+ * SSE2 it looks 16 bytes at a time unless bytewise is set (tests compare
+ * the two). */
+void tf_byte_signals(const char *s, size_t n, struct tf_signals *sig,
+                     int bytewise);
+
 /* Fill *sig from the text and its tokens; total is the untruncated
  * length (0: use n).  Pure (uses a table built on first call). */
 void tf_signals(const char *s, size_t n, const struct tf_token *toks,

@@ -362,6 +362,51 @@ static double complexity_of(const char *text, const char *task)
   return tf_complexity(&sig, &w);
 }
 
+/* tf_byte_signals() visits the text 16 bytes at a time with SSE2, else
+ * byte by byte: the counts must be the same, wherever the list items,
+ * questions and line ends fall. */
+static void test_byte_signals(void)
+{
+  static const char alphabet[] = "??\n\n;{-* 12.)ab\t\r";
+  char text[300], label[120];
+  unsigned long seed = 7;
+  size_t len, k, tried = 0, differ = 0;
+  int rep;
+
+  for(len = 1; len < sizeof(text); len += 7) {
+    for(rep = 0; rep < 30; rep++) {
+      struct tf_signals a, b;
+
+      for(k = 0; k < len; k++) {
+        seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+        text[k] = alphabet[(seed >> 33) % (sizeof(alphabet) - 1)];
+      }
+      memset(&a, 0, sizeof(a));
+      memset(&b, 0, sizeof(b));
+      tf_byte_signals(text, len, &a, 0);
+      tf_byte_signals(text, len, &b, 1);
+      tried++;
+      if(a.questions != b.questions || a.steps != b.steps ||
+         a.code != b.code)
+        differ++;
+    }
+  }
+  snprintf(label, sizeof(label), "byte signals: the same 16 bytes at a "
+           "time and bytewise on %zu texts (%zu differ)", tried, differ);
+  CHECK(label, differ == 0);
+  {
+    static const char list[] = "Do this:\n- one\n  * two\n3. three\n"
+                               "4) four?\nint x;\nif (y) {\n  why? and?";
+    struct tf_signals sig;
+
+    memset(&sig, 0, sizeof(sig));
+    tf_byte_signals(list, sizeof(list) - 1, &sig, 0);
+    CHECK_INT("byte signals: 4 list items", sig.steps, 4);
+    CHECK_INT("byte signals: 3 questions", sig.questions, 3);
+    CHECK_INT("byte signals: 2 code line ends", sig.code, 2);
+  }
+}
+
 static void test_complexity(void)
 {
   struct tf_signals s;
@@ -718,6 +763,7 @@ int main(void)
   test_shipped_rules();
   test_featurizer();
   test_request_text();
+  test_byte_signals();
   test_complexity();
   test_train("nb");
   test_train("lr");
