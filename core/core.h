@@ -87,6 +87,9 @@ enum ckey {
 };
 jv ckey(enum ckey k);  /* a new ref */
 void ckeys_free(void); /* at exit; the next ckey() makes them again */
+/* obj[k] as a new ref; jv_invalid() when obj is no object or lacks k.
+ * Borrows obj (jvfast.h: no copies of obj or the key). */
+jv cget(jv obj, enum ckey k);
 
 /* --- subcommands (report.c, train.c) ------------------------------- */
 int report_main(int argc, char **argv);

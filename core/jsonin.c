@@ -21,6 +21,7 @@
 #endif
 
 #include "core.h"
+#include "jvfast.h"
 
 #define MAX_DEPTH 512
 
@@ -405,6 +406,13 @@ jv ckey(enum ckey k)
   if(!ckeys_ready)
     ckeys_make();
   return jv_copy(ckeys[k]);
+}
+
+jv cget(jv obj, enum ckey k)
+{
+  if(!ckeys_ready)
+    ckeys_make();
+  return jvf_get(obj, ckeys[k]);
 }
 
 void ckeys_free(void)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "jvfast.h"
 
 /* ---------------------------------------------------------------------
  * buf
@@ -371,10 +372,13 @@ static void write_value(struct buf *b, jv v)
   case JV_KIND_NUMBER:
     write_number(b, jv_number_value(v));
     break;
-  case JV_KIND_STRING:
-    json_write_string(b, jv_string_value(v),
-                      (size_t)jv_string_length_bytes(jv_copy(v)));
+  case JV_KIND_STRING: {
+    size_t n = 0;
+    const char *p = jvf_string(v, &n);
+
+    json_write_string(b, p, n);
     break;
+  }
   case JV_KIND_ARRAY: {
     int i, n = jv_array_length(jv_copy(v));
 
@@ -391,23 +395,20 @@ static void write_value(struct buf *b, jv v)
     break;
   }
   case JV_KIND_OBJECT: {
-    int it, first = 1;
+    int i, first = 1;
+    jv k, e;
 
     buf_putc(b, '{');
-    for(it = jv_object_iter(v); jv_object_iter_valid(v, it);
-        it = jv_object_iter_next(v, it)) {
-      jv k = jv_object_iter_key(v, it);
-      jv e = jv_object_iter_value(v, it);
+    for(i = jvf_next(v, -1, &k, &e); i >= 0; i = jvf_next(v, i, &k, &e)) {
+      size_t n = 0;
+      const char *p = jvf_string(k, &n);
 
       if(!first)
         buf_putc(b, ',');
       first = 0;
-      json_write_string(b, jv_string_value(k),
-                        (size_t)jv_string_length_bytes(jv_copy(k)));
+      json_write_string(b, p, n);
       buf_putc(b, ':');
-      json_write(b, e);
-      jv_free(k);
-      jv_free(e);
+      json_write(b, e); /* borrowed */
     }
     buf_putc(b, '}');
     break;

@@ -153,7 +153,7 @@ static jv object_get(jv obj, enum ckey key)
 
   if(jv_get_kind(obj) != JV_KIND_OBJECT)
     return jv_null();
-  v = jv_object_get(jv_copy(obj), ckey(key));
+  v = cget(obj, key);
   if(!jv_is_valid(v)) {
     jv_free(v);
     return jv_null();

@@ -41,6 +41,7 @@
 #include <emmintrin.h>
 #endif
 #include "textfeat.h"
+#include "jvfast.h"
 
 #define FNV_OFFSET 2166136261u
 #define FNV_PRIME 16777619u
@@ -122,17 +123,13 @@ static jv field(jv obj, int key)
 {
   static const char *const names[NKEYS] = {"body", "messages", "prompt",
                                            "role", "content", "text"};
-  jv v;
-  if(jv_get_kind(obj) != JV_KIND_OBJECT)
-    return jv_invalid();
   if(!keys_ready) {
     int i;
     for(i = 0; i < NKEYS; i++)
       keys[i] = jv_string(names[i]);
     keys_ready = 1;
   }
-  v = jv_object_get(jv_copy(obj), jv_copy(keys[key]));
-  return v;
+  return jvf_get(obj, keys[key]);
 }
 
 struct textbuf {

@@ -413,11 +413,11 @@ static long content_tokens(jv content)
     if(jv_get_kind(part) == JV_KIND_STRING)
       t += content_tokens(part);
     else if(jv_get_kind(part) == JV_KIND_OBJECT) {
-      jv text = jv_object_get(jv_copy(part), ckey(CK_TEXT));
+      jv text = cget(part, CK_TEXT);
       if(jv_get_kind(text) == JV_KIND_STRING)
         t += content_tokens(text);
       else {
-        jv type = jv_object_get(jv_copy(part), ckey(CK_TYPE));
+        jv type = cget(part, CK_TYPE);
         if(jv_get_kind(type) == JV_KIND_STRING &&
            strstr(jv_string_value(type), "image"))
           t += 85;
@@ -453,16 +453,16 @@ long tokens_estimate(jv body)
 
   if(jv_get_kind(body) != JV_KIND_OBJECT)
     return 0;
-  msgs = jv_object_get(jv_copy(body), ckey(CK_MESSAGES));
+  msgs = cget(body, CK_MESSAGES);
   if(jv_get_kind(msgs) == JV_KIND_ARRAY) {
     n = jv_array_length(jv_copy(msgs));
     for(i = 0; i < n; i++) {
       jv m = jv_array_get(jv_copy(msgs), i);
       if(jv_get_kind(m) == JV_KIND_OBJECT) {
-        jv c = jv_object_get(jv_copy(m), ckey(CK_CONTENT));
-        jv nm = jv_object_get(jv_copy(m), ckey(CK_NAME));
-        jv tc = jv_object_get(jv_copy(m), ckey(CK_TOOL_CALLS));
-        jv role = jv_object_get(jv_copy(m), ckey(CK_ROLE));
+        jv c = cget(m, CK_CONTENT);
+        jv nm = cget(m, CK_NAME);
+        jv tc = cget(m, CK_TOOL_CALLS);
+        jv role = cget(m, CK_ROLE);
         t += MSG_OVERHEAD + content_tokens(c) + content_tokens(role);
         jv_free(role);
         if(jv_get_kind(nm) == JV_KIND_STRING)
@@ -478,7 +478,7 @@ long tokens_estimate(jv body)
     t += REPLY_PRIMING;
   }
   jv_free(msgs);
-  tools = jv_object_get(jv_copy(body), ckey(CK_TOOLS));
+  tools = cget(body, CK_TOOLS);
   if(jv_get_kind(tools) == JV_KIND_ARRAY)
     t += json_tokens(tools);
   jv_free(tools);

@@ -116,7 +116,7 @@ static void account(struct llmr_job *job)
     R.nerrors++;
   else
     R.nok++;
-  c = jv_object_get(jv_copy(job->route), ckey(CK_COST_USD));
+  c = cget(job->route, CK_COST_USD);
   if(jv_get_kind(c) == JV_KIND_NUMBER)
     R.cost_usd += jv_number_value(c);
   jv_free(c);

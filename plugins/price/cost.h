@@ -42,6 +42,10 @@
 #ifndef LLMR_COST_KEY
 #define LLMR_COST_KEY(k) jv_string(k)
 #endif
+/* ... and how it looks one up: obj[k] as a new ref (obj borrowed) */
+#ifndef LLMR_COST_GET
+#define LLMR_COST_GET(obj, k) jv_object_get(jv_copy(obj), LLMR_COST_KEY(k))
+#endif
 
 struct llmr_price {
   double input, output, cached, cache_write; /* USD per Mtok */
@@ -59,7 +63,7 @@ static inline double llmr_cost_num(jv obj, const char *name, double dflt)
 
   if(jv_get_kind(obj) != JV_KIND_OBJECT)
     return dflt;
-  v = jv_object_get(jv_copy(obj), LLMR_COST_KEY(name));
+  v = LLMR_COST_GET(obj, name);
   if(jv_get_kind(v) == JV_KIND_NUMBER)
     d = jv_number_value(v);
   jv_free(v);
@@ -132,8 +136,7 @@ static inline struct llmr_usage llmr_usage_openai(jv usage)
   struct llmr_usage u;
   long prompt = llmr_cost_count(usage, "prompt_tokens");
   jv det = jv_get_kind(usage) == JV_KIND_OBJECT
-           ? jv_object_get(jv_copy(usage),
-                           LLMR_COST_KEY("prompt_tokens_details"))
+           ? LLMR_COST_GET(usage, "prompt_tokens_details")
            : jv_null();
 
   memset(&u, 0, sizeof(u));

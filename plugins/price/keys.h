@@ -12,6 +12,7 @@
 #define LLMR_PLUGIN_KEYS_H
 
 #include "llmroute.h"
+#include "jvfast.h"
 
 #include <stdint.h>
 
@@ -24,21 +25,45 @@ static struct {
 } keys[KEY_SLOTS];
 static int nkeys, ninstances;
 
-/* A new ref to the interned string for the literal k. */
-static jv key(const char *k)
+/* The interned string for the literal k (borrowed), or NULL when the
+ * table is full. */
+static const jv *key_slot(const char *k)
 {
   unsigned i = (unsigned)(((uintptr_t)k >> 3) * 2654435761u) % KEY_SLOTS;
 
   while(keys[i].lit && keys[i].lit != k)
     i = (i + 1) % KEY_SLOTS;
   if(keys[i].lit)
-    return jv_copy(keys[i].v);
+    return &keys[i].v;
   if(nkeys == MAX_KEYS)
-    return jv_string(k);
+    return NULL;
   nkeys++;
   keys[i].lit = k;
   keys[i].v = jv_string(k);
-  return jv_copy(keys[i].v);
+  return &keys[i].v;
+}
+
+/* A new ref to the interned string for the literal k. */
+static jv key(const char *k)
+{
+  const jv *s = key_slot(k);
+
+  return s ? jv_copy(*s) : jv_string(k);
+}
+
+/* obj[k] for the literal k as a new ref; jv_invalid() when obj is no
+ * object or lacks k.  Borrows obj. */
+static jv key_get(jv obj, const char *k)
+{
+  const jv *s = key_slot(k);
+  jv t, v;
+
+  if(s)
+    return jvf_get(obj, *s);
+  t = jv_string(k);
+  v = jvf_get(obj, t);
+  jv_free(t);
+  return v;
 }
 
 /* Drop the interned keys when the last instance finishes. */

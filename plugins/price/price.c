@@ -31,6 +31,7 @@
 #include "keys.h"
 
 #define LLMR_COST_KEY(k) key(k)
+#define LLMR_COST_GET(obj, k) key_get(obj, k)
 #include "cost.h"
 
 #define MAX_TASKS 32
@@ -74,9 +75,7 @@ static jv get(jv obj, const char *k)
 {
   jv v;
 
-  if(jv_get_kind(obj) != JV_KIND_OBJECT)
-    return jv_null();
-  v = jv_object_get(jv_copy(obj), key(k));
+  v = key_get(obj, k);
   if(jv_is_valid(v))
     return v;
   jv_free(v);

@@ -44,6 +44,7 @@
 #include "../price/keys.h"
 
 #define LLMR_COST_KEY(k) key(k)
+#define LLMR_COST_GET(obj, k) key_get(obj, k)
 #include "../price/cost.h"
 
 #define MAX_MAP 64
@@ -124,9 +125,7 @@ static jv get(jv obj, const char *k)
 {
   jv v;
 
-  if(jv_get_kind(obj) != JV_KIND_OBJECT)
-    return jv_null();
-  v = jv_object_get(jv_copy(obj), key(k));
+  v = key_get(obj, k);
   if(jv_is_valid(v))
     return v;
   jv_free(v);

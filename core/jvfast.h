@@ -1,0 +1,247 @@
+/*
+ * jvfast.h - object lookups and walks without jq's per-call overhead.
+ *
+ * A line of the audit pipeline looks up about 37 object fields and
+ * writes about 25.  Through jq 1.6's API each lookup costs some 440
+ * instructions (callgrind): jv_object_get() takes a copy of the object
+ * and of the key, frees both, and checks its arguments with a dozen
+ * calls to jv_get_kind(); walking an object costs as much per key.
+ *
+ * These functions read jq's tables in place instead.  jq 1.6 (and 1.7)
+ * lay them out as below (jv.c: jvp_object, struct object_slot,
+ * jvp_string, jv_refcnt); that layout is not public API, so the first
+ * call probes it: lookups, walks, reference counts and string lengths
+ * made this way must agree with jq's own functions on a test object.
+ * When they do not (another jq), every call goes through jq's API, with
+ * the same results.
+ *
+ * Header-only: the core and the plugins that read requests include it,
+ * and each probes once.  One thread, like the rest of llmroute.
+ */
+#ifndef LLMR_JVFAST_H
+#define LLMR_JVFAST_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <jv.h>
+
+struct jvf_string {        /* jvp_string */
+  int refcnt;
+  uint32_t hash;
+  uint32_t length_hashed;  /* length << 1 | hash computed */
+  uint32_t alloc_length;
+  char data[];
+};
+
+struct jvf_slot {          /* struct object_slot */
+  int next;                /* next slot in the bucket, -1 at the end */
+  uint32_t hash;
+  jv string;               /* null when the slot is free */
+  jv value;
+};
+
+struct jvf_object {        /* jvp_object; after elements[size], the
+                              2 * size buckets */
+  int refcnt;
+  int next_free;
+  struct jvf_slot elements[];
+};
+
+static int jvf_probe(void);
+
+/* 1 when the layout above is jq's (probed on first use).  Tests define
+ * LLMR_JVF_API_ONLY to take jq's API as on another jq. */
+static inline int jvf_direct(void)
+{
+#ifdef LLMR_JVF_API_ONLY
+  (void)jvf_probe;
+  return 0;
+#else
+  static int ok = -1;
+
+  if(ok < 0)
+    ok = jvf_probe();
+  return ok;
+#endif
+}
+
+/* jv_copy(v), with the reference count raised in place. */
+static inline jv jvf_copy_direct(jv v)
+{
+  if(v.kind_flags == JV_KIND_STRING || v.kind_flags == JV_KIND_ARRAY ||
+     v.kind_flags == JV_KIND_OBJECT)
+    (*(int *)(void *)v.u.ptr)++;
+  return v;
+}
+
+static inline const struct jvf_slot *jvf_find_direct(jv obj, jv key)
+{
+  const struct jvf_object *o = (const void *)obj.u.ptr;
+  const struct jvf_string *k = (const void *)key.u.ptr;
+  const int *buckets = (const int *)(const void *)&o->elements[obj.size];
+  uint32_t hash, len = k->length_hashed >> 1;
+  int i;
+
+  if(!(k->length_hashed & 1))
+    jv_string_hash(jv_copy(key)); /* computes and keeps it */
+  hash = k->hash;
+  for(i = buckets[hash & (uint32_t)(obj.size * 2 - 1)]; i >= 0;
+      i = o->elements[i].next) {
+    const struct jvf_slot *s = &o->elements[i];
+    const struct jvf_string *sk = (const void *)s->string.u.ptr;
+
+    if(s->hash == hash &&
+       (sk == k || ((sk->length_hashed >> 1) == len &&
+                    !memcmp(sk->data, k->data, len))))
+      return s;
+  }
+  return NULL;
+}
+
+/* obj[key] as a new reference, like jv_object_get(jv_copy(obj),
+ * jv_copy(key)): jv_invalid() when obj is no object, key no string, or
+ * the key is absent.  Borrows obj and key. */
+static inline jv jvf_get(jv obj, jv key)
+{
+  if(jvf_direct()) {
+    const struct jvf_slot *s;
+
+    if(obj.kind_flags != JV_KIND_OBJECT || key.kind_flags != JV_KIND_STRING)
+      return jv_invalid();
+    s = jvf_find_direct(obj, key);
+    return s ? jvf_copy_direct(s->value) : jv_invalid();
+  }
+  if(jv_get_kind(obj) != JV_KIND_OBJECT ||
+     jv_get_kind(key) != JV_KIND_STRING)
+    return jv_invalid();
+  return jv_object_get(jv_copy(obj), jv_copy(key));
+}
+
+/* The bytes and length of string s, borrowed; NULL when s is no
+ * string. */
+static inline const char *jvf_string(jv s, size_t *len)
+{
+  if(jvf_direct()) {
+    const struct jvf_string *h = (const void *)s.u.ptr;
+
+    if(s.kind_flags != JV_KIND_STRING)
+      return NULL;
+    *len = h->length_hashed >> 1;
+    return h->data;
+  }
+  if(jv_get_kind(s) != JV_KIND_STRING)
+    return NULL;
+  *len = (size_t)jv_string_length_bytes(jv_copy(s));
+  return jv_string_value(s);
+}
+
+/* Walks obj's fields in jq's order:
+ *
+ *   for(i = jvf_next(obj, -1, &k, &v); i >= 0; i = jvf_next(obj, i, &k, &v))
+ *
+ * k and v are borrowed (valid while obj lives unchanged).  Returns -1
+ * after the last field, or when obj is no object. */
+static inline int jvf_next(jv obj, int i, jv *k, jv *v)
+{
+  if(jvf_direct()) {
+    const struct jvf_object *o = (const void *)obj.u.ptr;
+
+    if(obj.kind_flags != JV_KIND_OBJECT)
+      return -1;
+    for(i++; i < obj.size; i++)
+      if(o->elements[i].string.kind_flags == JV_KIND_STRING) {
+        *k = o->elements[i].string;
+        *v = o->elements[i].value;
+        return i;
+      }
+    return -1;
+  }
+  if(jv_get_kind(obj) != JV_KIND_OBJECT)
+    return -1;
+  i = i < 0 ? jv_object_iter(obj) : jv_object_iter_next(obj, i);
+  if(!jv_object_iter_valid(obj, i))
+    return -1;
+  *k = jv_object_iter_key(obj, i);   /* obj keeps a reference: these */
+  *v = jv_object_iter_value(obj, i); /* copies can go at once */
+  jv_free(*k);
+  jv_free(*v);
+  return i;
+}
+
+/* The probe: an object of 21 fields (its table grown twice) less one
+ * deleted, looked up, walked and copied both ways. */
+static int jvf_probe(void)
+{
+  jv o = jv_object(), s = jv_string("probe");
+  const struct jvf_string *sh = (const void *)s.u.ptr;
+  char name[16];
+  int ok, i, it, slot = -1;
+
+  ok = s.kind_flags == JV_KIND_STRING && sh->data == jv_string_value(s) &&
+       (sh->length_hashed >> 1) == 5 && sh->refcnt == jv_get_refcnt(s);
+  jv_free(s);
+  for(i = 0; i < 20; i++) {
+    snprintf(name, sizeof(name), "k%d", i);
+    o = jv_object_set(o, jv_string(name), jv_string(name + 1));
+  }
+  o = jv_object_delete(o, jv_string("k3"));
+  o = jv_object_set(o, jv_string("n"), jv_number(1.5));
+  ok = ok && o.kind_flags == JV_KIND_OBJECT && o.size >= 20 &&
+       ((const struct jvf_object *)(const void *)o.u.ptr)->refcnt ==
+       jv_get_refcnt(o);
+  /* the walk: same slots, keys and values as jq's iterator */
+  for(it = jv_object_iter(o); ok; it = jv_object_iter_next(o, it)) {
+    const struct jvf_slot *e;
+
+    for(slot++; slot < o.size; slot++)
+      if(((const struct jvf_object *)(const void *)o.u.ptr)
+         ->elements[slot].string.kind_flags == JV_KIND_STRING)
+        break;
+    if(!jv_object_iter_valid(o, it) || slot == o.size) {
+      ok = !jv_object_iter_valid(o, it) && slot == o.size;
+      break;
+    }
+    e = &((const struct jvf_object *)(const void *)o.u.ptr)->elements[slot];
+    {
+      jv k = jv_object_iter_key(o, it), v = jv_object_iter_value(o, it);
+      ok = slot == it && jv_identical(jv_copy(k), jv_copy(e->string)) &&
+           jv_identical(jv_copy(v), jv_copy(e->value));
+      jv_free(k);
+      jv_free(v);
+    }
+  }
+  /* lookups, present and absent, and the reference count of a copy */
+  for(i = 0; ok && i < 24; i++) {
+    jv k, a;
+    const struct jvf_slot *e;
+
+    snprintf(name, sizeof(name), "k%d", i);
+    k = jv_string(name);
+    a = jv_object_get(jv_copy(o), jv_copy(k));
+    e = jvf_find_direct(o, k);
+    if(!jv_is_valid(a))
+      ok = e == NULL;
+    else if(!e || !jv_identical(jv_copy(a), jv_copy(e->value)))
+      ok = 0;
+    else {
+      int before = jv_get_refcnt(a);
+      jv c = jvf_copy_direct(e->value);
+      ok = jv_get_refcnt(c) == before + 1;
+      jv_free(c);
+    }
+    jv_free(a);
+    jv_free(k);
+  }
+  if(ok) { /* numbers are plain values, no reference to count */
+    jv n = jv_string("n");
+    const struct jvf_slot *e = jvf_find_direct(o, n);
+    ok = e && e->value.kind_flags == JV_KIND_NUMBER &&
+         e->value.u.number == 1.5;
+    jv_free(n);
+  }
+  jv_free(o);
+  return ok;
+}
+
+#endif /* LLMR_JVFAST_H */
