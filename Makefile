@@ -134,6 +134,8 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIBOBJ) $(wildcard tests/unit/*.h) 
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(CORE_LIBOBJ) $(LDFLAGS_ALL) \
 	  $(CURL_LIBS) $(JQ_LIBS) -ldl -lm
 
+$(BUILD)/tests/unit/test_jvfast_api: tests/unit/test_jvfast.c
+
 $(BUILD)/tests/plugins/%.so: tests/plugins/%.c core/llmroute.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -shared -o $@ $< $(LDFLAGS_ALL) \

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "run.h"
+#include "jvfast.h"
 
 struct runner R;
 
@@ -27,7 +28,7 @@ struct llmr_job *job_new(long line)
   job->seq = R.next_seq++;
   job->line = line;
   job->request = jv_null();
-  job->route = jv_object();
+  job->route = jvf_object(16); /* the audit's route has 12 fields */
   job->response = jv_null();
   job->error = jv_null();
   job->goto_target = -1;

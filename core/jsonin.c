@@ -486,7 +486,7 @@ static jv parse_object(struct parser *ps)
       jv_free(o);
       return v;
     }
-    o = jv_object_set(o, k, v);
+    o = jvf_set(o, k, v);
     skip_ws(ps);
     if(ps->p < ps->end && *ps->p == ',') {
       ps->p++;

@@ -50,6 +50,36 @@ struct jvf_object {        /* jvp_object; after elements[size], the
 
 static int jvf_probe(void);
 
+void *jv_mem_alloc(size_t); /* libjq's allocator (jv_alloc.h, exported
+                               but not installed) */
+
+/* An empty object of 2^k slots, k <= 20 (jq's jv_object() has 8: its
+ * 9th key copies the table into one twice the size, some 4,000
+ * instructions). */
+static inline jv jvf_object_direct(int slots)
+{
+  struct jvf_object *o = jv_mem_alloc(sizeof(*o) +
+                                      sizeof(struct jvf_slot) * slots +
+                                      sizeof(int) * 2 * slots);
+  int *buckets = (int *)(void *)&o->elements[slots], i;
+  jv r = jv_null();
+
+  o->refcnt = 1;
+  o->next_free = 0;
+  for(i = 0; i < slots; i++) {
+    o->elements[i].next = i - 1;
+    o->elements[i].hash = 0;
+    o->elements[i].string = jv_null();
+    o->elements[i].value = jv_null();
+  }
+  for(i = 0; i < 2 * slots; i++)
+    buckets[i] = -1;
+  r.kind_flags = JV_KIND_OBJECT;
+  r.size = slots;
+  r.u.ptr = (struct jv_refcnt *)(void *)o;
+  return r;
+}
+
 /* 1 when the layout above is jq's (probed on first use).  Tests define
  * LLMR_JVF_API_ONLY to take jq's API as on another jq. */
 static inline int jvf_direct(void)
@@ -116,6 +146,57 @@ static inline jv jvf_get(jv obj, jv key)
      jv_get_kind(key) != JV_KIND_STRING)
     return jv_invalid();
   return jv_object_get(jv_copy(obj), jv_copy(key));
+}
+
+static inline jv jvf_set_direct(jv obj, jv key, jv value)
+{
+  if(obj.kind_flags == JV_KIND_OBJECT &&
+     key.kind_flags == JV_KIND_STRING &&
+     ((struct jvf_object *)(void *)obj.u.ptr)->refcnt == 1) {
+    struct jvf_object *o = (void *)obj.u.ptr;
+    struct jvf_slot *s = (struct jvf_slot *)jvf_find_direct(obj, key);
+
+    if(s) {               /* jq keeps the old key, frees the new one */
+      jv old = s->value;
+      s->value = value;
+      jv_free(old);
+      jv_free(key);
+      return obj;
+    }
+    if(o->next_free < obj.size) {
+      int *bucket = (int *)(void *)&o->elements[obj.size] +
+                    (((const struct jvf_string *)(const void *)key.u.ptr)
+                     ->hash & (uint32_t)(obj.size * 2 - 1));
+
+      s = &o->elements[o->next_free];
+      s->next = *bucket;
+      *bucket = o->next_free++;
+      s->hash = ((const struct jvf_string *)(const void *)key.u.ptr)->hash;
+      s->string = key;
+      s->value = value;
+      return obj;
+    }
+  }
+  return jv_object_set(obj, key, value);
+}
+
+/* jv_object_set(obj, key, value): consumes all three, returns the
+ * object.  In place when obj is not shared and has a free slot (or
+ * already has the key); else jq grows or copies it. */
+static inline jv jvf_set(jv obj, jv key, jv value)
+{
+  if(jvf_direct())
+    return jvf_set_direct(obj, key, value);
+  return jv_object_set(obj, key, value);
+}
+
+/* An empty object with room for `slots` fields (a power of 2) before
+ * it grows; jv_object() without the probed layout. */
+static inline jv jvf_object(int slots)
+{
+  if(jvf_direct())
+    return jvf_object_direct(slots);
+  return jv_object();
 }
 
 /* The bytes and length of string s, borrowed; NULL when s is no
@@ -210,6 +291,39 @@ static int jvf_probe(void)
       jv_free(k);
       jv_free(v);
     }
+  }
+  /* set in place, into jq's object and into one made here: the same
+     object as jq's, field for field, in order */
+  for(i = 0; ok && i < 2; i++) {
+    jv a = jv_object(), b = i ? jvf_object_direct(16) : jv_object();
+    jv ka, kb, va, vb;
+    int ia, ib;
+
+    int j;
+
+    for(j = 0; j < 30; j++) {
+      snprintf(name, sizeof(name), "s%d", j % 23); /* 7 replaced */
+      a = jv_object_set(a, jv_string(name), jv_number(j));
+      b = jvf_set_direct(b, jv_string(name), jv_number(j));
+    }
+    ok = jv_equal(jv_copy(a), jv_copy(b));
+    ia = jv_object_iter(a);
+    ib = jv_object_iter(b);
+    for(; ok && jv_object_iter_valid(a, ia);
+        ia = jv_object_iter_next(a, ia), ib = jv_object_iter_next(b, ib)) {
+      if(!jv_object_iter_valid(b, ib)) {
+        ok = 0;
+        break;
+      }
+      ka = jv_object_iter_key(a, ia);
+      kb = jv_object_iter_key(b, ib);
+      va = jv_object_iter_value(a, ia);
+      vb = jv_object_iter_value(b, ib);
+      ok = jv_equal(ka, kb) && jv_equal(va, vb);
+    }
+    ok = ok && !jv_object_iter_valid(b, ib);
+    jv_free(a);
+    jv_free(b);
   }
   /* lookups, present and absent, and the reference count of a copy */
   for(i = 0; ok && i < 24; i++) {

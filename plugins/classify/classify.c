@@ -34,6 +34,7 @@
 #include <string.h>
 #include "llmroute.h"
 #include "textfeat.h"
+#include "jvfast.h"
 #include "rules.h"
 
 enum mode { MODE_AUTO = 0, MODE_RULES, MODE_MODEL, MODE_BOTH };
@@ -280,10 +281,10 @@ static enum llmr_verdict classify_process(void *self, struct llmr_job *job)
     jv_free(route);
     route = jv_object();
   }
-  route = jv_object_set(route, jv_copy(c->k_task), task);
-  route = jv_object_set(route, jv_copy(c->k_complexity),
+  route = jvf_set(route, jv_copy(c->k_task), task);
+  route = jvf_set(route, jv_copy(c->k_complexity),
                         jv_number(complexity));
-  route = jv_object_set(route, jv_copy(c->k_source), jv_copy(source));
+  route = jvf_set(route, jv_copy(c->k_source), jv_copy(source));
   host->set_route(job, route);
   return LLMR_NEXT;
 }

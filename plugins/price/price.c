@@ -256,10 +256,10 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
                            ? jv_string_value(task) : NULL);
   if(cap > 0 && cap < out)
     out = cap;
-  est = jv_object_set(est, key("input_tokens"), jv_number(in));
-  est = jv_object_set(est, key("output_tokens"), jv_number(out));
+  est = jvf_set(est, key("input_tokens"), jv_number(in));
+  est = jvf_set(est, key("output_tokens"), jv_number(out));
   if(cap > 0)
-    est = jv_object_set(est, key("max_tokens"), jv_number(cap));
+    est = jvf_set(est, key("max_tokens"), jv_number(cap));
   /* take the record: with the job's reference dropped, the sets below
      change it in place instead of copying it */
   h->set_route(job, jv_null());
@@ -267,8 +267,8 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
     jv_free(route);
     route = jv_object();
   }
-  route = jv_object_set(route, key("estimate"), est);
-  route = jv_object_set(route, key("baseline_cost_usd"),
+  route = jvf_set(route, key("estimate"), est);
+  route = jvf_set(route, key("baseline_cost_usd"),
                         jv_number(round_usd(llmr_cost_plan(
                           &p->baseline->price, in, out))));
   if(jv_get_kind(pin) == JV_KIND_STRING &&
@@ -276,10 +276,10 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
     const struct llmr_model *m = llmr_models_find(&p->models,
                                                   jv_string_value(pin));
     if(m) {
-      route = jv_object_set(route, key("expected_cost_usd"),
+      route = jvf_set(route, key("expected_cost_usd"),
                             jv_number(round_usd(
                               llmr_cost_plan(&m->price, in, out))));
-      route = jv_object_set(route, key("worst_cost_usd"),
+      route = jvf_set(route, key("worst_cost_usd"),
                             jv_number(round_usd(worst_cost(m, in, cap))));
     }
   }
@@ -293,9 +293,9 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
                                llmr_cost_plan(&m->price, in, out))));
       pair = jv_array_append(pair, jv_number(round_usd(
                                worst_cost(m, in, cap))));
-      costs = jv_object_set(costs, jv_string(m->name), pair);
+      costs = jvf_set(costs, jv_string(m->name), pair);
     }
-    route = jv_object_set(route, key("costs"), costs);
+    route = jvf_set(route, key("costs"), costs);
   }
   h->set_route(job, route);
   jv_free(task);

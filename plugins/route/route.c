@@ -270,8 +270,8 @@ static int build_deployments(struct route *r)
     for(j = 0; j < n; j++) {
       jv d = jv_array_get(jv_copy(m->deployments), j);
       jv o = jv_object();
-      o = jv_object_set(o, key("provider"), get(d, "provider"));
-      o = jv_object_set(o, key("model"), get(d, "model"));
+      o = jvf_set(o, key("provider"), get(d, "provider"));
+      o = jvf_set(o, key("model"), get(d, "model"));
       deps = jv_array_append(deps, o);
       jv_free(d);
     }
@@ -611,31 +611,31 @@ static jv decide(const struct route *r, jv route,
   long worst_out = w->cap > 0 ? w->cap : m->max_output_tokens;
   jv est;
 
-  route = jv_object_set(route, key("tier"), jv_number(m->tier));
-  route = jv_object_set(route, key("model"),
+  route = jvf_set(route, key("tier"), jv_number(m->tier));
+  route = jvf_set(route, key("model"),
                         jv_copy(r->names[m - r->models.v]));
-  route = jv_object_set(route, key("provider"),
+  route = jvf_set(route, key("provider"),
                         jv_copy(r->provs[m - r->models.v]));
-  route = jv_object_set(route, key("deployments"),
+  route = jvf_set(route, key("deployments"),
                         jv_copy(r->deps[m - r->models.v]));
-  route = jv_object_set(route, key("reason"), jv_string(reason));
-  route = jv_object_set(route, key("expected_cost_usd"),
+  route = jvf_set(route, key("reason"), jv_string(reason));
+  route = jvf_set(route, key("expected_cost_usd"),
                         jv_number(round_usd(expected_cost(m, w))));
-  route = jv_object_set(route, key("worst_cost_usd"),
+  route = jvf_set(route, key("worst_cost_usd"),
                         jv_number(round_usd(llmr_cost_plan(
                           &m->price, w->in, worst_out))));
   est = get(route, "estimate");
   if(jv_get_kind(est) != JV_KIND_OBJECT) {
     jv_free(est);
     est = jv_object();
-    est = jv_object_set(est, key("input_tokens"), jv_number(w->in));
-    est = jv_object_set(est, key("output_tokens"), jv_number(w->out));
-    route = jv_object_set(route, key("estimate"), est);
+    est = jvf_set(est, key("input_tokens"), jv_number(w->in));
+    est = jvf_set(est, key("output_tokens"), jv_number(w->out));
+    route = jvf_set(route, key("estimate"), est);
   }
   else
     jv_free(est);
   if(llmr_cost_num(route, "baseline_cost_usd", -1) < 0)
-    route = jv_object_set(route, key("baseline_cost_usd"),
+    route = jvf_set(route, key("baseline_cost_usd"),
                           jv_number(round_usd(llmr_cost_plan(
                             &r->baseline->price, w->in, w->out))));
   return route;
@@ -693,13 +693,13 @@ static jv hedge_candidate(const struct route *r, jv route,
     h = cheapest(r, w, m->tier + 1, &why);
   if(!h)
     return jv_object_delete(route, key("hedge"));
-  o = jv_object_set(jv_object(), key("model"),
+  o = jvf_set(jv_object(), key("model"),
                     jv_copy(r->names[h - r->models.v]));
-  o = jv_object_set(o, key("tier"), jv_number(h->tier));
-  o = jv_object_set(o, key("deployments"), jv_copy(r->deps[h - r->models.v]));
-  o = jv_object_set(o, key("expected_cost_usd"),
+  o = jvf_set(o, key("tier"), jv_number(h->tier));
+  o = jvf_set(o, key("deployments"), jv_copy(r->deps[h - r->models.v]));
+  o = jvf_set(o, key("expected_cost_usd"),
                     jv_number(round_usd(expected_cost(h, w))));
-  return jv_object_set(route, key("hedge"), o);
+  return jvf_set(route, key("hedge"), o);
 }
 
 /* Picks the model for the job and writes the decision into its route
@@ -814,7 +814,7 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
   }
   route = decide(r, route, m, &w, reason);
   if(r->candidates > 0)
-    route = jv_object_set(route, key("candidates"),
+    route = jvf_set(route, key("candidates"),
                           runner_ups(r, &w, tier, m));
   if(r->hedge)
     route = hedge_candidate(r, route, pinned ? NULL : m, &w);

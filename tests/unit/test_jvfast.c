@@ -78,5 +78,48 @@ int main(void)
     jv_free(o);
   }
 
+  {
+    /* jvf_set into jvf_object(16) and into jv_object(): the same
+       object as jq's jv_object_set makes, fields in the same order */
+    int start, i, same = 1;
+    char name[24];
+
+    for(start = 0; start < 2; start++) {
+      jv mine = start ? jvf_object(16) : jv_object(), jqs = jv_object();
+      jv k1, v1, k2, v2;
+      int a, b;
+
+      for(i = 0; i < 200; i++) {
+        snprintf(name, sizeof(name), "f%d", i * 31 % 150); /* 50 again */
+        mine = jvf_set(mine, jv_string(name), jv_number(i));
+        jqs = jv_object_set(jqs, jv_string(name), jv_number(i));
+      }
+      same = same && jv_equal(jv_copy(mine), jv_copy(jqs));
+      for(a = jvf_next(mine, -1, &k1, &v1), b = jvf_next(jqs, -1, &k2, &v2);
+          a >= 0 && b >= 0;
+          a = jvf_next(mine, a, &k1, &v1), b = jvf_next(jqs, b, &k2, &v2))
+        same = same && jv_equal(jv_copy(k1), jv_copy(k2)) &&
+               jv_equal(jv_copy(v1), jv_copy(v2));
+      same = same && a < 0 && b < 0;
+      jv_free(mine);
+      jv_free(jqs);
+    }
+    CHECK(MODE ": set makes jq's object, in jq's order", same);
+  }
+  {
+    /* a shared object is copied before a change, as jq does */
+    jv o = jvf_set(jvf_object(16), jv_string("a"), jv_number(1));
+    jv keep = jv_copy(o), got;
+
+    o = jvf_set(o, jv_string("a"), jv_number(2));
+    o = jvf_set(o, jv_string("b"), jv_number(3));
+    got = jv_object_get(jv_copy(keep), jv_string("a"));
+    CHECK(MODE ": set leaves another holder's object alone",
+          jv_object_length(jv_copy(keep)) == 1 &&
+          jv_number_value(got) == 1 && jv_object_length(jv_copy(o)) == 2);
+    jv_free(got);
+    jv_free(keep);
+    jv_free(o);
+  }
   return harness_done();
 }
