@@ -110,26 +110,19 @@ static void put_utf8(struct buf *b, unsigned cp)
  * The parser has seen every byte already, so text it knows to be valid
  * (ASCII and what put_utf8() wrote) it makes into a string itself:
  * jv_string_empty(n) allocates a header and n bytes, the bytes are copied
- * in and the length is set in the header, which jq 1.6 and 1.7 lay out as
- * below (jv.c's jvp_string).  That layout is not public API, so the first
+ * in and the length is set in the header (jvfast.h's struct jvf_string,
+ * jq 1.6's jvp_string).  That layout is not public API, so the first
  * use probes it: a string made this way must agree with jv_string() on its
  * bytes' address, length, equality and hash.  When it does not (another
  * jq), every string goes through jv_string_sized().
  */
-struct jq_string_head {
-  int refcnt;             /* jv_refcnt */
-  uint32_t hash;
-  uint32_t length_hashed; /* length << 1 | hash computed */
-  uint32_t alloc_length;
-};
-
 static int direct_ok = -1; /* -1: not probed yet */
 
 /* n bytes (n < INT_MAX / 2) as a jv string, unchecked. */
 static jv direct_string(const char *s, size_t n)
 {
   jv v = jv_string_empty((int)n);
-  struct jq_string_head *h = (struct jq_string_head *)(void *)v.u.ptr;
+  struct jvf_string *h = (struct jvf_string *)(void *)v.u.ptr;
   char *d = (char *)jv_string_value(v);
 
   memcpy(d, s, n);
@@ -143,7 +136,7 @@ static int direct_probe(void)
   static const char t[] = "llmroute probe 0123456789";
   size_t n = sizeof(t) - 1;
   jv e = jv_string_empty((int)n), a, b;
-  const struct jq_string_head *h = (const void *)e.u.ptr;
+  const struct jvf_string *h = (const void *)e.u.ptr;
   int ok = jv_string_value(e) == (const char *)(h + 1) &&
            h->length_hashed == 0 && h->alloc_length == n &&
            jv_string_length_bytes(jv_copy(e)) == 0;

@@ -1,22 +1,25 @@
 /*
- * jvfast.h - object lookups and walks without jq's per-call overhead.
+ * jvfast.h - object lookups, sets and walks without jq's per-call
+ * overhead.
  *
- * A line of the audit pipeline looks up about 37 object fields and
- * writes about 25.  Through jq 1.6's API each lookup costs some 440
- * instructions (callgrind): jv_object_get() takes a copy of the object
- * and of the key, frees both, and checks its arguments with a dozen
- * calls to jv_get_kind(); walking an object costs as much per key.
+ * A line of the audit pipeline looked up about 37 object fields, set
+ * 23 and wrote 25.  Through jq 1.6's API a lookup cost some 440
+ * instructions and a set 620 (callgrind): jv_object_get() takes a copy
+ * of the object and of the key and frees both, and every call checks its
+ * arguments with calls to jv_get_kind(); walking an object cost as much
+ * per field, and an object's 9th field copies its table.
  *
- * These functions read jq's tables in place instead.  jq 1.6 (and 1.7)
- * lay them out as below (jv.c: jvp_object, struct object_slot,
- * jvp_string, jv_refcnt); that layout is not public API, so the first
- * call probes it: lookups, walks, reference counts and string lengths
- * made this way must agree with jq's own functions on a test object.
- * When they do not (another jq), every call goes through jq's API, with
- * the same results.
+ * These functions work on jq's tables in place instead.  jq 1.6 lays
+ * them out as below (jv.c: jvp_object, struct object_slot, jvp_string,
+ * jv_refcnt).  That layout is not public API, so the first call probes
+ * it: lookups, sets, walks, reference counts and objects made here must
+ * agree with jq's own functions on test objects.  When they do not
+ * (another jq), every call goes through jq's API, with the same results
+ * (tests/unit/test_jvfast.c checks both paths).
  *
- * Header-only: the core and the plugins that read requests include it,
- * and each probes once.  One thread, like the rest of llmroute.
+ * Header-only: the core and the plugins on the hot path include it, and
+ * each file that does probes once.  One thread, like the rest of
+ * llmroute.
  */
 #ifndef LLMR_JVFAST_H
 #define LLMR_JVFAST_H
