@@ -292,6 +292,19 @@ static struct {
 } wcache[WCACHE_SLOTS];
 static int wcache_ready;
 
+/* Object keys the same way: most are the few strings the reader and the
+ * stages share (a key's reference count above 1), so `"key":` is kept
+ * per string, held by a reference as above. */
+#define KCACHE_SLOTS 64
+#define KCACHE_MAX_TEXT 48
+
+static struct {
+  jv k;       /* jv_invalid() when empty */
+  unsigned char len;
+  char text[KCACHE_MAX_TEXT];
+} kcache[KCACHE_SLOTS];
+static int kcache_ready;
+
 static void write_value(struct buf *b, jv v);
 
 void json_write_cache_free(void)
@@ -304,6 +317,38 @@ void json_write_cache_free(void)
     wcache[i].text = NULL;
   }
   wcache_ready = 0;
+  for(i = 0; kcache_ready && i < KCACHE_SLOTS; i++)
+    jv_free(kcache[i].k);
+  kcache_ready = 0;
+}
+
+/* Write `"key":` for the object key k (a string, borrowed). */
+static void write_key(struct buf *b, jv k)
+{
+  unsigned h;
+  size_t start, n = 0;
+  const char *p;
+
+  if(!kcache_ready) {
+    for(h = 0; h < KCACHE_SLOTS; h++)
+      kcache[h].k = jv_invalid();
+    kcache_ready = 1;
+  }
+  h = (unsigned)(((uintptr_t)k.u.ptr >> 4) * 2654435761u) >> 26;
+  if(kcache[h].k.u.ptr == k.u.ptr) { /* an empty slot's is NULL */
+    buf_put(b, kcache[h].text, kcache[h].len);
+    return;
+  }
+  p = jvf_string(k, &n);
+  start = b->len;
+  json_write_string(b, p, n);
+  buf_putc(b, ':');
+  if(b->len - start > KCACHE_MAX_TEXT || jv_get_refcnt(k) < 2)
+    return; /* long, or a key of this value alone */
+  jv_free(kcache[h].k);
+  kcache[h].k = jv_copy(k);
+  kcache[h].len = (unsigned char)(b->len - start);
+  memcpy(kcache[h].text, b->p + start, b->len - start);
 }
 
 /* Write v (an array or an object, borrowed), from the cache when it is
@@ -400,14 +445,10 @@ static void write_value(struct buf *b, jv v)
 
     buf_putc(b, '{');
     for(i = jvf_next(v, -1, &k, &e); i >= 0; i = jvf_next(v, i, &k, &e)) {
-      size_t n = 0;
-      const char *p = jvf_string(k, &n);
-
       if(!first)
         buf_putc(b, ',');
       first = 0;
-      json_write_string(b, p, n);
-      buf_putc(b, ':');
+      write_key(b, k);
       json_write(b, e); /* borrowed */
     }
     buf_putc(b, '}');

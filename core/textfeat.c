@@ -266,6 +266,7 @@ size_t tf_request_text(jv holder, char *buf, size_t cap, size_t *total)
  * multi-byte character are letters; '_' and digits continue a word. */
 enum { CC_ALPHA = 1, CC_DIGIT = 2, CC_SPACE = 4, CC_WORD = 8 };
 static unsigned char cclass[256];
+static unsigned char word_lower[256]; /* a word byte lower-cased, else 0 */
 static int cclass_ready;
 
 static void cclass_init(void)
@@ -285,6 +286,7 @@ static void cclass_init(void)
        c == '\v')
       k |= CC_SPACE;
     cclass[c] = k;
+    word_lower[c] = (k & CC_WORD) ? lower((unsigned char)c) : 0;
   }
   cclass_ready = 1;
 }
@@ -316,8 +318,9 @@ size_t tf_tokenize(const char *s, size_t n, struct tf_token *toks,
     if(is_alpha(c)) {
       /* tf_hash() of the word, computed while it is scanned */
       uint32_t h = FNV_OFFSET;
-      while(i < n && is_word(u[i])) {
-        h = fnv_step(h, u[i]);
+      unsigned char w;
+      while(i < n && (w = word_lower[u[i]]) != 0) {
+        h = (h ^ w) * FNV_PRIME; /* fnv_step(), the byte already lowered */
         i++;
       }
       t->kind = TF_WORD;

@@ -167,6 +167,42 @@ int main(void)
     free(t4);
     json_write_cache_free();
   }
+  {
+    /* shared keys are written from a cache: each from its own string */
+    jv ka = jv_string("alpha"), kb = jv_string("be\"ta"), o1, o2;
+    char *t1, *t2, *t3;
+    int i;
+
+    o1 = jv_object_set(jv_object(), jv_copy(ka), jv_number(1));
+    o1 = jv_object_set(o1, jv_copy(kb), jv_number(2));
+    t1 = json_dump(o1);
+    t2 = json_dump(o1);
+    CHECK_STR("key cache: first text", t1, "{\"alpha\":1,\"be\\\"ta\":2}");
+    CHECK_STR("key cache: again, from the cache", t2, t1);
+    free(t1);
+    free(t2);
+    jv_free(o1);
+    jv_free(ka);
+    jv_free(kb);
+    /* many other keys, some of them at addresses freed just before */
+    o2 = jv_object();
+    for(i = 0; i < 200; i++) {
+      char name[16];
+      jv k;
+
+      snprintf(name, sizeof(name), "k%03d", i);
+      k = jv_string(name);
+      o2 = jv_object_set(o2, jv_copy(k), jv_number(i));
+      jv_free(k);
+    }
+    t3 = json_dump(o2);
+    CHECK("key cache: 200 keys written as they are",
+          t3 && !strncmp(t3, "{\"k000\":0,\"k001\":1,", 19) &&
+          strstr(t3, "\"k199\":199}") != NULL);
+    free(t3);
+    jv_free(o2);
+    json_write_cache_free();
+  }
   /* Debian 12's jq 1.6 has the string layout jsonin.c writes into: the
      parser must use it (else every string is checked twice, silently
      slower), and its strings must be whole jq strings */
