@@ -47,10 +47,10 @@ void job_free(struct llmr_job *job)
 {
   if(!job)
     return;
-  jv_free(job->request);
-  jv_free(job->route);
-  jv_free(job->response);
-  jv_free(job->error);
+  jvf_free(job->request);
+  jvf_free(job->route);
+  jvf_free(job->response);
+  jvf_free(job->error);
   free(job->custom_id);
   free(job);
 }

@@ -109,8 +109,8 @@ static void put_utf8(struct buf *b, unsigned cp)
  * it (callgrind).
  * The parser has seen every byte already, so text it knows to be valid
  * (ASCII and what put_utf8() wrote) it makes into a string itself:
- * jv_string_empty(n) allocates a header and n bytes, the bytes are copied
- * in and the length is set in the header (jvfast.h's struct jvf_string,
+ * it allocates a header and n bytes with jq's allocator, copies the
+ * bytes in and fills the header (jvfast.h's struct jvf_string,
  * jq 1.6's jvp_string).  That layout is not public API, so the first
  * use probes it: a string made this way must agree with jv_string() on its
  * bytes' address, length, equality and hash.  When it does not (another
@@ -118,16 +118,21 @@ static void put_utf8(struct buf *b, unsigned cp)
  */
 static int direct_ok = -1; /* -1: not probed yet */
 
-/* n bytes (n < INT_MAX / 2) as a jv string, unchecked. */
+/* n bytes (n < INT_MAX / 2) as a jv string, unchecked: allocated as
+ * jq's jvp_string_new() does, without its zero fill. */
 static jv direct_string(const char *s, size_t n)
 {
-  jv v = jv_string_empty((int)n);
-  struct jvf_string *h = (struct jvf_string *)(void *)v.u.ptr;
-  char *d = (char *)jv_string_value(v);
+  struct jvf_string *h = jv_mem_alloc(sizeof(*h) + n + 1);
+  jv v = jv_null();
 
-  memcpy(d, s, n);
-  d[n] = '\0';
+  h->refcnt = 1;
+  h->hash = 0;
   h->length_hashed = (uint32_t)n << 1;
+  h->alloc_length = (uint32_t)n;
+  memcpy(h->data, s, n);
+  h->data[n] = '\0';
+  v.kind_flags = JV_KIND_STRING;
+  v.u.ptr = (struct jv_refcnt *)(void *)h;
   return v;
 }
 
@@ -146,7 +151,9 @@ static int direct_probe(void)
     return 0;
   a = direct_string(t, n);
   b = jv_string(t);
-  ok = jv_string_length_bytes(jv_copy(a)) == (int)n &&
+  ok = a.kind_flags == b.kind_flags && a.pad_ == b.pad_ &&
+       a.offset == b.offset && a.size == b.size &&
+       jv_string_length_bytes(jv_copy(a)) == (int)n &&
        !strcmp(jv_string_value(a), t) && jv_equal(jv_copy(a), jv_copy(b)) &&
        jv_string_hash(jv_copy(a)) == jv_string_hash(jv_copy(b));
   jv_free(a);

@@ -53,8 +53,8 @@ struct jvf_object {        /* jvp_object; after elements[size], the
 
 static int jvf_probe(void);
 
-void *jv_mem_alloc(size_t); /* libjq's allocator (jv_alloc.h, exported
-                               but not installed) */
+void *jv_mem_alloc(size_t); /* libjq's allocator (jv_alloc.h, exported */
+void jv_mem_free(void *);   /* but not installed) */
 
 /* An empty object of 2^k slots, k <= 20 (jq's jv_object() has 8: its
  * 9th key copies the table into one twice the size, some 4,000
@@ -200,6 +200,47 @@ static inline jv jvf_object(int slots)
   if(jvf_direct())
     return jvf_object_direct(slots);
   return jv_object();
+}
+
+static inline void jvf_free_direct(jv v)
+{
+  struct jvf_object *o;
+  int i;
+
+  switch(v.kind_flags) {
+  case JV_KIND_NULL:
+  case JV_KIND_FALSE:
+  case JV_KIND_TRUE:
+  case JV_KIND_NUMBER:
+    return;
+  case JV_KIND_STRING:
+    if(--*(int *)(void *)v.u.ptr == 0)
+      jv_mem_free(v.u.ptr);
+    return;
+  case JV_KIND_OBJECT:
+    o = (void *)v.u.ptr;
+    if(--o->refcnt)
+      return;
+    for(i = 0; i < v.size; i++)
+      if(o->elements[i].string.kind_flags == JV_KIND_STRING) {
+        jvf_free_direct(o->elements[i].string);
+        jvf_free_direct(o->elements[i].value);
+      }
+    jv_mem_free(o);
+    return;
+  default: /* arrays, invalid values with a message: jq's own */
+    jv_free(v);
+  }
+}
+
+/* jv_free(v); an object's fields are freed in place (an array's by
+ * jq). */
+static inline void jvf_free(jv v)
+{
+  if(jvf_direct())
+    jvf_free_direct(v);
+  else
+    jv_free(v);
 }
 
 /* The bytes and length of string s, borrowed; NULL when s is no

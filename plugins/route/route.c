@@ -74,6 +74,12 @@ struct route {
   jv *deps;  /* per model: [{provider, model}, ...] as route writes it */
   jv *names; /* per model: its name, and its first provider */
   jv *provs;
+  /* reasons written lately, by a hash of their text: a workload repeats
+     a few dozen, and a jv_string() is an allocation and a UTF-8 pass */
+  struct {
+    uint32_t hash;
+    jv text;   /* jv_invalid() when empty */
+  } reasons[64];
 };
 
 static const struct llmr_option route_options[] = {
@@ -298,6 +304,8 @@ static void route_finish(void *self)
   free(r->deps);
   free(r->names);
   free(r->provs);
+  for(i = 0; i < 64; i++)
+    jv_free(r->reasons[i].text);
   keys_release();
   llmr_models_free(&r->models);
   free(r);
@@ -603,8 +611,27 @@ static enum llmr_verdict no_fit(const struct llmr_host *h,
   return LLMR_FAIL;
 }
 
+/* The reason text as a jv string, from r->reasons when it is there. */
+static jv reason_string(struct route *r, const char *text)
+{
+  uint32_t h = 2166136261u;
+  const unsigned char *p;
+  unsigned slot;
+
+  for(p = (const unsigned char *)text; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  slot = h % 64;
+  if(r->reasons[slot].hash != h || !jv_is_valid(r->reasons[slot].text) ||
+     strcmp(jv_string_value(r->reasons[slot].text), text)) {
+    jv_free(r->reasons[slot].text);
+    r->reasons[slot].hash = h;
+    r->reasons[slot].text = jv_string(text);
+  }
+  return jv_copy(r->reasons[slot].text);
+}
+
 /* Write the decision into route (consumed); returns the new record. */
-static jv decide(const struct route *r, jv route,
+static jv decide(struct route *r, jv route,
                  const struct llmr_model *m, const struct want *w,
                  const char *reason)
 {
@@ -618,7 +645,7 @@ static jv decide(const struct route *r, jv route,
                         jv_copy(r->provs[m - r->models.v]));
   route = jvf_set(route, key("deployments"),
                         jv_copy(r->deps[m - r->models.v]));
-  route = jvf_set(route, key("reason"), jv_string(reason));
+  route = jvf_set(route, key("reason"), reason_string(r, reason));
   route = jvf_set(route, key("expected_cost_usd"),
                         jv_number(round_usd(expected_cost(m, w))));
   route = jvf_set(route, key("worst_cost_usd"),

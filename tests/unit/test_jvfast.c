@@ -121,5 +121,28 @@ int main(void)
     jv_free(keep);
     jv_free(o);
   }
+  {
+    /* free: a tree's own parts go, the parts another holder shares stay
+       (ASan's leak check runs this too) */
+    jv sub = jv_object_set(jv_object(), jv_string("x"), jv_string("kept"));
+    jv str = jv_string("shared text"), arr = jv_array(), keep1, keep2, o;
+
+    arr = jv_array_append(arr, jv_copy(sub));
+    o = jvf_set(jvf_object(16), jv_string("sub"), jv_copy(sub));
+    o = jvf_set(o, jv_string("str"), jv_copy(str));
+    o = jvf_set(o, jv_string("arr"), arr);
+    o = jvf_set(o, jv_string("own"), jv_object_set(jv_object(),
+                jv_string("deep"), jv_string("gone")));
+    o = jvf_set(o, jv_string("n"), jv_number(3));
+    keep1 = sub;
+    keep2 = str;
+    jvf_free(o);
+    CHECK(MODE ": free leaves what others hold",
+          jv_get_refcnt(keep1) == 1 && jv_get_refcnt(keep2) == 1 &&
+          !strcmp(jv_string_value(keep2), "shared text") &&
+          jv_object_length(jv_copy(keep1)) == 1);
+    jv_free(keep1);
+    jv_free(keep2);
+  }
   return harness_done();
 }
