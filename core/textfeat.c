@@ -392,7 +392,7 @@ static const char *const domain_words[] = {
   "indemnification", "jurisdiction", "pharmacokinetics", "genomic",
   "quantum", "thermodynamics", "derivatives", "hedging", "audit", NULL};
 
-#define WC_SLOTS 512
+#define WC_SLOTS 2048 /* mostly empty: most words are in no class */
 static uint32_t wc_hash[WC_SLOTS];
 static unsigned char wc_class[WC_SLOTS];
 static int wc_ready;

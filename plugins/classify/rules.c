@@ -188,7 +188,7 @@ static int build_table(struct rules *r)
 {
   size_t i;
   r->nslot = 64;
-  while(r->nslot < 2 * r->nph)
+  while(r->nslot < 8 * r->nph) /* mostly empty: most words start no phrase */
     r->nslot <<= 1;
   r->slot = malloc(r->nslot * sizeof(int));
   if(!r->slot)
