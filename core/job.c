@@ -110,18 +110,18 @@ jv error_record(const char *code, const char *stage, const char *msg)
 void job_fail_now(struct llmr_job *job, const char *code, const char *stage,
                   const char *msg)
 {
-  jv_free(job->error);
+  jvf_free(job->error);
   job->error = error_record(code, stage, msg);
-  jv_free(job->response);
+  jvf_free(job->response);
   job->response = jv_null();
   job_finish(job);
 }
 
 void job_fail_record(struct llmr_job *job, jv error)
 {
-  jv_free(job->error);
+  jvf_free(job->error);
   job->error = error;
-  jv_free(job->response);
+  jvf_free(job->response);
   job->response = jv_null();
   job_finish(job);
 }
@@ -183,11 +183,11 @@ static int apply_verdict(struct llmr_job *job, enum llmr_verdict v)
     return 0;
   case LLMR_FAIL:
     if(jv_get_kind(job->error) != JV_KIND_OBJECT) {
-      jv_free(job->error);
+      jvf_free(job->error);
       job->error = error_record("stage_error", inst,
                                 "the stage failed without saying why");
     }
-    jv_free(job->response);
+    jvf_free(job->response);
     job->response = jv_null();
     job_finish(job);
     return 0;
@@ -334,7 +334,7 @@ static const char *h_setting(const char *key)
 
 static jv h_catalog(void)
 {
-  return jv_copy(R.catalog);
+  return jvf_copy(R.catalog);
 }
 
 static const char *h_custom_id(const struct llmr_job *job)
@@ -354,7 +354,7 @@ static int h_hops(const struct llmr_job *job)
 
 static jv h_request(const struct llmr_job *job)
 {
-  return jv_copy(job->request);
+  return jvf_copy(job->request);
 }
 
 static void h_set_request(struct llmr_job *job, jv req)
@@ -362,34 +362,34 @@ static void h_set_request(struct llmr_job *job, jv req)
   if(jv_get_kind(req) != JV_KIND_OBJECT) {
     h_log(job, LLMR_LOG_ERROR, "set_request() with a %s, not an object: "
           "ignored", jv_kind_name(jv_get_kind(req)));
-    jv_free(req);
+    jvf_free(req);
     return;
   }
-  jv_free(job->request);
+  jvf_free(job->request);
   job->request = req;
 }
 
 static jv h_route(const struct llmr_job *job)
 {
-  return jv_copy(job->route);
+  return jvf_copy(job->route);
 }
 
 static void h_set_route(struct llmr_job *job, jv route)
 {
-  jv_free(job->route);
+  jvf_free(job->route);
   job->route = route;
 }
 
 static jv h_response(const struct llmr_job *job)
 {
-  return jv_copy(job->response);
+  return jvf_copy(job->response);
 }
 
 static void h_set_response(struct llmr_job *job, jv body)
 {
-  jv_free(job->response);
+  jvf_free(job->response);
   if(!jv_is_valid(body)) { /* an invalid value clears, like jv_null() */
-    jv_free(body);
+    jvf_free(body);
     body = jv_null();
   }
   job->response = body;
@@ -404,7 +404,7 @@ static void h_set_error(struct llmr_job *job, const char *code,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  jv_free(job->error);
+  jvf_free(job->error);
   job->error = error_record(code && *code ? code : "stage_error",
                             stage_at(job->stage)->cf.instance, msg);
 }

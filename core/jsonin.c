@@ -144,20 +144,20 @@ static int direct_probe(void)
   const struct jvf_string *h = (const void *)e.u.ptr;
   int ok = jv_string_value(e) == (const char *)(h + 1) &&
            h->length_hashed == 0 && h->alloc_length == n &&
-           jv_string_length_bytes(jv_copy(e)) == 0;
+           jv_string_length_bytes(jvf_copy(e)) == 0;
 
-  jv_free(e);
+  jvf_free(e);
   if(!ok)
     return 0;
   a = direct_string(t, n);
   b = jv_string(t);
   ok = a.kind_flags == b.kind_flags && a.pad_ == b.pad_ &&
        a.offset == b.offset && a.size == b.size &&
-       jv_string_length_bytes(jv_copy(a)) == (int)n &&
-       !strcmp(jv_string_value(a), t) && jv_equal(jv_copy(a), jv_copy(b)) &&
-       jv_string_hash(jv_copy(a)) == jv_string_hash(jv_copy(b));
-  jv_free(a);
-  jv_free(b);
+       jv_string_length_bytes(jvf_copy(a)) == (int)n &&
+       !strcmp(jv_string_value(a), t) && jv_equal(jvf_copy(a), jvf_copy(b)) &&
+       jv_string_hash(jvf_copy(a)) == jv_string_hash(jvf_copy(b));
+  jvf_free(a);
+  jvf_free(b);
   return ok;
 }
 
@@ -363,7 +363,7 @@ static jv parse_array(struct parser *ps)
     jv v = parse_value(ps);
 
     if(!jv_is_valid(v)) {
-      jv_free(a);
+      jvf_free(a);
       return v;
     }
     a = jv_array_append(a, v);
@@ -376,7 +376,7 @@ static jv parse_array(struct parser *ps)
       ps->p++;
       return a;
     }
-    jv_free(a);
+    jvf_free(a);
     return fail(ps, "expected ',' or ']' in array");
   }
 }
@@ -405,7 +405,7 @@ jv ckey(enum ckey k)
 {
   if(!ckeys_ready)
     ckeys_make();
-  return jv_copy(ckeys[k]);
+  return jvf_copy(ckeys[k]);
 }
 
 jv cget(jv obj, enum ckey k)
@@ -422,7 +422,7 @@ void ckeys_free(void)
   if(!ckeys_ready)
     return;
   for(i = 0; i < CK_COUNT; i++)
-    jv_free(ckeys[i]);
+    jvf_free(ckeys[i]);
   ckeys_ready = 0;
 }
 
@@ -444,7 +444,7 @@ static jv parse_key(struct parser *ps)
       if(ckey_names[i][0] == *start && strlen(ckey_names[i]) == n &&
          !memcmp(ckey_names[i], start, n)) {
         ps->p = q + 1;
-        return jv_copy(ckeys[i]);
+        return jvf_copy(ckeys[i]);
       }
   }
   return parse_string(ps);
@@ -465,25 +465,25 @@ static jv parse_object(struct parser *ps)
 
     skip_ws(ps);
     if(ps->p >= ps->end || *ps->p != '"') {
-      jv_free(o);
+      jvf_free(o);
       return fail(ps, "expected a string key in object");
     }
     k = parse_key(ps);
     if(!jv_is_valid(k)) {
-      jv_free(o);
+      jvf_free(o);
       return k;
     }
     skip_ws(ps);
     if(ps->p >= ps->end || *ps->p != ':') {
-      jv_free(k);
-      jv_free(o);
+      jvf_free(k);
+      jvf_free(o);
       return fail(ps, "expected ':' after object key");
     }
     ps->p++;
     v = parse_value(ps);
     if(!jv_is_valid(v)) {
-      jv_free(k);
-      jv_free(o);
+      jvf_free(k);
+      jvf_free(o);
       return v;
     }
     o = jvf_set(o, k, v);
@@ -496,7 +496,7 @@ static jv parse_object(struct parser *ps)
       ps->p++;
       return o;
     }
-    jv_free(o);
+    jvf_free(o);
     return fail(ps, "expected ',' or '}' in object");
   }
 }
@@ -550,13 +550,13 @@ jv json_parse(const char *s, size_t len)
   if(jv_is_valid(v)) {
     skip_ws(&ps);
     if(ps.p < ps.end) {
-      jv_free(v);
+      jvf_free(v);
       v = fail(&ps, "unexpected data after the JSON value");
     }
   }
   buf_free(&ps.scratch);
   if(!jv_is_valid(v)) {
-    jv_free(v);
+    jvf_free(v);
     return jv_invalid_with_msg(jv_string(ps.err[0] ? ps.err
                                                    : "invalid JSON"));
   }

@@ -213,6 +213,11 @@ static inline void jvf_free_direct(jv v)
   case JV_KIND_TRUE:
   case JV_KIND_NUMBER:
     return;
+  case JV_KIND_INVALID:
+    if(!v.u.ptr) /* jv_invalid(): no message to free */
+      return;
+    jv_free(v);
+    return;
   case JV_KIND_STRING:
     if(--*(int *)(void *)v.u.ptr == 0)
       jv_mem_free(v.u.ptr);
@@ -241,6 +246,12 @@ static inline void jvf_free(jv v)
     jvf_free_direct(v);
   else
     jv_free(v);
+}
+
+/* jv_copy(v). */
+static inline jv jvf_copy(jv v)
+{
+  return jvf_direct() ? jvf_copy_direct(v) : jv_copy(v);
 }
 
 /* The bytes and length of string s, borrowed; NULL when s is no

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "jvfast.h"
 
 #define READ_CHUNK 65536
 
@@ -155,7 +156,7 @@ static jv object_get(jv obj, enum ckey key)
     return jv_null();
   v = cget(obj, key);
   if(!jv_is_valid(v)) {
-    jv_free(v);
+    jvf_free(v);
     return jv_null();
   }
   return v;
@@ -204,12 +205,12 @@ static jv normalise(jv in, char **custom_id, int *id_kept)
   *custom_id = id_text(id);
   *id_kept = 0;
   id_string = jv_get_kind(id) == JV_KIND_STRING;
-  jv_free(id);
+  jvf_free(id);
   routing = object_get(in, CK_ROUTING);
   if(jv_get_kind(routing) != JV_KIND_NULL &&
      jv_get_kind(routing) != JV_KIND_OBJECT) {
-    jv_free(routing);
-    jv_free(in);
+    jvf_free(routing);
+    jvf_free(in);
     return jv_invalid_with_msg(jv_string(
         "invalid_request: \"routing\" must be an object"));
   }
@@ -221,16 +222,16 @@ static jv normalise(jv in, char **custom_id, int *id_kept)
     *id_kept = id_string;
   }
   else if(jv_get_kind(body) != JV_KIND_NULL) {
-    jv_free(body);
-    jv_free(routing);
-    jv_free(in);
+    jvf_free(body);
+    jvf_free(routing);
+    jvf_free(in);
     return jv_invalid_with_msg(jv_string(
         "invalid_request: \"body\" must be an object"));
   }
   else {
     jv prompt = object_get(in, CK_PROMPT);
 
-    jv_free(body);
+    jvf_free(body);
     body = jv_object_delete(jv_object_delete(in, ckey(CK_CUSTOM_ID)),
                             ckey(CK_ROUTING));
     if(jv_get_kind(prompt) == JV_KIND_STRING) {
@@ -244,29 +245,29 @@ static jv normalise(jv in, char **custom_id, int *id_kept)
                            jv_array_append(jv_array(), m));
     }
     else
-      jv_free(prompt); /* 2. a bare chat body */
+      jvf_free(prompt); /* 2. a bare chat body */
     req = jv_object();
     req = jv_object_set(req, ckey(CK_METHOD), jv_string("POST"));
     req = jv_object_set(req, ckey(CK_URL),
                         jv_string("/v1/chat/completions"));
-    req = jv_object_set(req, ckey(CK_BODY), jv_copy(body));
+    req = jv_object_set(req, ckey(CK_BODY), jvf_copy(body));
   }
   msgs = object_get(body, CK_MESSAGES);
-  jv_free(body);
+  jvf_free(body);
   if(jv_get_kind(msgs) != JV_KIND_ARRAY ||
-     jv_array_length(jv_copy(msgs)) == 0) {
-    jv_free(msgs);
-    jv_free(routing);
-    jv_free(req);
+     jv_array_length(jvf_copy(msgs)) == 0) {
+    jvf_free(msgs);
+    jvf_free(routing);
+    jvf_free(req);
     return jv_invalid_with_msg(jv_string(
         "no_messages: the request has no \"messages\" array (nor a "
         "\"prompt\" string)"));
   }
-  jv_free(msgs);
+  jvf_free(msgs);
   if(jv_get_kind(routing) == JV_KIND_OBJECT)
     req = jv_object_set(req, ckey(CK_ROUTING), routing);
   else
-    jv_free(routing);
+    jvf_free(routing);
   return req;
 }
 
@@ -282,7 +283,7 @@ static void line_to_job(char *text, size_t len, long lineno)
   if(was_object) {
     req = normalise(v, &cid, &id_kept);
     if(cid && resumed(cid)) {
-      jv_free(req);
+      jvf_free(req);
       free(cid);
       R.nskipped++;
       return;
@@ -292,7 +293,7 @@ static void line_to_job(char *text, size_t len, long lineno)
     req = v;
   job = job_new(lineno);
   if(!job) {
-    jv_free(req);
+    jvf_free(req);
     free(cid);
     log_msg(LLMR_LOG_ERROR, NULL, "out of memory");
     R.stop_reading = 1;
@@ -323,13 +324,13 @@ static void line_to_job(char *text, size_t len, long lineno)
     }
     else
       input_error(job, "invalid_json", m);
-    jv_free(msg);
+    jvf_free(msg);
     return;
   }
   if(jv_get_kind(req) != JV_KIND_OBJECT) {
     input_error(job, "not_an_object", "the line is valid JSON but not an "
                 "object");
-    jv_free(req);
+    jvf_free(req);
     return;
   }
   if(!id_kept) /* a number, absent, or dropped from a bare body */
@@ -475,7 +476,7 @@ int resume_load(const char *path)
     jv v = json_parse(line, (size_t)len), err, id;
 
     if(jv_get_kind(v) != JV_KIND_OBJECT) {
-      jv_free(v);
+      jvf_free(v);
       continue;
     }
     err = object_get(v, CK_ERROR);
@@ -493,9 +494,9 @@ int resume_load(const char *path)
       }
       resume_ids[nresume++] = strdup(jv_string_value(id));
     }
-    jv_free(err);
-    jv_free(id);
-    jv_free(v);
+    jvf_free(err);
+    jvf_free(id);
+    jvf_free(v);
   }
   free(line);
   fclose(f);

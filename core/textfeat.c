@@ -113,7 +113,7 @@ void tf_release(void)
   if(!keys_ready)
     return;
   for(i = 0; i < NKEYS; i++)
-    jv_free(keys[i]);
+    jvf_free(keys[i]);
   keys_ready = 0;
 }
 
@@ -181,17 +181,17 @@ static void emit_content(struct textbuf *tb, jv content, int *first)
       emit(tb, "\n", 1);
     *first = 0;
     emit(tb, jv_string_value(content),
-         (size_t)jv_string_length_bytes(jv_copy(content)));
+         (size_t)jv_string_length_bytes(jvf_copy(content)));
   }
   else if(k == JV_KIND_ARRAY) {
-    int i, n = jv_array_length(jv_copy(content));
+    int i, n = jv_array_length(jvf_copy(content));
     for(i = 0; i < n; i++) {
-      jv part = jv_array_get(jv_copy(content), i);
+      jv part = jv_array_get(jvf_copy(content), i);
       jv text = field(part, K_TEXT);
       if(jv_get_kind(text) == JV_KIND_STRING)
         emit_content(tb, text, first);
-      jv_free(text);
-      jv_free(part);
+      jvf_free(text);
+      jvf_free(part);
     }
   }
 }
@@ -206,11 +206,11 @@ static void walk_text(struct textbuf *tb, jv holder)
     msgs = field(body, K_MESSAGES);
   else
     msgs = field(holder, K_MESSAGES);
-  jv_free(body);
+  jvf_free(body);
   if(jv_get_kind(msgs) == JV_KIND_ARRAY) {
-    int i, n = jv_array_length(jv_copy(msgs));
+    int i, n = jv_array_length(jvf_copy(msgs));
     for(i = 0; i < n; i++) {
-      jv m = jv_array_get(jv_copy(msgs), i);
+      jv m = jv_array_get(jvf_copy(msgs), i);
       jv role = field(m, K_ROLE);
       int keep = 1;
       if(jv_get_kind(role) == JV_KIND_STRING) {
@@ -221,16 +221,16 @@ static void walk_text(struct textbuf *tb, jv holder)
       if(keep) {
         jv content = field(m, K_CONTENT);
         emit_content(tb, content, &first);
-        jv_free(content);
+        jvf_free(content);
       }
-      jv_free(role);
-      jv_free(m);
+      jvf_free(role);
+      jvf_free(m);
     }
   }
-  jv_free(msgs);
+  jvf_free(msgs);
   prompt = field(holder, K_PROMPT);
   emit_content(tb, prompt, &first);
-  jv_free(prompt);
+  jvf_free(prompt);
 }
 
 /* Borrows holder; writes buf.  See textfeat.h. */

@@ -38,6 +38,7 @@
 #endif
 
 #include "core.h"
+#include "jvfast.h"
 
 #define WORD_CHARS 8      /* letters a common word spans in one token */
 #define LONG_CHARS 4      /* letters per extra token past WORD_CHARS */
@@ -404,12 +405,12 @@ static long content_tokens(jv content)
 
   if(k == JV_KIND_STRING)
     return tokens_text(jv_string_value(content),
-                       (size_t)jv_string_length_bytes(jv_copy(content)));
+                       (size_t)jv_string_length_bytes(jvf_copy(content)));
   if(k != JV_KIND_ARRAY)
     return 0;
-  n = jv_array_length(jv_copy(content));
+  n = jv_array_length(jvf_copy(content));
   for(i = 0; i < n; i++) {
-    jv part = jv_array_get(jv_copy(content), i);
+    jv part = jv_array_get(jvf_copy(content), i);
     if(jv_get_kind(part) == JV_KIND_STRING)
       t += content_tokens(part);
     else if(jv_get_kind(part) == JV_KIND_OBJECT) {
@@ -421,11 +422,11 @@ static long content_tokens(jv content)
         if(jv_get_kind(type) == JV_KIND_STRING &&
            strstr(jv_string_value(type), "image"))
           t += 85;
-        jv_free(type);
+        jvf_free(type);
       }
-      jv_free(text);
+      jvf_free(text);
     }
-    jv_free(part);
+    jvf_free(part);
   }
   return t;
 }
@@ -434,13 +435,13 @@ static long content_tokens(jv content)
  * tool calls. */
 static long json_tokens(jv v)
 {
-  jv s = jv_dump_string(jv_copy(v), 0);
+  jv s = jv_dump_string(jvf_copy(v), 0);
   long t = 0;
 
   if(jv_get_kind(s) == JV_KIND_STRING)
     t = tokens_text(jv_string_value(s),
-                    (size_t)jv_string_length_bytes(jv_copy(s)));
-  jv_free(s);
+                    (size_t)jv_string_length_bytes(jvf_copy(s)));
+  jvf_free(s);
   return t;
 }
 
@@ -455,32 +456,32 @@ long tokens_estimate(jv body)
     return 0;
   msgs = cget(body, CK_MESSAGES);
   if(jv_get_kind(msgs) == JV_KIND_ARRAY) {
-    n = jv_array_length(jv_copy(msgs));
+    n = jv_array_length(jvf_copy(msgs));
     for(i = 0; i < n; i++) {
-      jv m = jv_array_get(jv_copy(msgs), i);
+      jv m = jv_array_get(jvf_copy(msgs), i);
       if(jv_get_kind(m) == JV_KIND_OBJECT) {
         jv c = cget(m, CK_CONTENT);
         jv nm = cget(m, CK_NAME);
         jv tc = cget(m, CK_TOOL_CALLS);
         jv role = cget(m, CK_ROLE);
         t += MSG_OVERHEAD + content_tokens(c) + content_tokens(role);
-        jv_free(role);
+        jvf_free(role);
         if(jv_get_kind(nm) == JV_KIND_STRING)
           t += NAME_OVERHEAD + content_tokens(nm);
         if(jv_get_kind(tc) == JV_KIND_ARRAY)
           t += json_tokens(tc);
-        jv_free(c);
-        jv_free(nm);
-        jv_free(tc);
+        jvf_free(c);
+        jvf_free(nm);
+        jvf_free(tc);
       }
-      jv_free(m);
+      jvf_free(m);
     }
     t += REPLY_PRIMING;
   }
-  jv_free(msgs);
+  jvf_free(msgs);
   tools = cget(body, CK_TOOLS);
   if(jv_get_kind(tools) == JV_KIND_ARRAY)
     t += json_tokens(tools);
-  jv_free(tools);
+  jvf_free(tools);
   return t;
 }

@@ -76,14 +76,14 @@ static void classify_finish(void *self)
     return;
   rules_free(c->rules);
   tf_model_free(c->model);
-  jv_free(c->k_task);
-  jv_free(c->k_complexity);
-  jv_free(c->k_source);
-  jv_free(c->k_routing);
-  jv_free(c->src_hint);
-  jv_free(c->src_rules);
-  jv_free(c->src_model);
-  jv_free(c->src_default);
+  jvf_free(c->k_task);
+  jvf_free(c->k_complexity);
+  jvf_free(c->k_source);
+  jvf_free(c->k_routing);
+  jvf_free(c->src_hint);
+  jvf_free(c->src_rules);
+  jvf_free(c->src_model);
+  jvf_free(c->src_default);
   free(c);
   tf_release();
 }
@@ -186,15 +186,15 @@ static jv task_hint(const struct classify *c, jv req)
   jv routing, task;
   if(jv_get_kind(req) != JV_KIND_OBJECT)
     return jv_invalid();
-  routing = jv_object_get(jv_copy(req), jv_copy(c->k_routing));
+  routing = jv_object_get(jvf_copy(req), jvf_copy(c->k_routing));
   if(jv_get_kind(routing) != JV_KIND_OBJECT) {
-    jv_free(routing);
+    jvf_free(routing);
     return jv_invalid();
   }
-  task = jv_object_get(routing, jv_copy(c->k_task));
+  task = jv_object_get(routing, jvf_copy(c->k_task));
   if(jv_get_kind(task) != JV_KIND_STRING ||
-     !jv_string_length_bytes(jv_copy(task))) {
-    jv_free(task);
+     !jv_string_length_bytes(jvf_copy(task))) {
+    jvf_free(task);
     return jv_invalid();
   }
   return task;
@@ -266,25 +266,25 @@ static enum llmr_verdict classify_process(void *self, struct llmr_job *job)
   }
   else {
     const char *label;
-    jv_free(hint);
+    jvf_free(hint);
     label = decide(c, text, len, toks, ntok, &sig, req, &source);
     task = jv_string(label);
   }
   tf_task_weights(jv_string_value(task), &weights);
   complexity = round2(tf_complexity(&sig, &weights));
-  jv_free(req);
+  jvf_free(req);
   /* take the record: with the job's reference dropped, the sets below
      change it in place instead of copying it */
   route = host->route(job);
   host->set_route(job, jv_null());
   if(jv_get_kind(route) != JV_KIND_OBJECT) {
-    jv_free(route);
+    jvf_free(route);
     route = jv_object();
   }
-  route = jvf_set(route, jv_copy(c->k_task), task);
-  route = jvf_set(route, jv_copy(c->k_complexity),
+  route = jvf_set(route, jvf_copy(c->k_task), task);
+  route = jvf_set(route, jvf_copy(c->k_complexity),
                         jv_number(complexity));
-  route = jvf_set(route, jv_copy(c->k_source), jv_copy(source));
+  route = jvf_set(route, jvf_copy(c->k_source), jvf_copy(source));
   host->set_route(job, route);
   return LLMR_NEXT;
 }

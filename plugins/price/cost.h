@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jv.h>
+#include "jvfast.h"
 
 /* How cost.h makes an object key from a string literal: a stage may
  * define LLMR_COST_KEY before including this file to reuse interned keys
@@ -44,7 +45,7 @@
 #endif
 /* ... and how it looks one up: obj[k] as a new ref (obj borrowed) */
 #ifndef LLMR_COST_GET
-#define LLMR_COST_GET(obj, k) jv_object_get(jv_copy(obj), LLMR_COST_KEY(k))
+#define LLMR_COST_GET(obj, k) jv_object_get(jvf_copy(obj), LLMR_COST_KEY(k))
 #endif
 
 struct llmr_price {
@@ -66,7 +67,7 @@ static inline double llmr_cost_num(jv obj, const char *name, double dflt)
   v = LLMR_COST_GET(obj, name);
   if(jv_get_kind(v) == JV_KIND_NUMBER)
     d = jv_number_value(v);
-  jv_free(v);
+  jvf_free(v);
   return d;
 }
 
@@ -145,7 +146,7 @@ static inline struct llmr_usage llmr_usage_openai(jv usage)
     u.cached_tokens = prompt;
   u.input_tokens = prompt - u.cached_tokens;
   u.output_tokens = llmr_cost_count(usage, "completion_tokens");
-  jv_free(det);
+  jvf_free(det);
   return u;
 }
 
@@ -250,8 +251,8 @@ static inline void llmr_models_free(struct llmr_models *ms)
     free(ms->v[i].name);
     free(ms->v[i].provider);
     free(ms->v[i].deployed);
-    jv_free(ms->v[i].entry);
-    jv_free(ms->v[i].deployments);
+    jvf_free(ms->v[i].entry);
+    jvf_free(ms->v[i].deployments);
   }
   free(ms->v);
   ms->v = NULL;
@@ -263,10 +264,10 @@ static inline char *llmr_cost_strdup(jv obj, const char *key,
                                      const char *dflt)
 {
   jv v = jv_get_kind(obj) == JV_KIND_OBJECT
-         ? jv_object_get(jv_copy(obj), jv_string(key)) : jv_null();
+         ? jv_object_get(jvf_copy(obj), jv_string(key)) : jv_null();
   char *s = strdup(jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v)
                                                     : dflt);
-  jv_free(v);
+  jvf_free(v);
   return s;
 }
 
@@ -281,15 +282,15 @@ static inline int llmr_models_load(jv catalog, struct llmr_models *ms)
   ms->n = 0;
   if(jv_get_kind(catalog) != JV_KIND_OBJECT)
     return -1;
-  models = jv_object_get(jv_copy(catalog), jv_string("models"));
+  models = jv_object_get(jvf_copy(catalog), jv_string("models"));
   if(jv_get_kind(models) != JV_KIND_OBJECT) {
-    jv_free(models);
+    jvf_free(models);
     return -1;
   }
-  n = jv_object_length(jv_copy(models));
+  n = jv_object_length(jvf_copy(models));
   ms->v = calloc(n > 0 ? (size_t)n : 1, sizeof(*ms->v));
   if(!ms->v || n <= 0) {
-    jv_free(models);
+    jvf_free(models);
     free(ms->v);
     ms->v = NULL;
     return -1;
@@ -300,28 +301,28 @@ static inline int llmr_models_load(jv catalog, struct llmr_models *ms)
     jv k = jv_object_iter_key(models, it);
     jv first;
     m->entry = jv_object_iter_value(models, it);
-    m->deployments = jv_object_get(jv_copy(m->entry),
+    m->deployments = jv_object_get(jvf_copy(m->entry),
                                    jv_string("deployments"));
     m->name = strdup(jv_string_value(k));
-    jv_free(k);
+    jvf_free(k);
     m->tier = (int)llmr_cost_num(m->entry, "tier", 1);
     m->price = llmr_price_of(m->entry, jv_null());
     m->context_tokens = llmr_cost_count(m->entry, "context_tokens");
     m->max_output_tokens = llmr_cost_count(m->entry, "max_output_tokens");
     first = jv_get_kind(m->deployments) == JV_KIND_ARRAY &&
-            jv_array_length(jv_copy(m->deployments)) > 0
-            ? jv_array_get(jv_copy(m->deployments), 0) : jv_null();
+            jv_array_length(jvf_copy(m->deployments)) > 0
+            ? jv_array_get(jvf_copy(m->deployments), 0) : jv_null();
     m->provider = llmr_cost_strdup(first, "provider", "");
     m->deployed = llmr_cost_strdup(first, "model", m->name ? m->name : "");
-    jv_free(first);
+    jvf_free(first);
     ms->n = i + 1;
     if(!m->name || !m->provider || !m->deployed) {
-      jv_free(models);
+      jvf_free(models);
       llmr_models_free(ms);
       return -1;
     }
   }
-  jv_free(models);
+  jvf_free(models);
   return 0;
 }
 
@@ -337,15 +338,15 @@ llmr_models_find(const struct llmr_models *ms, const char *name)
       return &ms->v[i];
   for(i = 0; i < ms->n; i++) {
     n = jv_get_kind(ms->v[i].deployments) == JV_KIND_ARRAY
-        ? jv_array_length(jv_copy(ms->v[i].deployments)) : 0;
+        ? jv_array_length(jvf_copy(ms->v[i].deployments)) : 0;
     for(j = 0; j < n; j++) {
-      jv d = jv_array_get(jv_copy(ms->v[i].deployments), j);
+      jv d = jv_array_get(jvf_copy(ms->v[i].deployments), j);
       jv mn = jv_get_kind(d) == JV_KIND_OBJECT
-              ? jv_object_get(jv_copy(d), jv_string("model")) : jv_null();
+              ? jv_object_get(jvf_copy(d), jv_string("model")) : jv_null();
       int hit = jv_get_kind(mn) == JV_KIND_STRING &&
                 !strcmp(jv_string_value(mn), name);
-      jv_free(mn);
-      jv_free(d);
+      jvf_free(mn);
+      jvf_free(d);
       if(hit)
         return &ms->v[i];
     }

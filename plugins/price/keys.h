@@ -48,7 +48,7 @@ static jv key(const char *k)
 {
   const jv *s = key_slot(k);
 
-  return s ? jv_copy(*s) : jv_string(k);
+  return s ? jvf_copy(*s) : jv_string(k);
 }
 
 /* obj[k] for the literal k as a new ref; jv_invalid() when obj is no
@@ -62,7 +62,7 @@ static jv key_get(jv obj, const char *k)
     return jvf_get(obj, *s);
   t = jv_string(k);
   v = jvf_get(obj, t);
-  jv_free(t);
+  jvf_free(t);
   return v;
 }
 
@@ -75,7 +75,7 @@ static void keys_release(void)
     return;
   for(i = 0; i < KEY_SLOTS; i++)
     if(keys[i].lit) {
-      jv_free(keys[i].v);
+      jvf_free(keys[i].v);
       keys[i].lit = NULL;
     }
   nkeys = 0;

@@ -78,7 +78,7 @@ static jv get(jv obj, const char *k)
   v = key_get(obj, k);
   if(jv_is_valid(v))
     return v;
-  jv_free(v);
+  jvf_free(v);
   return jv_null();
 }
 
@@ -171,12 +171,12 @@ static int price_init(const struct llmr_host *host,
   p->host = host;
   cat = host->catalog();
   if(llmr_models_load(cat, &p->models) != 0) {
-    jv_free(cat);
+    jvf_free(cat);
     host->config_error(cf, "price needs a catalog with models "
                        "(set catalog=models.json)");
     goto fail;
   }
-  jv_free(cat);
+  jvf_free(cat);
   v = host->opt(cf, "baseline");
   bname = v && v->str ? v->str : host->setting("baseline");
   p->baseline = pick_baseline(&p->models, bname);
@@ -246,9 +246,9 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
 
   if(jv_get_kind(task) != JV_KIND_STRING) {
     jv routing = get(req, "routing");
-    jv_free(task);
+    jvf_free(task);
     task = get(routing, "task");
-    jv_free(routing);
+    jvf_free(routing);
   }
   in = h->estimate_tokens(body);
   cap = max_tokens_of(body);
@@ -264,7 +264,7 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
      change it in place instead of copying it */
   h->set_route(job, jv_null());
   if(jv_get_kind(route) != JV_KIND_OBJECT) {
-    jv_free(route);
+    jvf_free(route);
     route = jv_object();
   }
   route = jvf_set(route, key("estimate"), est);
@@ -298,10 +298,10 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
     route = jvf_set(route, key("costs"), costs);
   }
   h->set_route(job, route);
-  jv_free(task);
-  jv_free(pin);
-  jv_free(body);
-  jv_free(req);
+  jvf_free(task);
+  jvf_free(pin);
+  jvf_free(body);
+  jvf_free(req);
   return LLMR_NEXT;
 }
 

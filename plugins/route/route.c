@@ -134,7 +134,7 @@ static jv get(jv obj, const char *k)
   v = key_get(obj, k);
   if(jv_is_valid(v))
     return v;
-  jv_free(v);
+  jvf_free(v);
   return jv_null();
 }
 
@@ -272,14 +272,14 @@ static int build_deployments(struct route *r)
     const struct llmr_model *m = &r->models.v[i];
     jv deps = jv_array();
     n = jv_get_kind(m->deployments) == JV_KIND_ARRAY
-        ? jv_array_length(jv_copy(m->deployments)) : 0;
+        ? jv_array_length(jvf_copy(m->deployments)) : 0;
     for(j = 0; j < n; j++) {
-      jv d = jv_array_get(jv_copy(m->deployments), j);
+      jv d = jv_array_get(jvf_copy(m->deployments), j);
       jv o = jv_object();
       o = jvf_set(o, key("provider"), get(d, "provider"));
       o = jvf_set(o, key("model"), get(d, "model"));
       deps = jv_array_append(deps, o);
-      jv_free(d);
+      jvf_free(d);
     }
     r->deps[i] = deps;
     r->names[i] = jv_string(m->name);
@@ -297,15 +297,15 @@ static void route_finish(void *self)
   if(!r)
     return;
   for(i = 0; r->deps && r->names && r->provs && i < r->models.n; i++) {
-    jv_free(r->deps[i]);
-    jv_free(r->names[i]);
-    jv_free(r->provs[i]);
+    jvf_free(r->deps[i]);
+    jvf_free(r->names[i]);
+    jvf_free(r->provs[i]);
   }
   free(r->deps);
   free(r->names);
   free(r->provs);
   for(i = 0; i < 64; i++)
-    jv_free(r->reasons[i].text);
+    jvf_free(r->reasons[i].text);
   keys_release();
   llmr_models_free(&r->models);
   free(r);
@@ -348,12 +348,12 @@ static int route_init(const struct llmr_host *host,
   r->host = host;
   cat = host->catalog();
   if(llmr_models_load(cat, &r->models) != 0) {
-    jv_free(cat);
+    jvf_free(cat);
     host->config_error(cf, "route needs a catalog with models "
                        "(set catalog=models.json)");
     goto fail;
   }
-  jv_free(cat);
+  jvf_free(cat);
   if(build_deployments(r) != LLMR_OK)
     goto fail;
   v = host->opt(cf, "policy");
@@ -538,11 +538,11 @@ static void read_want(const struct llmr_host *h, struct llmr_job *job,
   memset(w, 0, sizeof(*w));
   v = get(route, "task");
   w->task = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
-  jv_free(v); /* the route record keeps the string alive */
+  jvf_free(v); /* the route record keeps the string alive */
   if(!w->task) {
     v = get(routing, "task");
     w->task = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
-    jv_free(v);
+    jvf_free(v);
   }
   w->complexity = llmr_cost_num(route, "complexity", -1);
   w->cap = llmr_cost_count(body, "max_completion_tokens");
@@ -561,7 +561,7 @@ static void read_want(const struct llmr_host *h, struct llmr_job *job,
     if(w->cap > 0 && w->cap < w->out)
       w->out = w->cap;
   }
-  jv_free(est);
+  jvf_free(est);
   w->min_tier = 1;
   d = llmr_cost_num(routing, "min_tier", 1);
   if(d > w->min_tier)
@@ -572,18 +572,18 @@ static void read_want(const struct llmr_host *h, struct llmr_job *job,
   w->max_cost = llmr_cost_num(routing, "max_cost_usd", -1);
   attempts = get(route, "attempts");
   n = jv_get_kind(attempts) == JV_KIND_ARRAY
-      ? jv_array_length(jv_copy(attempts)) : 0;
+      ? jv_array_length(jvf_copy(attempts)) : 0;
   for(i = 0; i < n && w->ntried < MAX_TRIED; i++) {
-    jv a = jv_array_get(jv_copy(attempts), i);
+    jv a = jv_array_get(jvf_copy(attempts), i);
     jv valid = get(a, "valid"), model = get(a, "model");
     if(jv_get_kind(valid) == JV_KIND_FALSE &&
        jv_get_kind(model) == JV_KIND_STRING)
       w->tried[w->ntried++] = jv_string_value(model);
-    jv_free(valid);
-    jv_free(model);  /* the route record keeps the string alive */
-    jv_free(a);
+    jvf_free(valid);
+    jvf_free(model);  /* the route record keeps the string alive */
+    jvf_free(a);
   }
-  jv_free(attempts);
+  jvf_free(attempts);
   (void)job;
 }
 
@@ -623,11 +623,11 @@ static jv reason_string(struct route *r, const char *text)
   slot = h % 64;
   if(r->reasons[slot].hash != h || !jv_is_valid(r->reasons[slot].text) ||
      strcmp(jv_string_value(r->reasons[slot].text), text)) {
-    jv_free(r->reasons[slot].text);
+    jvf_free(r->reasons[slot].text);
     r->reasons[slot].hash = h;
     r->reasons[slot].text = jv_string(text);
   }
-  return jv_copy(r->reasons[slot].text);
+  return jvf_copy(r->reasons[slot].text);
 }
 
 /* Write the decision into route (consumed); returns the new record. */
@@ -640,11 +640,11 @@ static jv decide(struct route *r, jv route,
 
   route = jvf_set(route, key("tier"), jv_number(m->tier));
   route = jvf_set(route, key("model"),
-                        jv_copy(r->names[m - r->models.v]));
+                        jvf_copy(r->names[m - r->models.v]));
   route = jvf_set(route, key("provider"),
-                        jv_copy(r->provs[m - r->models.v]));
+                        jvf_copy(r->provs[m - r->models.v]));
   route = jvf_set(route, key("deployments"),
-                        jv_copy(r->deps[m - r->models.v]));
+                        jvf_copy(r->deps[m - r->models.v]));
   route = jvf_set(route, key("reason"), reason_string(r, reason));
   route = jvf_set(route, key("expected_cost_usd"),
                         jv_number(round_usd(expected_cost(m, w))));
@@ -653,14 +653,14 @@ static jv decide(struct route *r, jv route,
                           &m->price, w->in, worst_out))));
   est = get(route, "estimate");
   if(jv_get_kind(est) != JV_KIND_OBJECT) {
-    jv_free(est);
+    jvf_free(est);
     est = jv_object();
     est = jvf_set(est, key("input_tokens"), jv_number(w->in));
     est = jvf_set(est, key("output_tokens"), jv_number(w->out));
     route = jvf_set(route, key("estimate"), est);
   }
   else
-    jv_free(est);
+    jvf_free(est);
   if(llmr_cost_num(route, "baseline_cost_usd", -1) < 0)
     route = jvf_set(route, key("baseline_cost_usd"),
                           jv_number(round_usd(llmr_cost_plan(
@@ -698,7 +698,7 @@ static jv runner_ups(const struct route *r, const struct want *w,
     if(!next)
       break;
     out = jv_array_append(out, jv_array_append(
-      jv_array_append(jv_array(), jv_copy(r->names[next - r->models.v])),
+      jv_array_append(jv_array(), jvf_copy(r->names[next - r->models.v])),
       jv_number(round_usd(nc))));
     last = next;
     lc = nc;
@@ -721,9 +721,9 @@ static jv hedge_candidate(const struct route *r, jv route,
   if(!h)
     return jv_object_delete(route, key("hedge"));
   o = jvf_set(jv_object(), key("model"),
-                    jv_copy(r->names[h - r->models.v]));
+                    jvf_copy(r->names[h - r->models.v]));
   o = jvf_set(o, key("tier"), jv_number(h->tier));
-  o = jvf_set(o, key("deployments"), jv_copy(r->deps[h - r->models.v]));
+  o = jvf_set(o, key("deployments"), jvf_copy(r->deps[h - r->models.v]));
   o = jvf_set(o, key("expected_cost_usd"),
                     jv_number(round_usd(expected_cost(h, w))));
   return jvf_set(route, key("hedge"), o);
@@ -750,7 +750,7 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
      change it in place instead of copying it */
   h->set_route(job, jv_null());
   if(jv_get_kind(route) != JV_KIND_OBJECT) {
-    jv_free(route);
+    jvf_free(route);
     route = jv_object();
   }
   read_want(h, job, body, routing, route, &w);
@@ -848,10 +848,10 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
 done:
   /* w's strings point into route and req: set the record only now */
   h->set_route(job, route);
-  jv_free(pin);
-  jv_free(body);
-  jv_free(routing);
-  jv_free(req);
+  jvf_free(pin);
+  jvf_free(body);
+  jvf_free(routing);
+  jvf_free(req);
   return verdict;
 }
 

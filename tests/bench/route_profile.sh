@@ -7,10 +7,10 @@
 # Runs the audit pipeline over N lines (default 5,000) of the example
 # workload, then over N of its short lines (under 600 bytes), and prints
 # instructions per line in all and the share of reading, each stage and
-# writing, then how many jq object sets and lookups a line takes and what
-# one costs.  Start-up (loading the stages, the catalog and the classifier
-# model) is in the total, so N much below 5,000 inflates it.  Needs
-# valgrind (callgrind_annotate); without it, says so and exits 0.
+# writing, then the calls into jq a line and what they cost.  Start-up
+# (loading the stages, the catalog and the classifier model) is in the
+# total, so N much below 5,000 inflates it.  Needs valgrind
+# (callgrind_annotate); without it, says so and exits 0.
 
 BUILD=${BUILD:-build}
 LLMROUTE=$BUILD/bin/llmroute
@@ -64,28 +64,29 @@ profile() {
         printf "  %-36s %5.1f%%  %7.0f a line\n", order[i],
                100 * seen[order[i]] / total, seen[order[i]] / n
     }'
-  # jq 1.6 object sets and lookups: calls a line (start-up included) and
-  # instructions a call.  In callgrind_annotate's caller tree a block
-  # lists the callers ("<", each with its count "(Nx)") above the
-  # function ("*", its inclusive cost); blank lines part the blocks.
+  # Calls into jq 1.6 from llmroute's own code (stages included), a line
+  # (start-up included), and the instructions they cost in all, the
+  # costliest first.  In callgrind_annotate's caller tree a block lists
+  # the callers ("<", each with its count "(Nx)") above the function
+  # ("*"); blank lines part the blocks.  Calls among jq's own functions
+  # are not counted.
+  echo "  calls into jq a line (instructions a line, inside jq included):"
   callgrind_annotate --inclusive=yes --tree=caller "$TMP/cg.out" \
     2>/dev/null | awk -v n="$N" '
-    /^$/ { calls = 0; next }
+    /^$/ { calls = 0; cost = 0; next }
     / < / {
-      if(match($0, /\([0-9,]+x\)/)) {
+      if($0 !~ /libjq/ && match($0, /\([0-9,]+x\)/)) {
         c = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", c)
-        calls += c
+        v = $1; gsub(",", "", v)
+        calls += c; cost += v
       }
       next
     }
-    /\*  \?\?\?:jv_object_(set|get) / {
-      v = $1; gsub(",", "", v)
-      what = index($0, "jv_object_set") ? "jq object sets" : \
-             "jq object lookups"
-      if(calls > 0)
-        printf "  %-36s %5.1f a line, %4.0f instructions each\n", what,
-               calls / n, v / calls
-    }'
+    /\*  \?\?\?:jv_[a-z_]+ / && calls > 0 {
+      f = $0; sub(/.*\?\?\?:/, "", f); sub(/ .*/, "", f)
+      printf "%s %.1f %.0f\n", f, calls / n, cost / n
+    }' | sort -k3 -rn | head -6 | awk '
+    { printf "    %-24s %6.1f  (%6.0f)\n", $1, $2, $3 }'
 }
 
 profile "example mix" 1000000 || exit 1

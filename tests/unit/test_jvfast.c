@@ -143,6 +143,15 @@ int main(void)
           jv_object_length(jv_copy(keep1)) == 1);
     jv_free(keep1);
     jv_free(keep2);
+    /* invalid values, with and without a message (ASan: no leak) */
+    jvf_free(jv_invalid());
+    jvf_free(jv_invalid_with_msg(jv_string("a message")));
+    o = jv_string("copied");
+    keep1 = jvf_copy(o);
+    CHECK(MODE ": copy counts a reference", jv_get_refcnt(o) == 2);
+    jvf_free(keep1);
+    CHECK(MODE ": free gives it back", jv_get_refcnt(o) == 1);
+    jvf_free(o);
   }
   return harness_done();
 }
