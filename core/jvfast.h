@@ -402,6 +402,12 @@ static int jvf_probe(void)
     jv_free(a);
     jv_free(k);
   }
+  if(ok) { /* an array's count is where an object's is */
+    jv a = jv_array(), c = jvf_copy_direct(a);
+    ok = jv_get_refcnt(a) == 2;
+    jv_free(c);
+    jv_free(a);
+  }
   if(ok) { /* numbers are plain values, no reference to count */
     jv n = jv_string("n");
     const struct jvf_slot *e = jvf_find_direct(o, n);
