@@ -167,14 +167,16 @@ static inline jv jvf_set_direct(jv obj, jv key, jv value)
       return obj;
     }
     if(o->next_free < obj.size) {
+      /* jvf_find_direct() has computed the key's hash */
+      uint32_t hash = ((const struct jvf_string *)(const void *)key.u.ptr)
+                      ->hash;
       int *bucket = (int *)(void *)&o->elements[obj.size] +
-                    (((const struct jvf_string *)(const void *)key.u.ptr)
-                     ->hash & (uint32_t)(obj.size * 2 - 1));
+                    (hash & (uint32_t)(obj.size * 2 - 1));
 
       s = &o->elements[o->next_free];
       s->next = *bucket;
       *bucket = o->next_free++;
-      s->hash = ((const struct jvf_string *)(const void *)key.u.ptr)->hash;
+      s->hash = hash;
       s->string = key;
       s->value = value;
       return obj;

@@ -62,10 +62,10 @@ static unsigned char lower(unsigned char c)
   return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
-/* One byte of FNV-1a over lower-cased bytes. */
-static uint32_t fnv_step(uint32_t h, unsigned char c)
+/* One byte of FNV-1a. */
+static uint32_t fnv_byte(uint32_t h, unsigned char c)
 {
-  return (h ^ lower(c)) * FNV_PRIME;
+  return (h ^ c) * FNV_PRIME;
 }
 
 /* Pure. */
@@ -74,7 +74,7 @@ uint32_t tf_hash(const char *s, size_t n)
   uint32_t h = FNV_OFFSET;
   size_t i;
   for(i = 0; i < n; i++)
-    h = fnv_step(h, (unsigned char)s[i]);
+    h = fnv_byte(h, lower((unsigned char)s[i]));
   return h;
 }
 
@@ -295,7 +295,6 @@ static void cclass_init(void)
 #define is_alpha(c) (cclass[(unsigned char)(c)] & CC_ALPHA)
 #define is_digit(c) ((cclass[(unsigned char)(c)] & CC_DIGIT) >> 1)
 #define is_space(c) ((cclass[(unsigned char)(c)] & CC_SPACE) >> 2)
-#define is_word(c) ((cclass[(unsigned char)(c)] & CC_WORD) >> 3)
 
 /* Borrows s; writes toks.  Pure. */
 size_t tf_tokenize(const char *s, size_t n, struct tf_token *toks,
@@ -320,7 +319,7 @@ size_t tf_tokenize(const char *s, size_t n, struct tf_token *toks,
       uint32_t h = FNV_OFFSET;
       unsigned char w;
       while(i < n && (w = word_lower[u[i]]) != 0) {
-        h = (h ^ w) * FNV_PRIME; /* fnv_step(), the byte already lowered */
+        h = fnv_byte(h, w); /* as tf_hash(): w is lower-cased */
         i++;
       }
       t->kind = TF_WORD;

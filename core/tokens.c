@@ -281,18 +281,18 @@ static uint64_t movemask16(__m128i m, int at)
 
 static void classify64(const unsigned char *s, struct masks *m)
 {
-  const __m128i lower = _mm_set1_epi8(0x20);
+  const __m128i x20 = _mm_set1_epi8(0x20); /* ' ', and the case bit */
   int k;
 
   memset(m, 0, sizeof(*m));
   for(k = 0; k < 64; k += 16) {
     __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
-    __m128i l = _mm_or_si128(c, lower);
+    __m128i l = _mm_or_si128(c, x20);
     __m128i a = _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)),
                               _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1)));
     __m128i d = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)),
                               _mm_cmplt_epi8(c, _mm_set1_epi8('9' + 1)));
-    __m128i b = _mm_cmpeq_epi8(c, lower);
+    __m128i b = _mm_cmpeq_epi8(c, x20);
     __m128i w = _mm_or_si128(b, _mm_and_si128(
                   _mm_cmpgt_epi8(c, _mm_set1_epi8('\t' - 1)),
                   _mm_cmplt_epi8(c, _mm_set1_epi8('\r' + 1))));
