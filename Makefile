@@ -24,7 +24,7 @@ endif
 CURL_CFLAGS := $(shell pkg-config --cflags libcurl 2>/dev/null)
 CURL_LIBS   := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 JQ_LIBS     := -ljq -lonig
-CFLAGS_ALL   = $(STD) $(WARN) $(OPT) $(SANFLAGS) $(CURL_CFLAGS) -Icore $(CFLAGS)
+CFLAGS_ALL   = $(STD) $(WARN) $(OPT) $(SANFLAGS) $(CURL_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL  = $(SANFLAGS) $(LDFLAGS)
 
 BIN      := $(BUILD)/bin/llmroute
@@ -46,9 +46,9 @@ DEPS_MISSING = $(strip $(foreach d,$(DEPS_HDRS),\
   $(if $(wildcard $(firstword $(subst :, ,$(d)))),,\
        $(lastword $(subst :, ,$(d))))))
 
-.PHONY: all deps test test-asan bench install clean check-deps
+.PHONY: all deps test test-asan bench install clean check-deps kit
 
-all: check-deps bin plugins share include testbins
+all: check-deps bin plugins share include kit testbins
 
 check-deps:
 	@if [ -n "$(DEPS_MISSING)" ]; then $(MAKE) --no-print-directory deps; fi
@@ -63,38 +63,78 @@ deps:
 	apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
 
+# --- the internal library: core/lib/ -----------------------------------------
+# What only the built-in stages and the runner share, for speed (fast jq
+# access, interned keys, the classifier's features and model, the
+# length/complexity proxies, the message-text walker).  Built once as a
+# static archive of position-independent objects; the runner and every
+# built-in plugin link it (a plugin takes only the objects it uses).
+# Never installed: third-party stages reach the same services through
+# struct llmr_host in llmroute.h.
+LIB_SRC  := $(wildcard core/lib/*.c)
+LIB_OBJ  := $(LIB_SRC:core/lib/%.c=$(OBJDIR)/lib/%.o)
+LIB_HDR  := $(wildcard core/lib/*.h) core/llmroute.h
+LIB_A    := $(OBJDIR)/lib/libllmr.a
+
+$(OBJDIR)/lib/%.o: core/lib/%.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Icore -Icore/lib -fPIC -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
 # --- the runner -------------------------------------------------------------
 CORE_SRC := $(wildcard core/*.c)
 CORE_OBJ := $(CORE_SRC:core/%.c=$(OBJDIR)/core/%.o)
-CORE_HDR := $(wildcard core/*.h)
+CORE_HDR := $(wildcard core/*.h) $(LIB_HDR)
+CORE_LIBOBJ := $(filter-out $(OBJDIR)/core/main.o,$(CORE_OBJ))
 
 bin: $(BIN)
-$(BIN): $(CORE_OBJ)
+$(BIN): $(CORE_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CURL_LIBS) $(JQ_LIBS) -ldl -lm
 
 $(OBJDIR)/core/%.o: core/%.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -DLLMR_VERSION='"$(VERSION)"' -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) -Icore -Icore/lib -DLLMR_VERSION='"$(VERSION)"' -c -o $@ $<
+
+# --- the plugin author's kit: core/kit/ -----------------------------------
+# llmroute-mock.h and libllmroute-mock.a (a mock host for unit-testing a
+# stage, with the runner's run-independent services linked in), the
+# stage skeleton and the llmroute-stage(7) manual; all installed.
+MOCK_LIB := $(BUILD)/lib/libllmroute-mock.a
+$(OBJDIR)/kit/mockhost.o: core/kit/mockhost.c core/kit/llmroute-mock.h $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Icore -Icore/lib -Icore/kit -c -o $@ $<
+$(MOCK_LIB): $(OBJDIR)/kit/mockhost.o $(CORE_LIBOBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+kit: $(MOCK_LIB) $(BUILD)/include/llmroute-mock.h
+$(BUILD)/include/llmroute-mock.h: core/kit/llmroute-mock.h
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 # --- plugins: one folder per stage, every .c in it -> <name>.so ------------
-# A folder may hold plugin.mk setting LIBS_<name> (extra libraries) and
-# SRC_<name> (extra sources from elsewhere in the tree, e.g. core/textfeat.c).
+# A stage sees the public header (as installed, $(BUILD)/include), its own
+# folder and the internal library (core/lib): nothing else of core/ and
+# no other stage's folder is on its include path.  A folder may hold
+# plugin.mk setting LIBS_<name> (extra libraries, e.g. -lsqlite3).
 PLUGIN_NAMES := $(notdir $(patsubst %/,%,$(wildcard plugins/*/)))
 PLUGIN_SOS   := $(PLUGIN_NAMES:%=$(LIBDIR)/%.so)
 -include $(wildcard plugins/*/plugin.mk)
 PLUGIN_CFLAGS = -fPIC -fvisibility=hidden
+PLUGIN_INC    = -I$(BUILD)/include -Icore/lib
 
 plugins: $(PLUGIN_SOS)
-# Every plugin depends on every header a plugin may include (its own, a
-# sibling's such as plugins/price/keys.h, core's): coarse, like the
-# runner's objects, and never stale.
-PLUGIN_HDR := $(wildcard plugins/*/*.h) $(CORE_HDR)
 .SECONDEXPANSION:
-$(LIBDIR)/%.so: $$(wildcard plugins/$$*/*.c) $$(SRC_$$*) $(PLUGIN_HDR)
+$(LIBDIR)/%.so: $$(wildcard plugins/$$*/*.c) $$(wildcard plugins/$$*/*.h) \
+                $(LIB_A) $(LIB_HDR) $(BUILD)/include/llmroute.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -Iplugins/$* -shared -o $@ \
-	  $(filter %.c,$^) $(LDFLAGS_ALL) $(LIBS_$*) $(CURL_LIBS) $(JQ_LIBS) -lm
+	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) $(PLUGIN_INC) \
+	  -Iplugins/$* -shared -o $@ $(filter %.c,$^) $(LIB_A) $(LDFLAGS_ALL) \
+	  $(LIBS_$*) $(CURL_LIBS) $(JQ_LIBS) -lonig -lm
 
 # --- share: pipelines, catalog, rules, examples ---------------------------
 SHARE_SRC := $(shell find pipelines -type f 2>/dev/null)
@@ -123,22 +163,21 @@ TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BINS  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 MOCK_SRC   := $(wildcard tests/mockprov/*.c)
 MOCK_BIN   := $(if $(MOCK_SRC),$(BUILD)/tests/mockprov)
-CORE_LIBOBJ := $(filter-out $(OBJDIR)/core/main.o,$(CORE_OBJ))
 
 testbins: $(UNIT_BINS) $(TPLUG_SOS) $(TOOL_BINS) $(MOCK_BIN)
 
 # (a unit test may #include a plugin's .c to test its internals)
-$(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIBOBJ) $(wildcard tests/unit/*.h) $(CORE_HDR) \
+$(BUILD)/tests/unit/%: tests/unit/%.c $(MOCK_LIB) $(wildcard tests/unit/*.h) $(CORE_HDR) core/kit/llmroute-mock.h \
                        $(wildcard plugins/*/*.c plugins/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(CORE_LIBOBJ) $(LDFLAGS_ALL) \
-	  $(CURL_LIBS) $(JQ_LIBS) -ldl -lm
+	$(CC) $(CFLAGS_ALL) -Icore -Icore/lib -Icore/kit -Itests/unit -o $@ $< \
+	  $(MOCK_LIB) $(LDFLAGS_ALL) $(CURL_LIBS) $(JQ_LIBS) -ldl -lm
 
 $(BUILD)/tests/unit/test_jvfast_api: tests/unit/test_jvfast.c
 
-$(BUILD)/tests/plugins/%.so: tests/plugins/%.c core/llmroute.h
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(BUILD)/include/llmroute.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -shared -o $@ $< $(LDFLAGS_ALL) \
+	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -I$(BUILD)/include -shared -o $@ $< $(LDFLAGS_ALL) \
 	  $(CURL_LIBS) $(JQ_LIBS)
 
 $(BUILD)/tests/tools/%: tests/tools/%.c

@@ -21,10 +21,21 @@ void log_msg(int level, const char *prefix, const char *fmt, ...)
 void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap);
 
 /* --- catalog.c ----------------------------------------------------- */
-/* Load and validate a catalog file (SPEC §7).  On success *out is the
+/* Load and validate a catalog file (format: llmroute(1), CATALOG).  On success *out is the
  * catalog object and LLMR_OK is returned; on failure a message naming the
  * file and the bad entry is written to err and LLMR_ERR returned. */
 int catalog_load(const char *path, jv *out, char *err, size_t errlen);
+
+/* --- models.c ------------------------------------------------------ */
+/* The C view of a loaded catalog (borrowed) for host->models() and
+ * host->model(); LLMR_OK, or LLMR_ENOMEM (nothing built).  A catalog
+ * that is not an object builds an empty view. */
+int models_build(jv catalog);
+void models_free(void); /* safe twice */
+const struct llmr_model *models_all(int *n);
+const struct llmr_model *models_find(const char *name);
+/* host->cost(): USD of usage u at prices p. */
+double usage_cost(const struct llmr_price *p, const struct llmr_usage *u);
 
 /* --- tokens.c ------------------------------------------------------ */
 /* The one token estimator: input tokens of a chat body (borrows). */

@@ -8,6 +8,7 @@
 
 #include "run.h"
 #include "jvfast.h"
+#include "msgtext.h"
 
 struct runner R;
 
@@ -512,4 +513,11 @@ void host_init(struct llmr_host *h)
   h->json_parse = json_parse;
   h->set_answer_check = answer_set_check;
   h->check_answer = answer_check;
+  h->models = models_all;
+  h->model = models_find;
+  h->cost = usage_cost;
+  h->request_text = mt_text;
+  h->content_text = mt_content_text;
+  h->set_message_text = mt_set_message_text;
+  h->map_text = mt_map_text;
 }

@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define LLMR_ABI_MAJOR 1
-#define LLMR_ABI_MINOR 2
+#define LLMR_ABI_MINOR 3
 
 #if defined(__GNUC__)
 #define LLMR_EXPORT __attribute__((visibility("default")))
@@ -183,6 +183,75 @@ typedef enum llmr_answer (*llmr_answer_check)(void *self,
                                               size_t len);
 
 /* ---------------------------------------------------------------------
+ * Since ABI 1.3.  The catalog as C structs, built by the runner once when
+ * it loads the catalog (so a stage never walks the catalog's JSON per
+ * request), and normalised usage.
+ *
+ * Prices are USD per million tokens.  A deployment may carry its own
+ * prices (its host charges differently); the fields it leaves out are the
+ * model's.  cached is the price of prompt tokens read from the provider's
+ * cache (the input price when the catalog gives none); cache_write that
+ * of prompt tokens written to it (1.25 x input unless given: Anthropic's
+ * five-minute cache write).
+ */
+struct llmr_price {
+  double input, output, cached, cache_write;
+};
+
+/* Usage of one call, the same for every provider (what an attempt's
+ * "usage" holds in the result line):
+ *   input_tokens        prompt tokens billed at the input price (uncached)
+ *   cached_tokens       prompt tokens read from the provider's cache
+ *   cache_write_tokens  prompt tokens written to the cache (Anthropic)
+ *   output_tokens       completion tokens, reasoning/thinking included
+ * OpenAI's prompt_tokens and Gemini's promptTokenCount include the cached
+ * tokens (input = prompt - cached); Anthropic's input_tokens excludes
+ * cache reads and writes.  The call stage does this for every answer. */
+struct llmr_usage {
+  long input_tokens, cached_tokens, cache_write_tokens, output_tokens;
+};
+
+/* One entry of a model's "deployments": where it can be called. */
+struct llmr_deployment {
+  const char *provider;    /* a key of the catalog's "providers" */
+  const char *model;       /* the provider's name for the model */
+  const char *format;      /* that provider's wire format: "openai",
+                              "anthropic", "gemini", "replay" ... */
+  struct llmr_price price; /* the deployment's prices over the model's */
+  jv entry;                /* the deployment object as written (borrowed:
+                              jv_copy() it to keep it) */
+};
+
+/* One entry of the catalog's "models". */
+struct llmr_model {
+  const char *name;        /* its key in "models" */
+  int tier;                /* 1 cheap, 2 mid-range, 3 premium */
+  struct llmr_price price; /* list prices */
+  long context_tokens;     /* 0 when the catalog does not say */
+  long max_output_tokens;  /* 0 when the catalog does not say */
+  const struct llmr_deployment *deployments; /* at least one */
+  int ndeployments;
+  jv entry;                /* the model object as written (borrowed), for
+                              fields of a stage's own */
+};
+
+/* Since ABI 1.3.  Which messages host->request_text() and
+ * host->map_text() look at: a set of roles, optionally only the last
+ * message among them.  "developer" counts as system; a message without
+ * a role, and the {"prompt":"..."} shorthand, as user. */
+#define LLMR_TEXT_SYSTEM 0x1u
+#define LLMR_TEXT_USER 0x2u
+#define LLMR_TEXT_ASSISTANT 0x4u
+#define LLMR_TEXT_TOOL 0x8u
+#define LLMR_TEXT_ALL 0xfu
+#define LLMR_TEXT_LAST 0x100u /* only the last message of those roles */
+
+/* Since ABI 1.3.  A text rewriter for host->map_text(): takes one piece
+ * of text (a jv string, consumed) and returns its replacement (a jv
+ * string; anything else keeps the original text). */
+typedef jv (*llmr_text_fn)(void *ctx, jv text);
+
+/* ---------------------------------------------------------------------
  * Host services, handed to init().  Valid until finish() returns.
  *
  * The job.  Each job holds:
@@ -235,9 +304,10 @@ struct llmr_host {
    * and other *path* settings are resolved), or NULL. */
   const char *(*setting)(const char *key);
 
-  /* The model catalog (SPEC §7) named by `set catalog=`, validated and
-   * loaded once: {"providers":{...},"models":{...}}.  New reference;
-   * jv_null() when the pipeline names no catalog. */
+  /* The model catalog named by `set catalog=` (its format: llmroute(1),
+   * CATALOG), validated and loaded once:
+   * {"providers":{...},"models":{...}}.  New reference; jv_null() when
+   * the pipeline names no catalog.  host->models() has it as C. */
   jv (*catalog)(void);
 
   /* --- the job --------------------------------------------------- */
@@ -256,7 +326,8 @@ struct llmr_host {
 
   /* Set the job's error record {"code","message","stage"}; the stage is
    * filled in by the runner.  Then return (or complete with) LLMR_FAIL.
-   * code is one of SPEC §5's codes or a new snake_case word. */
+   * code is one of the codes of llmroute(1), RESULT LINES, or a new
+   * snake_case word. */
   void (*set_error)(struct llmr_job *job, const char *code,
                     const char *fmt, ...) LLMR_PRINTF(3, 4);
 
@@ -350,6 +421,57 @@ struct llmr_host {
    * LLMR_ANSWER_UNKNOWN without running anything. */
   enum llmr_answer (*check_answer)(struct llmr_job *job, jv response,
                                    char *reason, size_t len);
+
+  /* --- since ABI 1.3 --------------------------------------------- */
+
+  /* The catalog's models in catalog order (borrowed, valid until
+   * finish()); *n gets how many (0, and NULL returned, when the pipeline
+   * names no catalog). */
+  const struct llmr_model *(*models)(int *n);
+
+  /* The model called name: a catalog key, else the provider-side model
+   * name of one of its deployments.  Borrowed; NULL when there is none. */
+  const struct llmr_model *(*model)(const char *name);
+
+  /* USD of usage u at prices p (both borrowed; NULL counts as zero):
+   *   (input * p.input + cached * p.cached + cache_write * p.cache_write
+   *    + output * p.output) / 1e6
+   * The cost of a plan of `in` prompt and `out` completion tokens is
+   * that of {in, 0, 0, out}. */
+  double (*cost)(const struct llmr_price *p, const struct llmr_usage *u);
+
+  /* Message text.  Each takes a request in any of its shapes: the job's
+   * request ({"body":{"messages":[...]}}), a bare chat body
+   * ({"messages":[...]}) or the {"prompt":"..."} shorthand.  A message's
+   * content is a string or an array of parts; its text is the string, or
+   * the "text" of its parts of type "text" (or without a type). */
+
+  /* The text of the messages chosen by which (LLMR_TEXT_*), pieces
+   * joined by "\n", as a new jv string ("" when there is none).  Borrows
+   * request; never asserts on a bad shape.  Example: the last user
+   * message, request_text(req, LLMR_TEXT_USER | LLMR_TEXT_LAST). */
+  jv (*request_text)(jv request, unsigned which);
+
+  /* The text of one message's content (borrowed): a new jv string, or
+   * jv_null() when it holds no text. */
+  jv (*content_text)(jv content);
+
+  /* Replace the text of message `index` of request (0-based; negative
+   * counts from the end: -1 is the last message) by text (a jv string).
+   * String content becomes text; in an array of parts the first text
+   * part gets text and the other text parts go, other parts (images,
+   * audio) stay.  Consumes request and text; returns the new request, or
+   * jv_invalid_with_msg() saying why (no such message, text not a
+   * string), request then freed. */
+  jv (*set_message_text)(jv request, int index, jv text);
+
+  /* Rewrite every piece of text of the messages chosen by which: each
+   * string content, each text part's "text" (and the "prompt" of the
+   * shorthand) is replaced by fn(ctx, piece).  Consumes request; returns
+   * the new request (the same shape; untouched when nothing matched).
+   * A redaction stage is one call:
+   *   req = host->map_text(req, LLMR_TEXT_ALL, redact, self); */
+  jv (*map_text)(jv request, unsigned which, llmr_text_fn fn, void *ctx);
 
   /* new fields are only ever appended here */
 };

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "msgtext.h"
 
 /* Find the line of a `set` key, for messages. */
 static int setting_line(const char *key)
@@ -70,6 +71,10 @@ static int load_catalog(void)
   if(catalog_load(path, &R.catalog, err, sizeof(err))) {
     fprintf(stderr, "%s:%d: catalog: %s\n", R.pl->file,
             setting_line("catalog"), err);
+    return -1;
+  }
+  if(models_build(R.catalog) != LLMR_OK) {
+    fprintf(stderr, "%s: out of memory\n", path);
     return -1;
   }
   return 0;
@@ -154,6 +159,7 @@ int run_pipeline_check(struct pipeline *pl, const struct run_opts *ro)
     status = 2;
   finish_stages();
   jv_free(R.catalog);
+  models_free();
   if(!status)
     fprintf(stderr, "%s: OK (%d stages)\n", pl->file, pl->nstages);
   return status;
@@ -220,7 +226,9 @@ out:
   free(R.heap);
   free(R.xfer_tab);
   jv_free(R.catalog);
+  models_free();
   ckeys_free();
+  mt_release();
   json_write_cache_free();
   if(R.sigpipe_fd[0] >= 0) {
     close(R.sigpipe_fd[0]);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "call.h"
+#include "msgtext.h"
 
 #define ANTHROPIC_DEFAULT_MAX_TOKENS 4096
 
@@ -240,7 +241,7 @@ static jv anthropic_request(jv body, const char *model, unsigned flags)
       role = "user";
     if(!strcmp(role, "system") || !strcmp(role, "developer")) {
       jv c = call_get(m, "content");
-      jv t = call_text_of(c);
+      jv t = mt_content_text(c);
       jv_free(c);
       jv_free(m);
       m = jv_null();
@@ -263,7 +264,7 @@ static jv anthropic_request(jv body, const char *model, unsigned flags)
       b = jv_object_set(b, jv_string("tool_use_id"),
                         jv_string(id ? id : ""));
       jv c = call_get(m, "content");
-      jv t = call_text_of(c);
+      jv t = mt_content_text(c);
       jv_free(c);
       if(jv_get_kind(t) != JV_KIND_STRING) {
         jv_free(t);

@@ -1,13 +1,13 @@
 /*
- * attempts.c - route.attempts as the call stage writes it (SPEC 5): one
+ * attempts.c - route.attempts as the call stage writes it: one
  * entry per deployment tried, priced from its usage, route.cost_usd kept
  * their sum; and, for hedging, marking an entry and moving the one whose
  * answer is kept to the end (validate marks the last attempt).
  */
 #include "stage.h"
 
-/* Borrows u.  The usage as the route record counts it (cost.h):
- * input_tokens uncached. */
+/* Borrows u.  The usage as the route record counts it (struct
+ * llmr_usage in llmroute.h): input_tokens uncached. */
 static struct llmr_usage usage_of(const struct call_usage *u)
 {
   struct llmr_usage n;
@@ -21,11 +21,27 @@ static struct llmr_usage usage_of(const struct call_usage *u)
 }
 
 /* Borrows d and u.  USD for usage u at d's prices. */
-double attempt_cost(const struct deployment *d,
+double attempt_cost(const struct llmr_host *host, const struct deployment *d,
                     const struct call_usage *u)
 {
   struct llmr_usage n = usage_of(u);
-  return llmr_cost(&d->price, &n);
+  return host->cost(&d->price, &n);
+}
+
+/* Borrows u.  The attempt's "usage" object (new ref). */
+static jv usage_json(const struct llmr_usage *u)
+{
+  jv o = jv_object();
+  o = jv_object_set(o, jv_string("input_tokens"),
+                    jv_number((double)u->input_tokens));
+  o = jv_object_set(o, jv_string("output_tokens"),
+                    jv_number((double)u->output_tokens));
+  o = jv_object_set(o, jv_string("cached_tokens"),
+                    jv_number((double)u->cached_tokens));
+  if(u->cache_write_tokens)
+    o = jv_object_set(o, jv_string("cache_write_tokens"),
+                      jv_number((double)u->cache_write_tokens));
+  return o;
 }
 
 /* Append the attempt on d to route.attempts and keep route.cost_usd the
@@ -51,7 +67,7 @@ void attempt_record(struct job_state *js, struct deployment *d,
                     jv_number(d->t0 > 0 ? (double)(long)((now - d->t0) *
                                                          1000 + 0.5) : 0));
   struct llmr_usage nu = usage_of(u);
-  a = jv_object_set(a, jv_string("usage"), llmr_usage_json(&nu));
+  a = jv_object_set(a, jv_string("usage"), usage_json(&nu));
   a = jv_object_set(a, jv_string("cost_usd"), jv_number(cost));
   if(d->hedge)
     a = jv_object_set(a, jv_string("hedge"), jv_true());

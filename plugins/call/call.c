@@ -296,7 +296,8 @@ static int submit(struct job_state *js, int i, int hedge)
   struct provider *p = d->p;
   double now = host->now();
   long cap = output_cap(js, d);
-  double worst = llmr_cost_plan(&d->price, js->est_tokens, cap);
+  struct llmr_usage plan = { js->est_tokens, 0, 0, cap };
+  double worst = host->cost(&d->price, &plan);
   long ticket = 0;
   if(host->budget_reserve(worst, &ticket) != LLMR_OK) {
     limits_release(st, p);
@@ -669,7 +670,7 @@ static void on_done(void *self, struct llmr_job *job, CURL *easy,
   x->len = x->cap = 0;
 
   if(kind == CALL_FAIL_NONE) {
-    double cost = attempt_cost(d, &u);
+    double cost = attempt_cost(js->st->host, d, &u);
     host->budget_settle(x->ticket, cost);
     limits_breaker_note(st, d->brk, 1, now);
     attempt_record(js, d, &u, cost, NULL);

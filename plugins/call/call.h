@@ -61,9 +61,6 @@ const char *call_str(jv obj, const char *key);
 double call_num(jv obj, const char *key, double def);
 /* Borrows v.  1 when v is of kind k. */
 int call_is(jv v, jv_kind k);
-/* Borrows content (a message's content: string, array of parts, null).
- * New ref: the text of the text parts joined, or jv_null(). */
-jv call_text_of(jv content);
 /* Build a malloc'd "base + path" without doubling the slash. */
 char *call_join_url(const char *base, const char *path);
 /* Borrows body.  The output cap the body asks for (max_completion_tokens,

@@ -50,31 +50,6 @@ int call_is(jv v, jv_kind k)
   return jv_get_kind(v) == k;
 }
 
-/* Borrows content.  New ref: the joined text of its text parts, or
- * jv_null() when it has none. */
-jv call_text_of(jv content)
-{
-  if(jv_get_kind(content) == JV_KIND_STRING)
-    return jv_copy(content);
-  if(jv_get_kind(content) != JV_KIND_ARRAY)
-    return jv_null();
-  jv out = jv_null();
-  int n = jv_array_length(jv_copy(content));
-  for(int i = 0; i < n; i++) {
-    jv part = jv_array_get(jv_copy(content), i);
-    const char *type = call_str(part, "type");
-    const char *text = call_str(part, "text");
-    if(text && (!type || !strcmp(type, "text"))) {
-      if(jv_get_kind(out) == JV_KIND_NULL)
-        out = jv_string(text);
-      else
-        out = jv_string_append_str(out, text);
-    }
-    jv_free(part);
-  }
-  return out;
-}
-
 /* Returns a malloc'd string base + path; NULL on out of memory. */
 char *call_join_url(const char *base, const char *path)
 {

@@ -20,11 +20,12 @@ static struct provider *provider_find(struct call_stage *st,
   return NULL;
 }
 
-/* Append deployment prov/model (catalog model entry `entry` named name,
- * its deployment object `dep`, both borrowed, jv_null() when unknown)
- * unless already there. */
+/* Append deployment prov/model of catalog model m (NULL when the
+ * catalog has none) whose catalog entry is dd (NULL when it lists none:
+ * the model's list prices), unless already there. */
 static void add_one(struct job_state *js, const char *prov, const char *model,
-                    const char *name, jv entry, jv dep)
+                    const struct llmr_model *m,
+                    const struct llmr_deployment *dd)
 {
   struct call_stage *st = js->st;
   if(!prov || !model || js->ndeps >= CALL_MAX_DEPLOYMENTS)
@@ -43,12 +44,29 @@ static void add_one(struct job_state *js, const char *prov, const char *model,
   d->p = provider_find(st, prov);
   d->provider = jv_string(prov);
   d->model = jv_string(model);
-  d->name = jv_string(name ? name : model);
-  d->price = llmr_price_of(entry, dep);
-  d->context = call_num(entry, "context_tokens", 0);
-  d->max_out = call_num(entry, "max_output_tokens", 0);
-  d->tier = (int)call_num(entry, "tier", 0);
+  d->name = jv_string(m ? m->name : model);
+  if(dd)
+    d->price = dd->price;
+  else if(m)
+    d->price = m->price;
+  if(m) {
+    d->context = (double)m->context_tokens;
+    d->max_out = (double)m->max_output_tokens;
+    d->tier = m->tier;
+  }
   d->brk = limits_breaker(st, prov, model);
+}
+
+/* The catalog model whose key is name, or NULL. */
+static const struct llmr_model *model_by_key(struct call_stage *st,
+                                             const char *name)
+{
+  int n;
+  const struct llmr_model *ms = st->host->models(&n);
+  for(int i = 0; name && i < n; i++)
+    if(!strcmp(ms[i].name, name))
+      return &ms[i];
+  return NULL;
 }
 
 /* Append the deployments of catalog model name (those of provider
@@ -56,26 +74,15 @@ static void add_one(struct job_state *js, const char *prov, const char *model,
 static int add_model(struct job_state *js, const char *name,
                      const char *first)
 {
-  jv models = call_get(js->st->catalog, "models");
-  jv entry = call_get(models, name);
-  jv_free(models);
-  if(jv_get_kind(entry) != JV_KIND_OBJECT) {
-    jv_free(entry);
+  const struct llmr_model *m = model_by_key(js->st, name);
+  if(!m)
     return 0;
-  }
-  jv deps = call_get(entry, "deployments");
-  int n = jv_get_kind(deps) == JV_KIND_ARRAY ?
-          jv_array_length(jv_copy(deps)) : 0;
   for(int pass = first ? 0 : 1; pass < 2; pass++)
-    for(int i = 0; i < n; i++) {
-      jv dep = jv_array_get(jv_copy(deps), i);
-      const char *prov = call_str(dep, "provider");
-      if(prov && (pass == 1 || !strcmp(prov, first)))
-        add_one(js, prov, call_str(dep, "model"), name, entry, dep);
-      jv_free(dep);
+    for(int i = 0; i < m->ndeployments; i++) {
+      const struct llmr_deployment *dd = &m->deployments[i];
+      if(pass == 1 || !strcmp(dd->provider, first))
+        add_one(js, dd->provider, dd->model, m, dd);
     }
-  jv_free(deps);
-  jv_free(entry);
   return 1;
 }
 
@@ -90,64 +97,31 @@ static void add_named(struct job_state *js, const char *prov,
     add_model(js, model, NULL);
     return;
   }
-  jv models = call_get(js->st->catalog, "models");
-  jv entry = call_get(models, model);
-  const char *name = NULL;
-  const char *id = model;
-  jv found = jv_null();
-  if(jv_get_kind(entry) == JV_KIND_OBJECT)
-    name = model;
-  else if(jv_get_kind(models) == JV_KIND_OBJECT) {
-    /* a provider's id: find the catalog model deploying it */
-    jv_free(entry);
-    entry = jv_null();
-    int it = jv_object_iter(models);
-    while(jv_object_iter_valid(models, it) && !name) {
-      jv key = jv_object_iter_key(models, it);
-      jv val = jv_object_iter_value(models, it);
-      jv deps = call_get(val, "deployments");
-      int n = jv_get_kind(deps) == JV_KIND_ARRAY ?
-              jv_array_length(jv_copy(deps)) : 0;
-      for(int i = 0; i < n && !name; i++) {
-        jv dep = jv_array_get(jv_copy(deps), i);
-        const char *p = call_str(dep, "provider");
-        const char *m = call_str(dep, "model");
-        if(p && m && !strcmp(p, prov) && !strcmp(m, model)) {
-          jv_free(found);
-          found = jv_copy(key);
-          jv_free(entry);
-          entry = jv_copy(val);
-          name = jv_string_value(found);
-        }
-        jv_free(dep);
-      }
-      jv_free(deps);
-      jv_free(key);
-      jv_free(val);
-      it = jv_object_iter_next(models, it);
-    }
-  }
-  if(name == model) {
+  const struct llmr_model *m = model_by_key(js->st, model);
+  if(m) {
     /* a catalog name: send the provider's id for it */
-    jv deps = call_get(entry, "deployments");
-    int n = jv_get_kind(deps) == JV_KIND_ARRAY ?
-            jv_array_length(jv_copy(deps)) : 0;
-    for(int i = 0; i < n; i++) {
-      jv dep = jv_array_get(jv_copy(deps), i);
-      const char *p = call_str(dep, "provider");
-      if(p && !strcmp(p, prov) && call_str(dep, "model")) {
-        add_one(js, prov, call_str(dep, "model"), name, entry, dep);
-        id = NULL;
+    int added = 0;
+    for(int i = 0; i < m->ndeployments; i++)
+      if(!strcmp(m->deployments[i].provider, prov)) {
+        add_one(js, prov, m->deployments[i].model, m, &m->deployments[i]);
+        added = 1;
       }
-      jv_free(dep);
-    }
-    jv_free(deps);
+    if(!added)
+      add_one(js, prov, model, m, NULL);
+    return;
   }
-  if(id)
-    add_one(js, prov, id, name, entry, jv_null());
-  jv_free(found);
-  jv_free(entry);
-  jv_free(models);
+  /* a provider's id: find the catalog model deploying it */
+  int n;
+  const struct llmr_model *ms = js->st->host->models(&n);
+  for(int i = 0; i < n; i++)
+    for(int j = 0; j < ms[i].ndeployments; j++) {
+      const struct llmr_deployment *dd = &ms[i].deployments[j];
+      if(!strcmp(dd->provider, prov) && !strcmp(dd->model, model)) {
+        add_one(js, prov, model, &ms[i], dd);
+        return;
+      }
+    }
+  add_one(js, prov, model, NULL, NULL);
 }
 
 /* Borrows list (array of {provider, model} or model names). */
@@ -218,27 +192,13 @@ void deploy_resolve(struct job_state *js)
       if(prov)
         add_named(js, prov, name);
       else { /* a provider's model id: every deployment of it */
-        jv models = call_get(js->st->catalog, "models");
-        if(jv_get_kind(models) == JV_KIND_OBJECT) {
-          int it = jv_object_iter(models);
-          while(jv_object_iter_valid(models, it)) {
-            jv val = jv_object_iter_value(models, it);
-            jv deps = call_get(val, "deployments");
-            int n = jv_get_kind(deps) == JV_KIND_ARRAY ?
-                    jv_array_length(jv_copy(deps)) : 0;
-            for(int i = 0; i < n; i++) {
-              jv dep = jv_array_get(jv_copy(deps), i);
-              const char *m = call_str(dep, "model");
-              if(m && !strcmp(m, name))
-                add_named(js, call_str(dep, "provider"), m);
-              jv_free(dep);
-            }
-            jv_free(deps);
-            jv_free(val);
-            it = jv_object_iter_next(models, it);
-          }
-        }
-        jv_free(models);
+        int n;
+        const struct llmr_model *ms = host->models(&n);
+        for(int i = 0; i < n; i++)
+          for(int j = 0; j < ms[i].ndeployments; j++)
+            if(!strcmp(ms[i].deployments[j].model, name))
+              add_one(js, ms[i].deployments[j].provider, name, &ms[i],
+                      &ms[i].deployments[j]);
       }
     }
   }

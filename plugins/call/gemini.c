@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "call.h"
+#include "msgtext.h"
 
 #define GEMINI_URL_MAX 2048
 
@@ -300,7 +301,7 @@ static jv gemini_request(jv body, const char *model, unsigned flags)
     else if(!strcmp(role, "assistant"))
       contents = push_turn(contents, "model", assistant_parts(m));
     else if(!strcmp(role, "tool")) {
-      jv t = call_text_of(c);
+      jv t = mt_content_text(c);
       if(jv_get_kind(t) != JV_KIND_STRING) {
         jv_free(t);
         t = jv_string("");

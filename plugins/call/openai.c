@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "call.h"
+#include "msgtext.h"
 
 /* Returns a malloc'd URL: base + /chat/completions. */
 static char *openai_url(const char *base, const char *model)
@@ -68,7 +69,7 @@ static jv normalise_message(jv m)
   jv content = call_get(m, "content");
   if(jv_get_kind(content) != JV_KIND_STRING &&
      jv_get_kind(content) != JV_KIND_NULL) {
-    jv text = call_text_of(content);
+    jv text = mt_content_text(content);
     jv_free(content);
     content = text;
   }

@@ -9,7 +9,6 @@
 #define LLMR_CALL_STAGE_H
 
 #include "call.h"
-#include "../price/cost.h"
 
 struct job_state;
 
@@ -176,7 +175,8 @@ enum llmr_verdict call_process(void *self, struct llmr_job *job);
 /* --- attempts.c --------------------------------------------------- */
 
 /* Borrows d and u.  USD for usage u at d's prices. */
-double attempt_cost(const struct deployment *d, const struct call_usage *u);
+double attempt_cost(const struct llmr_host *host, const struct deployment *d,
+                    const struct call_usage *u);
 /* Append the attempt on d (once: d->recorded) to route.attempts, note
  * its place in d->attempt, and keep route.cost_usd the sum over
  * attempts.  u may be NULL (nothing used); reason may be NULL.  An

@@ -19,8 +19,9 @@
  *                      max output) at list price
  *   costs              with candidates=true only: {model:[expected,
  *                      worst], ...} for every model of the catalog
- * The route stage reads estimate and picks the model; cost.h holds the
- * formulas, shared with route and call.
+ * The route stage reads estimate and picks the model.  Prices and costs
+ * come from the runner (host->models(), host->cost()); the expected reply
+ * length of a task is plan.h's, shared with route.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +30,7 @@
 #include "llmroute.h"
 
 #include "keys.h"
-
-#define LLMR_COST_KEY(k) key(k)
-#define LLMR_COST_GET(obj, k) key_get(obj, k)
-#include "cost.h"
+#include "plan.h"
 
 #define MAX_TASKS 32
 
@@ -43,7 +41,8 @@ struct task_len {
 
 struct price {
   const struct llmr_host *host;
-  struct llmr_models models;
+  const struct llmr_model *models; /* the catalog (host->models()) */
+  int nmodels;
   const struct llmr_model *baseline;
   long fixed_output;               /* output=N, 0 for per task */
   struct task_len tasks[MAX_TASKS]; /* outputs= overrides */
@@ -123,7 +122,7 @@ static int parse_outputs(struct price *p, const char *spec,
 
 /* The baseline model: by name, or the tier-3 model dearest on a
  * 1,000-in / 1,000-out request. */
-static const struct llmr_model *pick_baseline(const struct llmr_models *ms,
+static const struct llmr_model *pick_baseline(const struct price *p,
                                               const char *name)
 {
   const struct llmr_model *best = NULL;
@@ -131,12 +130,13 @@ static const struct llmr_model *pick_baseline(const struct llmr_models *ms,
   int i, tier;
 
   if(name && *name)
-    return llmr_models_find(ms, name);
+    return p->host->model(name);
   for(tier = 3; tier >= 1 && !best; tier--)
-    for(i = 0; i < ms->n; i++) {
-      double c = llmr_cost_plan(&ms->v[i].price, 1000, 1000);
-      if(ms->v[i].tier == tier && c > best_cost) {
-        best = &ms->v[i];
+    for(i = 0; i < p->nmodels; i++) {
+      const struct llmr_model *m = &p->models[i];
+      double c = plan_cost(p->host, &m->price, 1000, 1000);
+      if(m->tier == tier && c > best_cost) {
+        best = m;
         best_cost = c;
       }
     }
@@ -150,7 +150,6 @@ static void price_finish(void *self)
 
   if(!p)
     return;
-  llmr_models_free(&p->models);
   free(p);
   keys_release();
 }
@@ -163,23 +162,20 @@ static int price_init(const struct llmr_host *host,
   struct price *p = calloc(1, sizeof(*p));
   const struct llmr_value *v;
   const char *bname;
-  jv cat;
 
   if(!p)
     return LLMR_ENOMEM;
   ninstances++;
   p->host = host;
-  cat = host->catalog();
-  if(llmr_models_load(cat, &p->models) != 0) {
-    jvf_free(cat);
+  p->models = host->models(&p->nmodels);
+  if(!p->nmodels) {
     host->config_error(cf, "price needs a catalog with models "
                        "(set catalog=models.json)");
     goto fail;
   }
-  jvf_free(cat);
   v = host->opt(cf, "baseline");
   bname = v && v->str ? v->str : host->setting("baseline");
-  p->baseline = pick_baseline(&p->models, bname);
+  p->baseline = pick_baseline(p, bname);
   if(!p->baseline) {
     host->config_error(cf, "baseline model '%s' is not in the catalog",
                        bname ? bname : "");
@@ -213,24 +209,26 @@ static long expected_output(const struct price *p, const char *task)
       return p->tasks[i].tokens;
   if(p->fixed_output > 0)
     return p->fixed_output;
-  return llmr_task_output(task);
+  return plan_task_output(task);
 }
 
 /* The body's output cap (max_completion_tokens, else max_tokens), or 0.
  * Borrows body. */
 static long max_tokens_of(jv body)
 {
-  double d = llmr_cost_num(body, "max_completion_tokens", 0);
+  double d = key_num(body, "max_completion_tokens", 0);
 
   if(d <= 0)
-    d = llmr_cost_num(body, "max_tokens", 0);
-  return llmr_count(d);
+    d = key_num(body, "max_tokens", 0);
+  return plan_count(d);
 }
 
 /* Worst case of one model: input + the cap, else its max output. */
-static double worst_cost(const struct llmr_model *m, long in, long cap)
+static double worst_cost(const struct price *p, const struct llmr_model *m,
+                         long in, long cap)
 {
-  return llmr_cost_plan(&m->price, in, cap > 0 ? cap : m->max_output_tokens);
+  return plan_cost(p->host, &m->price, in,
+                   cap > 0 ? cap : m->max_output_tokens);
 }
 
 /* Writes estimate, baseline_cost_usd (and a pinned model's costs) into
@@ -269,30 +267,29 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
   }
   route = jvf_set(route, key("estimate"), est);
   route = jvf_set(route, key("baseline_cost_usd"),
-                        jv_number(round_usd(llmr_cost_plan(
-                          &p->baseline->price, in, out))));
+                        jv_number(round_usd(plan_cost(
+                          h, &p->baseline->price, in, out))));
   if(jv_get_kind(pin) == JV_KIND_STRING &&
      strcmp(jv_string_value(pin), "auto") != 0) {
-    const struct llmr_model *m = llmr_models_find(&p->models,
-                                                  jv_string_value(pin));
+    const struct llmr_model *m = h->model(jv_string_value(pin));
     if(m) {
       route = jvf_set(route, key("expected_cost_usd"),
                             jv_number(round_usd(
-                              llmr_cost_plan(&m->price, in, out))));
+                              plan_cost(h, &m->price, in, out))));
       route = jvf_set(route, key("worst_cost_usd"),
-                            jv_number(round_usd(worst_cost(m, in, cap))));
+                            jv_number(round_usd(worst_cost(p, m, in, cap))));
     }
   }
   if(p->candidates) {
     jv costs = jv_object();
     int i;
-    for(i = 0; i < p->models.n; i++) {
-      const struct llmr_model *m = &p->models.v[i];
+    for(i = 0; i < p->nmodels; i++) {
+      const struct llmr_model *m = &p->models[i];
       jv pair = jv_array();
       pair = jv_array_append(pair, jv_number(round_usd(
-                               llmr_cost_plan(&m->price, in, out))));
+                               plan_cost(h, &m->price, in, out))));
       pair = jv_array_append(pair, jv_number(round_usd(
-                               worst_cost(m, in, cap))));
+                               worst_cost(p, m, in, cap))));
       costs = jvf_set(costs, jv_string(m->name), pair);
     }
     route = jvf_set(route, key("costs"), costs);

@@ -41,11 +41,8 @@
 
 #include "llmroute.h"
 
-#include "../price/keys.h"
-
-#define LLMR_COST_KEY(k) key(k)
-#define LLMR_COST_GET(obj, k) key_get(obj, k)
-#include "../price/cost.h"
+#include "keys.h"
+#include "plan.h"
 
 #define MAX_MAP 64
 #define MAX_TRIED 16
@@ -60,7 +57,8 @@ struct map_entry {
 
 struct route {
   const struct llmr_host *host;
-  struct llmr_models models;
+  const struct llmr_model *models; /* the catalog (host->models()) */
+  int nmodels;
   enum policy policy;
   struct map_entry map[MAX_MAP];
   int nmap;
@@ -198,7 +196,7 @@ static int add_pair(struct route *r, const struct llmr_config *cf,
     r->ntiers++;
     return LLMR_OK;
   }
-  e->model = llmr_models_find(&r->models, val);
+  e->model = r->host->model(val);
   if(!e->model) {
     r->host->config_error(cf, "%s: model '%s' (for task '%s') is not in "
                           "the catalog", what, val, e->task);
@@ -261,29 +259,25 @@ static int read_map_file(struct route *r, const struct llmr_config *cf,
  * the form route.deployments takes. */
 static int build_deployments(struct route *r)
 {
-  int i, j, n;
+  int i, j;
 
-  r->deps = calloc((size_t)r->models.n, sizeof(jv));
-  r->names = calloc((size_t)r->models.n, sizeof(jv));
-  r->provs = calloc((size_t)r->models.n, sizeof(jv));
+  r->deps = calloc((size_t)r->nmodels, sizeof(jv));
+  r->names = calloc((size_t)r->nmodels, sizeof(jv));
+  r->provs = calloc((size_t)r->nmodels, sizeof(jv));
   if(!r->deps || !r->names || !r->provs)
     return LLMR_ENOMEM;
-  for(i = 0; i < r->models.n; i++) {
-    const struct llmr_model *m = &r->models.v[i];
+  for(i = 0; i < r->nmodels; i++) {
+    const struct llmr_model *m = &r->models[i];
     jv deps = jv_array();
-    n = jv_get_kind(m->deployments) == JV_KIND_ARRAY
-        ? jv_array_length(jvf_copy(m->deployments)) : 0;
-    for(j = 0; j < n; j++) {
-      jv d = jv_array_get(jvf_copy(m->deployments), j);
+    for(j = 0; j < m->ndeployments; j++) {
       jv o = jv_object();
-      o = jvf_set(o, key("provider"), get(d, "provider"));
-      o = jvf_set(o, key("model"), get(d, "model"));
+      o = jvf_set(o, key("provider"), jv_string(m->deployments[j].provider));
+      o = jvf_set(o, key("model"), jv_string(m->deployments[j].model));
       deps = jv_array_append(deps, o);
-      jvf_free(d);
     }
     r->deps[i] = deps;
     r->names[i] = jv_string(m->name);
-    r->provs[i] = jv_string(m->provider);
+    r->provs[i] = jv_string(m->deployments[0].provider);
   }
   return LLMR_OK;
 }
@@ -296,7 +290,7 @@ static void route_finish(void *self)
 
   if(!r)
     return;
-  for(i = 0; r->deps && r->names && r->provs && i < r->models.n; i++) {
+  for(i = 0; r->deps && r->names && r->provs && i < r->nmodels; i++) {
     jvf_free(r->deps[i]);
     jvf_free(r->names[i]);
     jvf_free(r->provs[i]);
@@ -307,7 +301,6 @@ static void route_finish(void *self)
   for(i = 0; i < 64; i++)
     jvf_free(r->reasons[i].text);
   keys_release();
-  llmr_models_free(&r->models);
   free(r);
 }
 
@@ -322,7 +315,7 @@ static const struct llmr_model *opt_model(struct route *r,
 
   if(!v || !v->str || !*v->str)
     return NULL;
-  m = llmr_models_find(&r->models, v->str);
+  m = r->host->model(v->str);
   if(!m) {
     r->host->config_error(cf, "%s: model '%s' is not in the catalog", name,
                           v->str);
@@ -340,20 +333,17 @@ static int route_init(const struct llmr_host *host,
   const struct llmr_value *v;
   const char *pol, *bname;
   int bad = 0, i;
-  jv cat;
 
   if(!r)
     return LLMR_ENOMEM;
   ninstances++;
   r->host = host;
-  cat = host->catalog();
-  if(llmr_models_load(cat, &r->models) != 0) {
-    jvf_free(cat);
+  r->models = host->models(&r->nmodels);
+  if(!r->nmodels) {
     host->config_error(cf, "route needs a catalog with models "
                        "(set catalog=models.json)");
     goto fail;
   }
-  jvf_free(cat);
   if(build_deployments(r) != LLMR_OK)
     goto fail;
   v = host->opt(cf, "policy");
@@ -404,7 +394,7 @@ static int route_init(const struct llmr_host *host,
   if(bad)
     goto fail;
   bname = host->setting("baseline");
-  r->baseline = bname ? llmr_models_find(&r->models, bname) : NULL;
+  r->baseline = bname ? r->host->model(bname) : NULL;
   if(bname && !r->baseline) {
     host->config_error(cf, "baseline model '%s' is not in the catalog",
                        bname);
@@ -412,15 +402,15 @@ static int route_init(const struct llmr_host *host,
   }
   if(!r->baseline) {
     double best = -1;
-    for(i = 0; i < r->models.n; i++) {
-      double c = llmr_cost_plan(&r->models.v[i].price, 1000, 1000);
-      if(r->models.v[i].tier == 3 && c > best) {
+    for(i = 0; i < r->nmodels; i++) {
+      double c = plan_cost(r->host, &r->models[i].price, 1000, 1000);
+      if(r->models[i].tier == 3 && c > best) {
         best = c;
-        r->baseline = &r->models.v[i];
+        r->baseline = &r->models[i];
       }
     }
     if(!r->baseline)
-      r->baseline = &r->models.v[0];
+      r->baseline = &r->models[0];
   }
   *self = r;
   return LLMR_OK;
@@ -434,6 +424,7 @@ fail:
  */
 
 struct want {
+  const struct llmr_host *h; /* prices plans (host->cost()) */
   const char *task;    /* borrowed from the route record's jv */
   double complexity;   /* < 0: unknown */
   long in, out, cap;   /* estimate; cap = max_tokens or 0 */
@@ -450,7 +441,7 @@ enum fit { FIT_OK, FIT_TIER, FIT_TRIED, FIT_CONTEXT, FIT_COST };
 static double expected_cost(const struct llmr_model *m,
                             const struct want *w)
 {
-  return llmr_cost_plan(&m->price, w->in, w->out);
+  return plan_cost(w->h, &m->price, w->in, w->out);
 }
 
 /* Whether m may serve w at tier or above, or why not. */
@@ -482,8 +473,8 @@ static const struct llmr_model *cheapest(const struct route *r,
   double best_cost = 0;
   int i, seen_context = 0, seen_cost = 0, seen_tier = 0;
 
-  for(i = 0; i < r->models.n; i++) {
-    const struct llmr_model *m = &r->models.v[i];
+  for(i = 0; i < r->nmodels; i++) {
+    const struct llmr_model *m = &r->models[i];
     enum fit f = fits(m, w, tier);
     double c;
     if(f == FIT_CONTEXT)
@@ -536,6 +527,7 @@ static void read_want(const struct llmr_host *h, struct llmr_job *job,
   int i, n;
 
   memset(w, 0, sizeof(*w));
+  w->h = h;
   v = get(route, "task");
   w->task = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
   jvf_free(v); /* the route record keeps the string alive */
@@ -544,32 +536,32 @@ static void read_want(const struct llmr_host *h, struct llmr_job *job,
     w->task = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
     jvf_free(v);
   }
-  w->complexity = llmr_cost_num(route, "complexity", -1);
-  w->cap = llmr_cost_count(body, "max_completion_tokens");
+  w->complexity = key_num(route, "complexity", -1);
+  w->cap = plan_count(key_num(body, "max_completion_tokens", 0));
   if(w->cap <= 0)
-    w->cap = llmr_cost_count(body, "max_tokens");
+    w->cap = plan_count(key_num(body, "max_tokens", 0));
   if(w->cap < 0)
     w->cap = 0;
   est = get(route, "estimate");
   if(jv_get_kind(est) == JV_KIND_OBJECT) {
-    w->in = llmr_cost_count(est, "input_tokens");
-    w->out = llmr_cost_count(est, "output_tokens");
+    w->in = plan_count(key_num(est, "input_tokens", 0));
+    w->out = plan_count(key_num(est, "output_tokens", 0));
   }
   else {
     w->in = h->estimate_tokens(body);
-    w->out = llmr_task_output(w->task);
+    w->out = plan_task_output(w->task);
     if(w->cap > 0 && w->cap < w->out)
       w->out = w->cap;
   }
   jvf_free(est);
   w->min_tier = 1;
-  d = llmr_cost_num(routing, "min_tier", 1);
+  d = key_num(routing, "min_tier", 1);
   if(d > w->min_tier)
     w->min_tier = d > 3 ? 3 : (int)d;
-  d = llmr_cost_num(route, "min_tier", 1);
+  d = key_num(route, "min_tier", 1);
   if(d > w->min_tier)
     w->min_tier = d > 3 ? 3 : (int)d;
-  w->max_cost = llmr_cost_num(routing, "max_cost_usd", -1);
+  w->max_cost = key_num(routing, "max_cost_usd", -1);
   attempts = get(route, "attempts");
   n = jv_get_kind(attempts) == JV_KIND_ARRAY
       ? jv_array_length(jvf_copy(attempts)) : 0;
@@ -640,17 +632,16 @@ static jv decide(struct route *r, jv route,
 
   route = jvf_set(route, key("tier"), jv_number(m->tier));
   route = jvf_set(route, key("model"),
-                        jvf_copy(r->names[m - r->models.v]));
+                        jvf_copy(r->names[m - r->models]));
   route = jvf_set(route, key("provider"),
-                        jvf_copy(r->provs[m - r->models.v]));
+                        jvf_copy(r->provs[m - r->models]));
   route = jvf_set(route, key("deployments"),
-                        jvf_copy(r->deps[m - r->models.v]));
+                        jvf_copy(r->deps[m - r->models]));
   route = jvf_set(route, key("reason"), reason_string(r, reason));
   route = jvf_set(route, key("expected_cost_usd"),
                         jv_number(round_usd(expected_cost(m, w))));
   route = jvf_set(route, key("worst_cost_usd"),
-                        jv_number(round_usd(llmr_cost_plan(
-                          &m->price, w->in, worst_out))));
+                        jv_number(round_usd(plan_cost(r->host, &m->price, w->in, worst_out))));
   est = get(route, "estimate");
   if(jv_get_kind(est) != JV_KIND_OBJECT) {
     jvf_free(est);
@@ -661,10 +652,9 @@ static jv decide(struct route *r, jv route,
   }
   else
     jvf_free(est);
-  if(llmr_cost_num(route, "baseline_cost_usd", -1) < 0)
+  if(key_num(route, "baseline_cost_usd", -1) < 0)
     route = jvf_set(route, key("baseline_cost_usd"),
-                          jv_number(round_usd(llmr_cost_plan(
-                            &r->baseline->price, w->in, w->out))));
+                          jv_number(round_usd(plan_cost(r->host, &r->baseline->price, w->in, w->out))));
   return route;
 }
 
@@ -682,8 +672,8 @@ static jv runner_ups(const struct route *r, const struct want *w,
     const struct llmr_model *next = NULL;
     double nc = 0;
     int i;
-    for(i = 0; i < r->models.n; i++) {
-      const struct llmr_model *m = &r->models.v[i];
+    for(i = 0; i < r->nmodels; i++) {
+      const struct llmr_model *m = &r->models[i];
       double c = expected_cost(m, w);
       if(m == chosen || fits(m, w, tier) != FIT_OK)
         continue;
@@ -698,7 +688,7 @@ static jv runner_ups(const struct route *r, const struct want *w,
     if(!next)
       break;
     out = jv_array_append(out, jv_array_append(
-      jv_array_append(jv_array(), jvf_copy(r->names[next - r->models.v])),
+      jv_array_append(jv_array(), jvf_copy(r->names[next - r->models])),
       jv_number(round_usd(nc))));
     last = next;
     lc = nc;
@@ -721,9 +711,9 @@ static jv hedge_candidate(const struct route *r, jv route,
   if(!h)
     return jv_object_delete(route, key("hedge"));
   o = jvf_set(jv_object(), key("model"),
-                    jvf_copy(r->names[h - r->models.v]));
+                    jvf_copy(r->names[h - r->models]));
   o = jvf_set(o, key("tier"), jv_number(h->tier));
-  o = jvf_set(o, key("deployments"), jvf_copy(r->deps[h - r->models.v]));
+  o = jvf_set(o, key("deployments"), jvf_copy(r->deps[h - r->models]));
   o = jvf_set(o, key("expected_cost_usd"),
                     jv_number(round_usd(expected_cost(h, w))));
   return jvf_set(route, key("hedge"), o);
@@ -758,7 +748,7 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
   if(jv_get_kind(pin) == JV_KIND_STRING && jv_string_value(pin)[0] &&
      strcmp(jv_string_value(pin), "auto") != 0) {
     /* pinned: that model or an error */
-    m = llmr_models_find(&r->models, jv_string_value(pin));
+    m = h->model(jv_string_value(pin));
     if(!m) {
       h->set_error(job, "no_model", "model '%s' is not in the catalog",
                    jv_string_value(pin));

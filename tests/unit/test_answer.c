@@ -67,8 +67,11 @@ int main(void)
   R.cur_stage = -1;
   host_init(&h);
   host = &h;
-  CHECK_INT("abi: minor 2", h.abi_minor, 2);
+  CHECK_INT("abi: minor 3", h.abi_minor, 3);
   CHECK("abi: services set", h.set_answer_check && h.check_answer);
+  CHECK("abi 1.3: services set", h.models && h.model && h.cost &&
+        h.request_text && h.content_text && h.set_message_text &&
+        h.map_text);
 
   /* nothing registered: every answer counts as valid */
   job->stage = 1;

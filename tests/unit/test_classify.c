@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "harness.h"
-#include "mockhost.h"
+#include "llmroute-mock.h"
 #include "core.h"
 #include "textfeat.h"
 #include "../../plugins/classify/rules.c"

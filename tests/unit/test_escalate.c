@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
-#include "mockhost.h"
+#include "llmroute-mock.h"
 
 #define STAGE_SO mock_build_path("lib/llmroute/escalate.so")
 

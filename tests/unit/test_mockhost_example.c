@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
-#include "mockhost.h"
+#include "llmroute-mock.h"
 
 static void test_jq_rewrites_request(void)
 {

@@ -1,6 +1,6 @@
 /*
  * test_route.c - the price and route stages alone on the mock host, and
- * the cost formulas of plugins/price/cost.h per provider.
+ * the runner's cost formula and catalog view as stages see them.
  *
  * Catalog: tests/fixtures/catalog/good.json (run from the source root).
  * Stages: $BUILD/lib/llmroute/{price,route}.so (BUILD from the
@@ -18,8 +18,7 @@
 
 #include "core.h"
 #include "harness.h"
-#include "mockhost.h"
-#include "../../plugins/price/cost.h"
+#include "llmroute-mock.h"
 
 static char sopath[1024];
 
@@ -85,102 +84,63 @@ static int load(struct mock_stage *ms, const char *name, const char **opts)
 }
 
 /* ---------------------------------------------------------------------
- * cost.h
+ * host->cost() and the catalog's C view (host->models(), host->model())
  */
 static void test_cost_formulas(void)
 {
+  const struct llmr_host *h = mock_host();
+  const struct llmr_model *m;
   struct llmr_price p;
   struct llmr_usage u;
-  jv usage, cat, m, d;
-
-  p.input = 1.25;
-  p.output = 10;
-  p.cached = 0.125;
-  p.cache_write = 1.25 * 1.25;
-  usage = jv_parse("{\"prompt_tokens\":1000,\"completion_tokens\":200,"
-                   "\"prompt_tokens_details\":{\"cached_tokens\":400}}");
-  u = llmr_usage_openai(usage);
-  CHECK_INT("openai: uncached input", u.input_tokens, 600);
-  CHECK_INT("openai: cached", u.cached_tokens, 400);
-  CHECK_INT("openai: output", u.output_tokens, 200);
-  CHECK_DBL("openai: cost (prompt includes cached)", llmr_cost(&p, &u),
-            (600 * 1.25 + 400 * 0.125 + 200 * 10.0) / 1e6, 1e-12);
-  CHECK_DBL("openai: 0.0028 USD", llmr_cost(&p, &u), 0.0028, 1e-12);
-  jv_free(usage);
+  int n;
 
   p.input = 3;
   p.output = 15;
   p.cached = 0.3;
   p.cache_write = 3.75;
-  usage = jv_parse("{\"input_tokens\":600,\"cache_read_input_tokens\":400,"
-                   "\"cache_creation_input_tokens\":100,"
-                   "\"output_tokens\":200}");
-  u = llmr_usage_from("anthropic", usage);
-  CHECK_INT("anthropic: input excludes cache", u.input_tokens, 600);
-  CHECK_INT("anthropic: cache reads", u.cached_tokens, 400);
-  CHECK_INT("anthropic: cache writes", u.cache_write_tokens, 100);
-  CHECK_DBL("anthropic: cost", llmr_cost(&p, &u),
+  u.input_tokens = 600;
+  u.cached_tokens = 400;
+  u.cache_write_tokens = 100;
+  u.output_tokens = 200;
+  CHECK_DBL("cost: every kind of token at its price", h->cost(&p, &u),
             (600 * 3.0 + 400 * 0.3 + 100 * 3.75 + 200 * 15.0) / 1e6, 1e-12);
-  CHECK_DBL("anthropic: 0.005295 USD", llmr_cost(&p, &u), 0.005295, 1e-12);
-  jv_free(usage);
+  CHECK_DBL("cost: 0.005295 USD", h->cost(&p, &u), 0.005295, 1e-12);
+  CHECK_DBL("cost: no usage is free", h->cost(&p, NULL), 0.0, 0);
 
-  p.input = 0.3;
-  p.output = 2.5;
-  p.cached = 0.03;
-  usage = jv_parse("{\"promptTokenCount\":1000,"
-                   "\"cachedContentTokenCount\":400,"
-                   "\"candidatesTokenCount\":150,\"thoughtsTokenCount\":50}");
-  u = llmr_usage_from("gemini", usage);
-  CHECK_INT("gemini: prompt includes cached", u.input_tokens, 600);
-  CHECK_INT("gemini: thoughts billed as output", u.output_tokens, 200);
-  CHECK_DBL("gemini: cost", llmr_cost(&p, &u),
-            (600 * 0.3 + 400 * 0.03 + 200 * 2.5) / 1e6, 1e-12);
-  jv_free(usage);
-
-  usage = jv_parse("{\"prompt_tokens\":10,\"completion_tokens\":5,"
-                   "\"prompt_tokens_details\":{\"cached_tokens\":50}}");
-  u = llmr_usage_from("openai", usage);
-  CHECK("openai: cached never exceeds prompt",
-        u.cached_tokens == 10 && u.input_tokens == 0);
-  jv_free(usage);
-  u = llmr_usage_openai(jv_null());
-  CHECK("no usage: zero", u.input_tokens == 0 && u.output_tokens == 0);
-
-  u.input_tokens = 7;
-  u.cached_tokens = 3;
-  u.cache_write_tokens = 0;
-  u.output_tokens = 9;
-  usage = llmr_usage_json(&u);
-  CHECK_STR("usage json", str_at(usage, "input_tokens"), "7");
-  CHECK("usage json: no cache_write when 0",
-        !jv_object_has(jv_copy(usage), jv_string("cache_write_tokens")));
-  u = llmr_usage_parse(usage);
-  CHECK("usage round trip", u.input_tokens == 7 && u.cached_tokens == 3 &&
-        u.output_tokens == 9);
-  jv_free(usage);
-
-  if(catalog_load("tests/fixtures/catalog/good.json", &cat, mock.errbuf,
-                  sizeof(mock.errbuf)) != LLMR_OK) {
+  jv_free(mock.catalog);
+  if(catalog_load("tests/fixtures/catalog/good.json", &mock.catalog,
+                  mock.errbuf, sizeof(mock.errbuf)) != LLMR_OK ||
+     models_build(mock.catalog) != LLMR_OK) {
     CHECK("fixture catalog loads", 0);
     return;
   }
-  m = jv_object_get(jv_object_get(jv_copy(cat), jv_string("models")),
-                    jv_string("small"));
-  d = jv_array_get(jv_object_get(jv_copy(m), jv_string("deployments")), 1);
-  p = llmr_price_of(m, jv_null());
-  CHECK_DBL("model price", p.input, 0.2, 1e-15);
-  CHECK_DBL("cache write defaults to 1.25 x input", p.cache_write, 0.25,
-            1e-15);
-  p = llmr_price_of(m, d);
+  CHECK("models: the catalog's six", h->models(&n) != NULL && n == 6);
+  m = h->model("small");
+  CHECK("model: by catalog key", m && !strcmp(m->name, "small"));
+  if(!m || m->ndeployments < 2) {
+    CHECK("model: small has two deployments", 0);
+    return;
+  }
+  CHECK("model: by a deployment's model name",
+        h->model(m->deployments[0].model) == m);
+  CHECK("model: unknown is NULL", h->model("no-such-model") == NULL);
+  CHECK_INT("model: tier", m->tier, 1);
+  CHECK_INT("model: context", m->context_tokens, 128000);
+  CHECK_DBL("model price", m->price.input, 0.2, 1e-15);
+  CHECK_DBL("cache write defaults to 1.25 x input", m->price.cache_write,
+            0.25, 1e-15);
+  p = m->deployments[1].price;
   CHECK_DBL("deployment input price", p.input, 0.3, 1e-15);
   CHECK_DBL("deployment output price", p.output, 0.9, 1e-15);
   CHECK_DBL("deployment cached price follows its input", p.cached, 0.3,
             1e-15);
-  CHECK_DBL("plan cost", llmr_cost_plan(&p, 1000, 100),
-            (1000 * 0.3 + 100 * 0.9) / 1e6, 1e-12);
-  jv_free(d);
-  jv_free(m);
-  jv_free(cat);
+  CHECK_STR("deployment format from its provider",
+            m->deployments[1].format, "openai");
+  memset(&u, 0, sizeof(u));
+  u.input_tokens = 1000;
+  u.output_tokens = 100;
+  CHECK_DBL("plan cost", h->cost(&p, &u), (1000 * 0.3 + 100 * 0.9) / 1e6,
+            1e-12);
 }
 
 /* ---------------------------------------------------------------------
@@ -194,9 +154,12 @@ static void test_price(void)
   const char *opts2[] = { "outputs=extraction=99", "output=500",
                           "candidates=true", NULL };
   const char *bad[] = { "baseline=nope", NULL };
-  long in;
+  long in, in0;
   jv body;
 
+  body = jv_parse("{\"messages\":[]}");
+  in0 = mock_host()->estimate_tokens(body); /* an empty chat's priming */
+  jv_free(body);
   if(load(&ms, "price", opts)) {
     CHECK("price: loads", 0);
     return;
@@ -225,15 +188,18 @@ static void test_price(void)
   CHECK_DBL("price: max_tokens caps the expected output",
             num_at(job->route, "estimate.output_tokens"), 40, 0);
   CHECK_DBL("price: pinned expected cost",
-            num_at(job->route, "expected_cost_usd"), 40 * 4.0 / 1e6, 1e-10);
+            num_at(job->route, "expected_cost_usd"),
+            (in0 * 1.0 + 40 * 4.0) / 1e6, 1e-10);
   CHECK_DBL("price: pinned worst case uses max_tokens",
-            num_at(job->route, "worst_cost_usd"), 40 * 4.0 / 1e6, 1e-10);
+            num_at(job->route, "worst_cost_usd"),
+            (in0 * 1.0 + 40 * 4.0) / 1e6, 1e-10);
   mock_job_free(job);
 
   job = job_with("{\"body\":{\"model\":\"mid\",\"messages\":[]}}", NULL);
   mock_process(&ms, job);
   CHECK_DBL("price: worst case without max_tokens = model max output",
-            num_at(job->route, "worst_cost_usd"), 64000 * 4.0 / 1e6, 1e-10);
+            num_at(job->route, "worst_cost_usd"),
+            (in0 * 1.0 + 64000 * 4.0) / 1e6, 1e-10);
   CHECK_DBL("price: no task expects 350",
             num_at(job->route, "estimate.output_tokens"), 350, 0);
   mock_job_free(job);
@@ -269,8 +235,8 @@ static void test_price(void)
                    "{\"task\":\"classification\"}");
     mock_process(&ms, job);
     CHECK_DBL("price: set baseline= is used",
-              num_at(job->route, "baseline_cost_usd"), 20 * 4.0 / 1e6,
-              1e-10);
+              num_at(job->route, "baseline_cost_usd"),
+              (in0 * 1.0 + 20 * 4.0) / 1e6, 1e-10);
     mock_job_free(job);
   }
   mock_stage_unload(&ms);

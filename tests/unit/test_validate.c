@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "harness.h"
-#include "mockhost.h"
+#include "llmroute-mock.h"
 
 #define STAGE_SO mock_build_path("lib/llmroute/validate.so")
 

@@ -41,6 +41,7 @@
 #include <emmintrin.h>
 #endif
 #include "textfeat.h"
+#include "msgtext.h"
 #include "jvfast.h"
 
 #define FNV_OFFSET 2166136261u
@@ -99,37 +100,11 @@ uint32_t tf_pair(uint32_t a, uint32_t b)
  * Which text: user and system messages, head and tail
  */
 
-/* The keys looked up, made once (the program has one thread) and kept:
- * a lookup then costs a reference count, not an allocation. */
-enum { K_BODY, K_MESSAGES, K_PROMPT, K_ROLE, K_CONTENT, K_TEXT, NKEYS };
-static jv keys[NKEYS];
-static int keys_ready;
-
-/* Frees the cached keys (a stage's finish, the end of train); the next
- * lookup makes them again. */
+/* Frees the keys the message walker keeps (a stage's finish, the end of
+ * train); the next walk makes them again. */
 void tf_release(void)
 {
-  int i;
-  if(!keys_ready)
-    return;
-  for(i = 0; i < NKEYS; i++)
-    jvf_free(keys[i]);
-  keys_ready = 0;
-}
-
-/* Borrows obj.  New ref of obj[key], or jv_invalid() when obj is no
- * object or lacks key. */
-static jv field(jv obj, int key)
-{
-  static const char *const names[NKEYS] = {"body", "messages", "prompt",
-                                           "role", "content", "text"};
-  if(!keys_ready) {
-    int i;
-    for(i = 0; i < NKEYS; i++)
-      keys[i] = jv_string(names[i]);
-    keys_ready = 1;
-  }
-  return jvf_get(obj, keys[key]);
+  mt_release();
 }
 
 struct textbuf {
@@ -143,8 +118,9 @@ struct textbuf {
 
 /* Borrows p.  Pass 0 measures (and copies while the text fits); pass 1
  * copies the bytes falling in the head or tail window. */
-static void emit(struct textbuf *tb, const char *p, size_t n)
+static void emit(void *ctx, const char *p, size_t n)
 {
+  struct textbuf *tb = ctx;
   size_t i;
   if(tb->pass == 0) {
     /* measure, and copy while it fits: most prompts need no 2nd pass */
@@ -172,65 +148,11 @@ static void emit(struct textbuf *tb, const char *p, size_t n)
   tb->pos += n;
 }
 
-/* Borrows content: a string or an array of parts with "text". */
-static void emit_content(struct textbuf *tb, jv content, int *first)
-{
-  jv_kind k = jv_get_kind(content);
-  if(k == JV_KIND_STRING) {
-    if(!*first)
-      emit(tb, "\n", 1);
-    *first = 0;
-    emit(tb, jv_string_value(content),
-         (size_t)jv_string_length_bytes(jvf_copy(content)));
-  }
-  else if(k == JV_KIND_ARRAY) {
-    int i, n = jv_array_length(jvf_copy(content));
-    for(i = 0; i < n; i++) {
-      jv part = jv_array_get(jvf_copy(content), i);
-      jv text = field(part, K_TEXT);
-      if(jv_get_kind(text) == JV_KIND_STRING)
-        emit_content(tb, text, first);
-      jvf_free(text);
-      jvf_free(part);
-    }
-  }
-}
-
-/* Borrows holder. */
+/* Borrows holder.  The text the classifier looks at: user and system
+ * messages (the shared walker, msgtext.c). */
 static void walk_text(struct textbuf *tb, jv holder)
 {
-  jv body = field(holder, K_BODY);
-  jv msgs, prompt;
-  int first = 1;
-  if(jv_get_kind(body) == JV_KIND_OBJECT)
-    msgs = field(body, K_MESSAGES);
-  else
-    msgs = field(holder, K_MESSAGES);
-  jvf_free(body);
-  if(jv_get_kind(msgs) == JV_KIND_ARRAY) {
-    int i, n = jv_array_length(jvf_copy(msgs));
-    for(i = 0; i < n; i++) {
-      jv m = jv_array_get(jvf_copy(msgs), i);
-      jv role = field(m, K_ROLE);
-      int keep = 1;
-      if(jv_get_kind(role) == JV_KIND_STRING) {
-        const char *r = jv_string_value(role);
-        keep = !strcmp(r, "user") || !strcmp(r, "system") ||
-               !strcmp(r, "developer");
-      }
-      if(keep) {
-        jv content = field(m, K_CONTENT);
-        emit_content(tb, content, &first);
-        jvf_free(content);
-      }
-      jvf_free(role);
-      jvf_free(m);
-    }
-  }
-  jvf_free(msgs);
-  prompt = field(holder, K_PROMPT);
-  emit_content(tb, prompt, &first);
-  jvf_free(prompt);
+  mt_walk(holder, LLMR_TEXT_USER | LLMR_TEXT_SYSTEM, emit, tb);
 }
 
 /* Borrows holder; writes buf.  See textfeat.h. */

@@ -66,55 +66,18 @@ static long count_matches(OnigRegex re, const char *s, size_t n, long max)
 }
 
 /* Borrows req.  Matches of p->when_re in the text of the user messages
- * (string contents and text parts), stopping at p->when_count. */
-static long count_in_request(const struct proxy *p, jv req)
+ * (host->request_text()), stopping at p->when_count. */
+static long count_in_request(const struct proxy *p,
+                             const struct llmr_host *host, jv req)
 {
-  jv body, msgs;
+  jv text = host->request_text(req, LLMR_TEXT_USER);
   long hits = 0;
-  if(jv_get_kind(req) != JV_KIND_OBJECT)
-    return 0;
-  body = jv_object_get(jv_copy(req), jv_string("body"));
-  msgs = jv_get_kind(body) == JV_KIND_OBJECT
-             ? jv_object_get(jv_copy(body), jv_string("messages"))
-             : jv_null();
-  if(jv_get_kind(msgs) == JV_KIND_ARRAY) {
-    jv_array_foreach(msgs, i, m) {
-      jv role = jv_get_kind(m) == JV_KIND_OBJECT
-                    ? jv_object_get(jv_copy(m), jv_string("role"))
-                    : jv_null();
-      jv c = jv_get_kind(m) == JV_KIND_OBJECT
-                 ? jv_object_get(jv_copy(m), jv_string("content"))
-                 : jv_null();
-      (void)i;
-      if(jv_get_kind(role) == JV_KIND_STRING &&
-         !strcmp(jv_string_value(role), "user")) {
-        if(jv_get_kind(c) == JV_KIND_STRING)
-          hits += count_matches(p->when_re, jv_string_value(c),
-                                (size_t)jv_string_length_bytes(jv_copy(c)),
-                                p->when_count - hits);
-        else if(jv_get_kind(c) == JV_KIND_ARRAY) {
-          jv_array_foreach(c, j, part) {
-            jv t = jv_get_kind(part) == JV_KIND_OBJECT
-                       ? jv_object_get(jv_copy(part), jv_string("text"))
-                       : jv_null();
-            (void)j;
-            if(jv_get_kind(t) == JV_KIND_STRING)
-              hits += count_matches(
-                  p->when_re, jv_string_value(t),
-                  (size_t)jv_string_length_bytes(jv_copy(t)),
-                  p->when_count - hits);
-            jv_free(t);
-            jv_free(part);
-          }
-        }
-      }
-      jv_free(role);
-      jv_free(c);
-      jv_free(m);
-    }
-  }
-  jv_free(msgs);
-  jv_free(body);
+
+  if(jv_get_kind(text) == JV_KIND_STRING)
+    hits = count_matches(p->when_re, jv_string_value(text),
+                         (size_t)jv_string_length_bytes(jv_copy(text)),
+                         p->when_count);
+  jv_free(text);
   return hits;
 }
 
@@ -143,7 +106,7 @@ int proxy_fires(const struct proxy *p, const struct llmr_host *host,
     }
   }
   if(p->when_re) {
-    long hits = count_in_request(p, req);
+    long hits = count_in_request(p, host, req);
     if(hits >= p->when_count) {
       snprintf(why, n, "%ld when_pattern match%s >= %ld", hits,
                hits == 1 ? "" : "es", p->when_count);

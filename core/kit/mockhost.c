@@ -1,132 +1,23 @@
 /*
- * mockhost.h - a mock runner for testing one stage alone (after collectd
- * src/daemon/plugin_mock.c).  Header-only: include it in one unit test.
- *
- * It gives a struct llmr_host whose services work on mock jobs kept in
- * plain jv variables (request, route, response, error), records timers
- * and HTTP transfers instead of running them, and keeps a fake clock, so
- * a test drives the stage step by step:
- *
- *   struct mock_stage ms;
- *   const char *opts[] = {"program=.body.max_tokens = 256", NULL};
- *   if(mock_stage_load(&ms, "build/lib/llmroute/jq.so", opts))
- *     ... mock.errbuf says why (dlopen, ABI, options, init) ...
- *   job = mock_job_new("a1", jv_parse("{\"body\":{\"messages\":[]}}"));
- *   v = mock_process(&ms, job);           LLMR_NEXT, PENDING, FAIL ...
- *   mock_advance(0.5);                    fire timers due in 0.5 s
- *   mock_http_finish(0, CURLE_OK);        end the first recorded transfer
- *   ... look at job->request, job->route, job->response, job->error,
- *       job->verdict, job->ncomplete, mock.timers, mock.https ...
- *   mock_job_free(job);
- *   mock_stage_unload(&ms);
- *
- * Option parsing follows SPEC §6 and llmroute.h: unknown keys, bad INT,
- * DOUBLE and BOOL values and missing REQUIRED options are refused with a
- * message in mock.errbuf; defaults are filled in; ${VAR} expands from the
- * environment; a relative PATH resolves against mock.pipeline_dir.
- *
- * Answer checkers (ABI 1.2): set_answer_check() keeps the last checker
- * given in mock.checker; check_answer() runs it (valid when none), so a
- * test can load validate and ask, or set mock.checker by hand to play a
- * validate stage for call.
- *
- * Everything here is static; the struct llmr_job defined below is the
- * mock's own (the runner's is private to core/).
+ * mockhost.c - the mock host of llmroute-mock.h (the plugin author's
+ * kit), after collectd's src/daemon/plugin_mock.c.  Built into
+ * libllmroute-mock.a with the runner's run-independent services.
  */
-#ifndef LLMR_MOCKHOST_H
-#define LLMR_MOCKHOST_H
-
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jq.h>
-#include "llmroute.h"
 
-#define MOCK_API static __attribute__((unused))
-#define MOCK_MAX_OPTS 64
-#define MOCK_MAX_EVENTS 256
-#define MOCK_MAX_SETTINGS 32
+#include "llmroute-mock.h"
+#include "core.h"
+#include "msgtext.h"
 
-/* ---------------------------------------------------------------------
- * State
- */
-
-struct llmr_job {
-  char custom_id[128];
-  long line;
-  int hops;
-  jv request, route, response, error; /* error: jv_null() until set */
-  void *state;
-  void (*free_state)(void *state);
-  int ncomplete;              /* complete() calls, refused ones included */
-  enum llmr_verdict verdict;  /* last verdict: process() or complete() */
-  char goto_target[128];      /* last goto_stage() target */
-};
-
-struct mock_timer {
-  struct llmr_job *job;
-  double at;                  /* fake-clock time it fires */
-  long ms;
-  llmr_timer_fire fire;
-  int live;                   /* 0 once fired or cancelled */
-};
-
-struct mock_http {
-  struct llmr_job *job;
-  CURL *easy;
-  llmr_http_done done;
-  int live;                   /* 0 once finished or cancelled */
-};
-
-/* A parsed option set: cf must stay the first member (host->opt casts). */
-struct mock_config {
-  struct llmr_config cf;
-  const struct llmr_option *options;
-  struct llmr_value values[MOCK_MAX_OPTS];
-  char *strs[MOCK_MAX_OPTS];
-};
-
-struct mock_stage {
-  void *dl;
-  const struct llmr_stage *st;
-  void *self;
-  int inited;
-  struct mock_config mc;
-};
-
-static struct mock_state {
-  double clock;               /* host->now(); mock_advance() moves it */
-  void *self;                 /* instance passed to callbacks */
-  const char *stage_name;     /* the "stage" of error records */
-  const char *pipeline_dir;   /* relative PATH options resolve here;
-                                 NULL: the current folder */
-  struct mock_timer timers[MOCK_MAX_EVENTS];
-  int ntimers;
-  struct mock_http https[MOCK_MAX_EVENTS];
-  int nhttp;
-  char errbuf[1024];          /* last config error / load failure */
-  int nconfig_errors;
-  char lastlog[1024];
-  int nlogs;
-  int verbose;                /* echo log lines on stderr */
-  jv catalog;                 /* host->catalog(); set it before init */
-  const char *settings[MOCK_MAX_SETTINGS][2];
-  int nsettings;
-  int budget_on;              /* 0: every reservation fits */
-  double budget_cap;
-  double budget_used;
-  double reserved[MOCK_MAX_EVENTS];
-  long nreserved;
-  llmr_answer_check checker;  /* set_answer_check(): the last one given */
-  void *checker_self;
-  int ncheck_asks;            /* check_answer() calls */
-} mock;
+struct mock_state mock;
 
 /* Put a run-wide `set KEY=VALUE` (borrowed strings). */
-MOCK_API void mock_setting(const char *key, const char *value)
+void mock_setting(const char *key, const char *value)
 {
   if(mock.nsettings < MOCK_MAX_SETTINGS) {
     mock.settings[mock.nsettings][0] = key;
@@ -384,33 +275,6 @@ static enum llmr_answer mock_check_answer(struct llmr_job *job, jv response,
   return a;
 }
 
-/* Crude: a token for every 4 bytes of message text, plus 4 a message. */
-static long mock_estimate_tokens(jv body)
-{
-  jv msgs;
-  long n = 0;
-  int i, len;
-
-  if(jv_get_kind(body) != JV_KIND_OBJECT)
-    return 0;
-  msgs = jv_object_get(jv_copy(body), jv_string("messages"));
-  if(jv_get_kind(msgs) == JV_KIND_ARRAY) {
-    len = jv_array_length(jv_copy(msgs));
-    for(i = 0; i < len; i++) {
-      jv m = jv_array_get(jv_copy(msgs), i);
-      jv c = jv_get_kind(m) == JV_KIND_OBJECT ?
-             jv_object_get(jv_copy(m), jv_string("content")) : jv_null();
-      if(jv_get_kind(c) == JV_KIND_STRING)
-        n += (long)(jv_string_length_bytes(jv_copy(c)) + 3) / 4;
-      n += 4;
-      jv_free(c);
-      jv_free(m);
-    }
-  }
-  jv_free(msgs);
-  return n;
-}
-
 static int mock_budget_reserve(double usd, long *ticket)
 {
   if(mock.nreserved == MOCK_MAX_EVENTS)
@@ -431,68 +295,21 @@ static void mock_budget_settle(long ticket, double actual_usd)
   mock.reserved[ticket] = actual_usd;
 }
 
-struct llmr_jq {
-  jq_state *jq;
-};
+/* The catalog's C view, rebuilt when mock.catalog is another value
+ * than the one it was built from. */
+static jv built_from;
+static int built;
 
-static void mock_jq_err(void *data, jv msg)
+static void mock_models_sync(void)
 {
-  char *buf = data;
-
-  if(jv_get_kind(msg) == JV_KIND_STRING && !buf[0])
-    snprintf(buf, 512, "%s", jv_string_value(msg));
-  jv_free(msg);
-}
-
-static struct llmr_jq *mock_jq_compile(const char *program, char **errmsg)
-{
-  struct llmr_jq *q = calloc(1, sizeof(*q));
-  char err[512] = "";
-
-  if(errmsg)
-    *errmsg = NULL;
-  if(!q)
-    return NULL;
-  q->jq = jq_init();
-  if(!q->jq) {
-    free(q);
-    return NULL;
-  }
-  jq_set_error_cb(q->jq, mock_jq_err, err);
-  if(!jq_compile(q->jq, program)) {
-    if(errmsg)
-      *errmsg = strdup(err[0] ? err : "jq: compile error");
-    jq_teardown(&q->jq);
-    free(q);
-    return NULL;
-  }
-  jq_set_error_cb(q->jq, NULL, NULL);
-  return q;
-}
-
-static jv mock_jq_run(struct llmr_jq *q, jv input)
-{
-  jv out;
-
-  jq_start(q->jq, input, 0);
-  out = jq_next(q->jq);
-  if(jv_is_valid(out))
-    return out;
-  if(jv_invalid_has_msg(jv_copy(out)))
-    return jv_invalid_with_msg(jv_invalid_get_msg(out));
-  jv_free(out);
-  return jv_invalid();
-}
-
-static void mock_jq_free(struct llmr_jq *q)
-{
-  if(!q)
+  if(built && jv_identical(jv_copy(built_from), jv_copy(mock.catalog)))
     return;
-  jq_teardown(&q->jq);
-  free(q);
+  if(built)
+    jv_free(built_from);
+  built_from = jv_copy(mock.catalog);
+  built = 1;
+  models_build(mock.catalog);
 }
-
-jv json_parse(const char *text, size_t len); /* core/core.h */
 
 static const struct llmr_host mock_host_table = {
   LLMR_ABI_MAJOR, LLMR_ABI_MINOR, sizeof(struct llmr_host),
@@ -502,14 +319,17 @@ static const struct llmr_host mock_host_table = {
   mock_response, mock_set_response, mock_set_error,
   mock_state_get, mock_set_state, mock_goto_stage, mock_complete,
   mock_http, mock_after, mock_now,
-  mock_estimate_tokens, mock_budget_reserve, mock_budget_settle,
-  mock_jq_compile, mock_jq_run, mock_jq_free,
-  json_parse, /* the runner's own parser (core/jsonin.c, linked in) */
-  mock_set_answer_check, mock_check_answer
+  /* from here on, the runner's own code (linked in) */
+  tokens_estimate, mock_budget_reserve, mock_budget_settle,
+  jqutil_compile, jqutil_run, jqutil_free,
+  json_parse,
+  mock_set_answer_check, mock_check_answer,
+  models_all, models_find, usage_cost,
+  mt_text, mt_content_text, mt_set_message_text, mt_map_text
 };
 
 /* The host table to hand to a stage's init(). */
-MOCK_API const struct llmr_host *mock_host(void)
+const struct llmr_host *mock_host(void)
 {
   return &mock_host_table;
 }
@@ -520,7 +340,7 @@ MOCK_API const struct llmr_host *mock_host(void)
 
 /* A job for custom_id with request req (consumed; a bare chat body is
  * wrapped into the Batch shape).  Free with mock_job_free(). */
-MOCK_API struct llmr_job *mock_job_new(const char *custom_id, jv req)
+struct llmr_job *mock_job_new(const char *custom_id, jv req)
 {
   struct llmr_job *job = calloc(1, sizeof(*job));
   static long lines;
@@ -550,7 +370,7 @@ MOCK_API struct llmr_job *mock_job_new(const char *custom_id, jv req)
 }
 
 /* Drop the job's timers and transfers (no callback), free its state. */
-MOCK_API void mock_job_leave(struct llmr_job *job)
+void mock_job_leave(struct llmr_job *job)
 {
   int i;
 
@@ -569,7 +389,7 @@ MOCK_API void mock_job_leave(struct llmr_job *job)
   job->free_state = NULL;
 }
 
-MOCK_API void mock_job_free(struct llmr_job *job)
+void mock_job_free(struct llmr_job *job)
 {
   if(!job)
     return;
@@ -582,7 +402,7 @@ MOCK_API void mock_job_free(struct llmr_job *job)
 }
 
 /* Borrowed C string at .a.b.c of v, or NULL ("a.b.c" path, objects only). */
-MOCK_API const char *mock_str_at(jv v, const char *path, char *buf,
+const char *mock_str_at(jv v, const char *path, char *buf,
                                  size_t len)
 {
   char key[128];
@@ -684,7 +504,7 @@ static int mock_parse_bool(const char *s, long long *v)
 }
 
 /* Free the strings of a parsed option set; safe twice. */
-MOCK_API void mock_config_free(struct mock_config *mc)
+void mock_config_free(struct mock_config *mc)
 {
   int i;
 
@@ -696,7 +516,7 @@ MOCK_API void mock_config_free(struct mock_config *mc)
 
 /* Parse kv ("KEY=VALUE" strings, NULL-terminated; may be NULL) against
  * the stage's option table into mc.  0, or -1 with mock.errbuf set. */
-MOCK_API int mock_config_parse(struct mock_config *mc,
+int mock_config_parse(struct mock_config *mc,
                                const struct llmr_stage *st,
                                const char *const *kv)
 {
@@ -795,7 +615,7 @@ bad:
 /* $BUILD/rel (BUILD from the environment, default "build"), e.g.
  * mock_build_path("lib/llmroute/jq.so"), in a static buffer reused by the
  * next call. */
-MOCK_API const char *mock_build_path(const char *rel)
+const char *mock_build_path(const char *rel)
 {
   static char path[1024];
   const char *build = getenv("BUILD");
@@ -806,7 +626,7 @@ MOCK_API const char *mock_build_path(const char *rel)
 }
 /* dlopen path, check the ABI, parse kv, init.  0, or -1 with
  * mock.errbuf saying which step failed. */
-MOCK_API int mock_stage_load(struct mock_stage *ms, const char *path,
+int mock_stage_load(struct mock_stage *ms, const char *path,
                              const char *const *kv)
 {
   const struct llmr_stage *(*entry)(unsigned, unsigned);
@@ -830,6 +650,7 @@ MOCK_API int mock_stage_load(struct mock_stage *ms, const char *path,
   }
   if(mock_config_parse(&ms->mc, ms->st, kv))
     return -1;
+  mock_models_sync();
   mock.stage_name = ms->st->name;
   if(ms->st->init &&
      ms->st->init(mock_host(), &ms->mc.cf, &ms->self) != LLMR_OK) {
@@ -843,7 +664,7 @@ MOCK_API int mock_stage_load(struct mock_stage *ms, const char *path,
 }
 
 /* finish() (when init succeeded), free the options, dlclose. */
-MOCK_API void mock_stage_unload(struct mock_stage *ms)
+void mock_stage_unload(struct mock_stage *ms)
 {
   if(ms->inited && ms->st->finish)
     ms->st->finish(ms->self);
@@ -860,7 +681,7 @@ MOCK_API void mock_stage_unload(struct mock_stage *ms)
 
 /* Run the stage on job as the runner would: record the verdict; a job
  * that leaves the stage (any verdict but PENDING) has its state freed. */
-MOCK_API enum llmr_verdict mock_process(struct mock_stage *ms,
+enum llmr_verdict mock_process(struct mock_stage *ms,
                                         struct llmr_job *job)
 {
   enum llmr_verdict v;
@@ -877,7 +698,7 @@ MOCK_API enum llmr_verdict mock_process(struct mock_stage *ms,
 /* Move the fake clock on by seconds, firing the timers that fall due in
  * time order.  A job completed by a callback leaves the stage.  Returns
  * how many fired. */
-MOCK_API int mock_advance(double seconds)
+int mock_advance(double seconds)
 {
   double until = mock.clock + seconds;
   int fired = 0;
@@ -905,7 +726,7 @@ MOCK_API int mock_advance(double seconds)
 /* End recorded transfer i with curl result rc: call done, then clean the
  * handle up as the runner does.  0, or -1 when there is no such live
  * transfer. */
-MOCK_API int mock_http_finish(int i, CURLcode rc)
+int mock_http_finish(int i, CURLcode rc)
 {
   struct mock_http *h;
 
@@ -921,4 +742,3 @@ MOCK_API int mock_http_finish(int i, CURLcode rc)
   return 0;
 }
 
-#endif /* LLMR_MOCKHOST_H */

@@ -9,8 +9,9 @@
  *   when_count=N        (default 1) matches of RE, e.g. reasoning hops
  *                       ("\b(then|therefore|next)\b") or entities
  *
- * Compiled into both plugins (escalate's plugin.mk adds this folder's
- * proxy.c); each plugin lists PROXY_OPTIONS in its option table.
+ * Internal library (core/lib): two built-in stages share these options
+ * and their meaning, which are policy of theirs, not a runner service.
+ * Each lists PROXY_OPTIONS in its option table.
  */
 #ifndef LLMR_PROXY_H
 #define LLMR_PROXY_H

@@ -1,7 +1,9 @@
 /*
  * keys.h - interned object keys for stages on a hot path (price, route).
- * Header-only: plugins link nothing from each other, so each .so that
- * includes it gets its own copy of the table.
+ *
+ * Internal library (core/lib), header-only: it sits on jvfast.h (jq
+ * 1.6's private object layout), which is no API to offer plugin
+ * authors.  Each .so that includes it gets its own copy of the table.
  *
  * jv_string() allocates and hashes on every call; the keys a stage uses
  * are made once.  key() takes string literals only (it tells them apart
@@ -64,6 +66,17 @@ static jv key_get(jv obj, const char *k)
   v = jvf_get(obj, t);
   jvf_free(t);
   return v;
+}
+
+/* Borrows obj.  obj[k] for the literal k as a number when it is one,
+ * else dflt. */
+static double key_num(jv obj, const char *k, double dflt)
+{
+  jv v = key_get(obj, k);
+  double d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : dflt;
+
+  jvf_free(v);
+  return d;
 }
 
 /* Drop the interned keys when the last instance finishes. */

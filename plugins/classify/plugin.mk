@@ -1,1 +1,0 @@
-SRC_classify = core/textfeat.c core/textmodel.c

@@ -1,1 +1,0 @@
-SRC_escalate := plugins/validate/proxy.c
