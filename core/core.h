@@ -135,6 +135,14 @@ struct pipeline {
 
 /* Where the runner's tree is: <prefix>/bin/llmroute -> <prefix>. */
 const char *runner_prefix(void);
+/* A path written in a pipeline file (malloc'd): an absolute one as is; a
+ * relative one against dir (the pipeline's folder) when that file
+ * exists, else the shipped <prefix>/share/llmroute/pipelines/VAL when
+ * that exists, else dir/VAL (so a message names it). */
+char *path_resolve(const char *dir, const char *val);
+/* The same with the shipped folder named (NULL: none). */
+char *path_resolve_in(const char *dir, const char *shipped,
+                      const char *val);
 /* Resolve a -p argument to a file path (malloc'd). */
 char *pipeline_resolve(const char *arg);
 /* Parse the file; errors printed as FILE:LINE: message.  LLMR_OK/ERR. */

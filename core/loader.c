@@ -172,17 +172,8 @@ static int parse_value(const struct llmr_option *o, const char *s,
     v->d = (double)v->i;
     break;
   case LLMR_OPT_PATH:
-    if(s[0] != '/' && s[0]) {
-      size_t n = strlen(dir) + strlen(s) + 2;
-      char *p = malloc(n);
-
-      if(!p)
-        return -1;
-      snprintf(p, n, "%s/%s", dir, s);
-      v->str = p;
-      return 0;
-    }
-    break;
+    v->str = path_resolve(dir, s);
+    return v->str ? 0 : -1;
   case LLMR_OPT_STRING:
     break;
   }

@@ -287,17 +287,46 @@ static int path_setting(const char *key)
   return !strcmp(key, "catalog");
 }
 
-static char *resolve_path(const char *dir, const char *val)
+char *path_resolve_in(const char *dir, const char *shipped,
+                      const char *val)
 {
   size_t n;
-  char *p;
+  char *p, *q;
 
   if(val[0] == '/' || !val[0])
     return strdup(val);
   n = strlen(dir) + strlen(val) + 2;
   p = malloc(n);
-  if(p)
-    snprintf(p, n, "%s/%s", dir, val);
+  if(!p)
+    return NULL;
+  snprintf(p, n, "%s/%s", dir, val);
+  if(!shipped || access(p, F_OK) == 0)
+    return p;
+  /* not beside the pipeline: the shipped file of that name, if any */
+  n = strlen(shipped) + strlen(val) + 2;
+  q = malloc(n);
+  if(q) {
+    snprintf(q, n, "%s/%s", shipped, val);
+    if(access(q, F_OK) == 0) {
+      free(p);
+      return q;
+    }
+    free(q);
+  }
+  return p;
+}
+
+char *path_resolve(const char *dir, const char *val)
+{
+  const char *pre = runner_prefix();
+  size_t n = strlen(pre) + sizeof("/share/llmroute/pipelines");
+  char *shipped = malloc(n), *p;
+
+  if(!shipped)
+    return NULL;
+  snprintf(shipped, n, "%s/share/llmroute/pipelines", pre);
+  p = path_resolve_in(dir, shipped, val);
+  free(shipped);
   return p;
 }
 
@@ -339,7 +368,7 @@ static int parse_set(struct pipeline *pl, struct tok *t, int nt, int line)
                t[i].text, pl->settings[j].line);
         return -1;
       }
-    v = path_setting(t[i].text) ? resolve_path(pl->dir, val) : strdup(val);
+    v = path_setting(t[i].text) ? path_resolve(pl->dir, val) : strdup(val);
     if(!v || add_kv(&pl->settings, &pl->nsettings, t[i].text, v, line)) {
       free(v);
       PL_ERR(pl, line, "out of memory");
@@ -496,15 +525,19 @@ int pipeline_load(struct pipeline *pl)
     const char *name = st->cf.name;
 
     if(strchr(name, '/'))
-      st->path = resolve_path(pl->dir, name);
+      st->path = path_resolve(pl->dir, name);
     else
       st->path = loader_find(name);
     if(!st->path) {
       const char *pp = getenv("LLMROUTE_PLUGIN_PATH");
 
       PL_ERR(pl, st->cf.line,
-             "unknown stage '%s' (no %s.so in %s%s%s/lib/llmroute)", name,
-             name, pp ? pp : "", pp ? ":" : "", runner_prefix());
+             "unknown stage '%s': no %s.so in %s%s%s%s/lib/llmroute; "
+             "name the file (./%s.so) or add its folder to "
+             "LLMROUTE_PLUGIN_PATH (colon-separated)", name, name,
+             pp && *pp ? "LLMROUTE_PLUGIN_PATH (" : "",
+             pp && *pp ? pp : "", pp && *pp ? ") or " : "",
+             runner_prefix(), name);
       return LLMR_ERR;
     }
     if(loader_open(st->path, &st->dl, &st->desc, err, sizeof(err))) {

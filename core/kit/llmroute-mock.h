@@ -32,7 +32,9 @@
  * Option parsing follows the runner: unknown keys, bad INT, DOUBLE and
  * BOOL values and missing REQUIRED options are refused with a message
  * in mock.errbuf; defaults are filled in; ${VAR} expands from the
- * environment; a relative PATH resolves against mock.pipeline_dir.
+ * environment; a relative PATH resolves against mock.pipeline_dir, then
+ * mock.share_dir (set it to `pkg-config --variable=pipelinedir llmroute`
+ * for a stage whose defaults name shipped files).
  *
  * The struct llmr_job defined here is the mock's own (the runner's is
  * private to it): a stage never sees its fields, a test reads them.
@@ -104,6 +106,9 @@ struct mock_state {
   const char *stage_name;     /* the "stage" of error records */
   const char *pipeline_dir;   /* relative PATH options resolve here;
                                  NULL: the current folder */
+  const char *share_dir;      /* ... and, when not found there, here as
+                                 the runner looks in its shipped
+                                 share/llmroute/pipelines; NULL: not */
   struct mock_timer timers[MOCK_MAX_EVENTS];
   int ntimers;
   struct mock_http https[MOCK_MAX_EVENTS];

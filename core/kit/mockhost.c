@@ -570,12 +570,9 @@ int mock_config_parse(struct mock_config *mc,
       mc->strs[i] = strdup(o[i].def);
     if(!mc->strs[i])
       continue;
-    if(o[i].type == LLMR_OPT_PATH && mc->strs[i][0] != '/') {
-      const char *dir = mock.pipeline_dir ? mock.pipeline_dir : ".";
-      size_t len = strlen(dir) + strlen(mc->strs[i]) + 2;
-      char *p = malloc(len);
-      if(p)
-        snprintf(p, len, "%s/%s", dir, mc->strs[i]);
+    if(o[i].type == LLMR_OPT_PATH) {
+      char *p = path_resolve_in(mock.pipeline_dir ? mock.pipeline_dir : ".",
+                                mock.share_dir, mc->strs[i]);
       free(mc->strs[i]);
       mc->strs[i] = p;
     }

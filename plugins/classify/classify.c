@@ -5,11 +5,16 @@
  *   "task": "coding", "complexity": 0.42, "task_source": "rules"
  *
  * Options (pipeline file):
- *   rules=FILE   a rules file (format in rules.h; pipelines/tasks.rules)
- *   model=FILE   a model written by `llmroute train` (core/textfeat.h)
+ *   rules=FILE   a rules file (format in rules.h); default the shipped
+ *                tasks.rules
+ *   model=FILE   a model written by `llmroute train` (textfeat.h);
+ *                default the shipped classifier.model
  *   mode=auto|rules|model|both
- *                auto (default): both when rules and model are given,
- *                else the one given; rules / model: only that one
+ *                auto (default) and both: the rules, then the model;
+ *                rules / model: only that one (the other is off)
+ * A relative FILE resolves against the pipeline's folder, then the
+ * shipped pipelines folder, so `classify` alone, or naming one file, works
+ * from a pipeline anywhere.
  *   override=N   (both) a rule of priority >= N (default 90) decides
  *                before the model is asked
  *   min_confidence=P  (both) the model's label is used when its
@@ -52,11 +57,12 @@ struct classify {
 };
 
 static const struct llmr_option options[] = {
-  {"rules", LLMR_OPT_PATH, NULL, 0,
+  {"rules", LLMR_OPT_PATH, "tasks.rules", 0,
    "rules file (TASK PRIORITY KIND: PATTERN)"},
-  {"model", LLMR_OPT_PATH, NULL, 0, "model file from `llmroute train`"},
+  {"model", LLMR_OPT_PATH, "classifier.model", 0,
+   "model file from `llmroute train`"},
   {"mode", LLMR_OPT_STRING, "auto", 0,
-   "auto, rules, model or both (a matching rule wins, else the model)"},
+   "auto or both (rules, then the model), rules or model (only that one)"},
   {"override", LLMR_OPT_INT, "90", 0,
    "mode both: rules of this priority or more decide before the model"},
   {"min_confidence", LLMR_OPT_DOUBLE, "0.4", 0,
@@ -137,18 +143,13 @@ static int classify_init(const struct llmr_host *host,
     goto fail;
   }
   if(c->mode == MODE_AUTO)
-    c->mode = (rules->str && model->str) ? MODE_BOTH :
-              model->str ? MODE_MODEL : MODE_RULES;
-  if(c->mode != MODE_MODEL && !rules->str) {
-    host->config_error(cf, "mode %s needs rules=FILE",
-                       c->mode == MODE_BOTH ? "both" : "rules");
-    goto fail;
-  }
-  if(c->mode != MODE_RULES && !model->str) {
-    host->config_error(cf, "mode %s needs model=FILE",
-                       c->mode == MODE_BOTH ? "both" : "model");
-    goto fail;
-  }
+    c->mode = MODE_BOTH;
+  if(c->mode == MODE_RULES && model->set)
+    host->log(NULL, LLMR_LOG_WARN, "%s:%d: mode=rules: model=%s is not "
+              "used", cf->file, cf->line, model->str);
+  if(c->mode == MODE_MODEL && rules->set)
+    host->log(NULL, LLMR_LOG_WARN, "%s:%d: mode=model: rules=%s is not "
+              "used", cf->file, cf->line, rules->str);
   if(c->mode != MODE_MODEL) {
     char *msg = NULL;
     c->rules = rules_load(rules->str, host, &msg);

@@ -60,6 +60,10 @@ pipeline_error() {
 }
 pipeline_error "unknown stage" 2 "nosuchstage" \
   "$(printf '# comment\nnosuchstage\njq program=.')"
+check_grep "unknown stage: names where it looked" \
+  "no nosuchstage\\.so in .*/lib/llmroute" "$TMP/err"
+check_grep "unknown stage: says how to add a path" \
+  "\\./nosuchstage\\.so.*LLMROUTE_PLUGIN_PATH" "$TMP/err"
 pipeline_error "unknown option lists the valid ones" 1 \
   "wat.*what.*verdict|wat.*verdict.*what" "echo wat=1"
 pipeline_error "bad int value" 3 "ms" \

@@ -37,7 +37,7 @@ cat >"$TMP/in.jsonl" <<'EOF'
 {"custom_id":"t3","prompt":"Fix my python code","routing":{"task":"math"}}
 {"custom_id":"t4","prompt":"Summarize these notes: we ship on Friday."}
 EOF
-printf 'classify model=%s\n' "$MODEL" >"$TMP/model.pipeline"
+printf 'classify mode=model model=%s\n' "$MODEL" >"$TMP/model.pipeline"
 "$LLMROUTE" -q --keep-order -p "$TMP/model.pipeline" "$TMP/in.jsonl" \
   >"$TMP/out.jsonl" 2>"$TMP/err"
 check_eq "classify model=: exit 0" "$?" 0
@@ -63,6 +63,36 @@ check_json "shipped rules + model: creative_generation" \
   '.[1].route.task == "creative_generation"' "$TMP/out2.jsonl"
 check_json "shipped rules + model: summarization" \
   '.[3].route.task == "summarization"' "$TMP/out2.jsonl"
+
+# --- defaults, from a pipeline outside share/ -------------------------------
+# `classify` alone finds the shipped rules and model; naming only the rules
+# keeps the shipped model.  The example prompts: the rules alone leave many
+# to the default task, the model decides a good share of them.
+
+EX=pipelines/examples/prompts.jsonl
+printf 'classify\n' >"$TMP/bare.pipeline"
+"$LLMROUTE" -q -p "$TMP/bare.pipeline" "$EX" >"$TMP/bare.jsonl" 2>"$TMP/err"
+check_eq "bare classify: exit 0" "$?" 0
+check_json "bare classify: the shipped model decides some" \
+  'map(select(.route.task_source == "model")) | length > 20' \
+  "$TMP/bare.jsonl"
+check_json "bare classify: the shipped rules decide some" \
+  'map(select(.route.task_source == "rules")) | length > 20' \
+  "$TMP/bare.jsonl"
+printf 'classify rules=%s\n' "$PWD/pipelines/tasks.rules" \
+  >"$TMP/rulesonly.pipeline"
+"$LLMROUTE" -q -p "$TMP/rulesonly.pipeline" "$EX" >"$TMP/ro.jsonl" \
+  2>"$TMP/err"
+check_json "classify rules= keeps the shipped model" \
+  'map(select(.route.task_source == "model")) | length > 20' \
+  "$TMP/ro.jsonl"
+check "classify rules=: the same as the bare stage" \
+  cmp "$TMP/bare.jsonl" "$TMP/ro.jsonl"
+printf 'classify mode=rules\n' >"$TMP/modeoff.pipeline"
+"$LLMROUTE" -q -p "$TMP/modeoff.pipeline" "$EX" >"$TMP/mo.jsonl" 2>"$TMP/err"
+check_json "classify mode=rules: the model is off" \
+  'map(select(.route.task_source == "model")) | length == 0' \
+  "$TMP/mo.jsonl"
 
 # --- errors -----------------------------------------------------------------
 

@@ -650,7 +650,7 @@ static void test_stage(void)
   struct mock_stage ms;
   const char *rules = tmp_path("stage.rules");
   char opt_rules[600], task[128], src[128];
-  const char *opts[] = {opt_rules, NULL};
+  const char *opts[] = {"mode=rules", opt_rules, NULL};
   double cx;
   int rc;
   write_file(rules, "coding 70 keyword: python\n"
@@ -693,7 +693,7 @@ static void test_stage_model(void)
   const char *args[] = {"train", "-o", model, "--eval-split", "0",
                         "--min-count", "1", data};
   char opt_model[600], task[128], src[128];
-  const char *opts[] = {opt_model, NULL};
+  const char *opts[] = {"mode=model", opt_model, NULL};
   double cx;
   int rc;
   write_file(data, tiny_set);
@@ -712,6 +712,8 @@ static void test_stage_model(void)
   CHECK_STR("stage model: task_source model", src, "model");
   mock_stage_unload(&ms);
 }
+
+static char shipped[1024]; /* $BUILD/share/llmroute/pipelines */
 
 static void test_stage_config_errors(void)
 {
@@ -734,13 +736,20 @@ static void test_stage_config_errors(void)
     printf("  (log: %s / err: %s)\n", mock.lastlog, mock.errbuf);
   mock_stage_unload(&ms);
   write_file(bad, "coding 70 keyword: python\n");
+  mock.share_dir = NULL; /* no shipped files to fall back on */
   rc = mock_stage_load(&ms, mock_build_path("lib/llmroute/classify.so"), o1);
-  CHECK("stage error: mode=both without model", rc != 0 &&
-        strstr(mock.errbuf, "needs model="));
+  CHECK("stage error: mode=both, no model file", rc != 0 &&
+        strstr(mock.errbuf, "bad model file") &&
+        strstr(mock.errbuf, "classifier.model"));
   mock_stage_unload(&ms);
   rc = mock_stage_load(&ms, mock_build_path("lib/llmroute/classify.so"), o3);
-  CHECK("stage error: neither rules nor model", rc != 0 &&
-        strstr(mock.errbuf, "needs rules="));
+  CHECK("stage error: no options, no shipped rules", rc != 0 &&
+        strstr(mock.errbuf, "bad rules file") &&
+        strstr(mock.errbuf, "tasks.rules"));
+  mock_stage_unload(&ms);
+  mock.share_dir = shipped;
+  rc = mock_stage_load(&ms, mock_build_path("lib/llmroute/classify.so"), o3);
+  CHECK("stage: no options loads the shipped rules and model", rc == 0);
   mock_stage_unload(&ms);
   rc = mock_stage_load(&ms, mock_build_path("lib/llmroute/classify.so"), o4);
   CHECK("stage error: bad mode", rc != 0 &&
@@ -757,6 +766,9 @@ int main(void)
     return 1;
   }
   snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+  snprintf(shipped, sizeof(shipped), "%s",
+           mock_build_path("share/llmroute/pipelines"));
+  mock.share_dir = shipped; /* as the runner finds its shipped files */
   test_rules_parse();
   test_rules_opening_and_guard();
   test_rules_errors();
