@@ -137,7 +137,7 @@ $(LIBDIR)/%.so: $$(wildcard plugins/$$*/*.c) $$(wildcard plugins/$$*/*.h) \
 	  $(LIBS_$*) $(CURL_LIBS) $(JQ_LIBS) -lonig -lm
 
 # --- share: pipelines, catalog, rules, examples ---------------------------
-SHARE_SRC := $(shell find pipelines -type f 2>/dev/null)
+SHARE_SRC := $(shell find pipelines -type f ! -name '*.so' ! -perm -u+x 2>/dev/null)
 SHARE_OUT := $(SHARE_SRC:pipelines/%=$(SHAREDIR)/pipelines/%)
 share: $(SHARE_OUT)
 $(SHAREDIR)/pipelines/%: pipelines/%
@@ -201,17 +201,25 @@ bench: all
 
 # --- install ----------------------------------------------------------------
 DESTDIR ?=
-install: check-deps bin plugins share include
+install: check-deps bin plugins share include kit
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/llmroute \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/llmroute
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	  $(DESTDIR)$(PREFIX)/share/llmroute/skeleton
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/llmroute
 	install -m 755 $(PLUGIN_SOS) $(DESTDIR)$(PREFIX)/lib/llmroute/
-	install -m 644 core/llmroute.h $(DESTDIR)$(PREFIX)/include/llmroute.h
+	install -m 644 core/llmroute.h core/kit/llmroute-mock.h \
+	  $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(MOCK_LIB) $(DESTDIR)$(PREFIX)/lib/
 	cp -R $(SHAREDIR)/pipelines $(DESTDIR)$(PREFIX)/share/llmroute/
+	install -m 644 core/kit/skeleton/* \
+	  $(DESTDIR)$(PREFIX)/share/llmroute/skeleton/
 	install -m 644 core/llmroute.1 $(DESTDIR)$(PREFIX)/share/man/man1/llmroute.1
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
-	  core/llmroute.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/llmroute.pc
+	install -m 644 core/kit/llmroute-stage.7 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7/llmroute-stage.7
+	for pc in core/llmroute.pc.in core/kit/llmroute-mock.pc.in; do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $$pc \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$(basename $$pc .in); done
 
 clean:
 	rm -rf build build-asan

@@ -102,6 +102,14 @@ void ckeys_free(void); /* at exit; the next ckey() makes them again */
  * Borrows obj (jvfast.h: no copies of obj or the key). */
 jv cget(jv obj, enum ckey k);
 
+/* --- reader.c ----------------------------------------------------- */
+/* Normalise a parsed input object (consumed) into the OpenAI Batch
+ * shape: a Batch line as is, a bare chat body or {"prompt"} wrapped.
+ * Returns the request, or jv_invalid_with_msg("code: message");
+ * *custom_id gets its custom_id's text (malloc'd) or NULL; *id_kept is 1
+ * when the request holds its custom_id as a string already. */
+jv request_normalise(jv in, char **custom_id, int *id_kept);
+
 /* --- subcommands (report.c, train.c) ------------------------------- */
 int report_main(int argc, char **argv);
 int train_main(int argc, char **argv);
@@ -168,6 +176,8 @@ struct run_opts {
   double budget;            /* < 0: none */
   int progress;             /* 1 on, 0 off, -1 auto (stderr is a tty) */
   const char *resume;       /* --resume FILE */
+  int dry_run;              /* --dry-run: stop before the first call
+                               stage; results carry the request */
   char **files;             /* NULL-terminated; NULL or empty: stdin */
 };
 /* Initialise the stages, run every input line through them, finish.

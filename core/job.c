@@ -174,7 +174,7 @@ static int apply_verdict(struct llmr_job *job, enum llmr_verdict v)
   case LLMR_NEXT:
     leave_stage(job);
     job->stage++;
-    if(job->stage >= R.pl->nstages) {
+    if(job->stage >= R.nrun) {
       job_finish(job);
       return 0;
     }
@@ -241,6 +241,10 @@ static void advance(struct llmr_job *job)
     struct stage_inst *st = stage_at(job->stage);
     enum llmr_verdict v;
 
+    if(job->stage >= R.nrun) { /* --dry-run with call first */
+      job_finish(job);
+      return;
+    }
     job->phase = JOB_RUNNING;
     R.cur_stage = job->stage;
     v = st->desc->process(st->self, job);

@@ -36,6 +36,9 @@ static void usage(FILE *out)
 "  -q, --quiet              no progress, warnings only when fatal\n"
 "  -v, --verbose            more messages on stderr (repeatable)\n"
 "      --check              load and check the pipeline, read nothing\n"
+"      --dry-run            run the stages before `call`, send nothing;\n"
+"                           each result carries the request as it would\n"
+"                           leave the pipeline (\"request\")\n"
 "      --help-stage NAME    the options of a stage plugin\n"
 "  -h, --help               this help\n"
 "  -V, --version            the version and the stage ABI\n"
@@ -85,6 +88,7 @@ enum {
   OPT_RESUME,
   OPT_PROGRESS,
   OPT_CHECK,
+  OPT_DRY_RUN,
   OPT_HELP_STAGE
 };
 
@@ -100,6 +104,7 @@ int main(int argc, char **argv)
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"check", no_argument, NULL, OPT_CHECK},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"help-stage", required_argument, NULL, OPT_HELP_STAGE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -164,6 +169,9 @@ int main(int argc, char **argv)
       break;
     case OPT_CHECK:
       check_only = 1;
+      break;
+    case OPT_DRY_RUN:
+      ro.dry_run = 1;
       break;
     case OPT_HELP_STAGE:
       return help_stage(optarg);

@@ -1,6 +1,6 @@
 /*
  * reader.c - input lines: read(2) into a reused buffer, split, parse and
- * normalise each into a job (SPEC §4).  Reading stops while -j jobs are
+ * normalise each into a job (input shapes: llmroute(1), INPUT LINES).  Reading stops while -j jobs are
  * unwritten, so memory stays bounded whatever the input size.
  */
 #include <errno.h>
@@ -193,10 +193,7 @@ static char *id_text(jv id)
   return NULL;
 }
 
-/* Normalise a parsed object (consumed) into the OpenAI Batch shape.
- * Returns the request, or jv_invalid_with_msg("code: message"); *id_kept
- * is 1 when the request holds its custom_id as a string already. */
-static jv normalise(jv in, char **custom_id, int *id_kept)
+jv request_normalise(jv in, char **custom_id, int *id_kept)
 {
   jv body, routing, id, req, msgs;
   int id_string;
@@ -281,7 +278,7 @@ static void line_to_job(char *text, size_t len, long lineno)
   v = json_parse(text, len);
   was_object = jv_get_kind(v) == JV_KIND_OBJECT;
   if(was_object) {
-    req = normalise(v, &cid, &id_kept);
+    req = request_normalise(v, &cid, &id_kept);
     if(cid && resumed(cid)) {
       jvf_free(req);
       free(cid);

@@ -167,13 +167,20 @@ int run_pipeline_check(struct pipeline *pl, const struct run_opts *ro)
 
 int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
 {
-  int status = 0, rc;
+  int status = 0, rc, i;
   double t0 = now_seconds();
 
   memset(&R, 0, sizeof(R));
   R.pl = pl;
   R.cur_stage = -1;
   R.sigpipe_fd[0] = R.sigpipe_fd[1] = -1;
+  R.nrun = pl->nstages;
+  R.dry_run = ro->dry_run;
+  for(i = 0; ro->dry_run && i < pl->nstages; i++)
+    if(!strcmp(pl->stages[i].desc->name, "call")) {
+      R.nrun = i;
+      break;
+    }
   host_init(&R.host);
   if(read_settings(ro) || load_catalog())
     return 2;

@@ -63,6 +63,9 @@ struct runner {
   double job_timeout;        /* seconds */
   size_t max_line;
   int cur_stage;             /* stage being called, -1 core */
+  int nrun;                  /* stages a job goes through: all, or with
+                                --dry-run those before the first call */
+  int dry_run;               /* results carry "request" */
   int config_error_seen;
 
   CURLM *multi;

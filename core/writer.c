@@ -105,6 +105,10 @@ static void format_result(struct llmr_job *job)
   json_write(&wr.line, job->error);
   buf_puts(&wr.line, ",\"route\":");
   json_write(&wr.line, job->route);
+  if(R.dry_run) {
+    buf_puts(&wr.line, ",\"request\":");
+    json_write(&wr.line, job->request);
+  }
   buf_put(&wr.line, "}\n", 2);
 }
 

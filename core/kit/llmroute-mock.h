@@ -144,8 +144,10 @@ void mock_setting(const char *key, const char *value);
 /* The host table to hand to a stage's init(). */
 const struct llmr_host *mock_host(void);
 
-/* A job for custom_id with request req (consumed; a bare chat body is
- * wrapped into the Batch shape).  Free with mock_job_free(). */
+/* A job for custom_id with request req (consumed), normalised as the
+ * runner reads input lines: a Batch line as is, a bare chat body or the
+ * {"prompt"} shorthand wrapped into the Batch shape (a body without
+ * messages is wrapped as it is).  Free with mock_job_free(). */
 struct llmr_job *mock_job_new(const char *custom_id, jv req);
 
 /* Drop the job's timers and transfers (no callback), free its state. */

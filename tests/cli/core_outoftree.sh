@@ -92,4 +92,50 @@ LLMROUTE_PLUGIN_PATH="$TMP/p" "$inst/bin/llmroute" \
   -p "$TMP/p/byname.pipeline" <"$TMP/in.jsonl" >"$TMP/out" 2>"$TMP/err"
 check_eq "out of tree: found by name through LLMROUTE_PLUGIN_PATH" "$?" 0
 
+# --- the plugin author's kit: skeleton, mock host, manual ------------------
+
+check "kit: include/llmroute-mock.h" cmp "$inst/include/llmroute-mock.h" \
+  core/kit/llmroute-mock.h
+check "kit: lib/libllmroute-mock.a" test -s "$inst/lib/libllmroute-mock.a"
+check "kit: llmroute-mock.pc" pkg-config --exists llmroute-mock
+check_grep "kit: llmroute-stage(7) is roff" '^\.TH LLMROUTE-STAGE 7' \
+  "$inst/share/man/man7/llmroute-stage.7"
+skel=$(pkg-config --variable=skeletondir llmroute)
+check_eq "kit: skeletondir under the prefix" "$skel" \
+  "$inst/share/llmroute/skeleton"
+cp -R "$skel" "$TMP/mystage"
+make -C "$TMP/mystage" test >"$TMP/skel.log" 2>&1
+check_eq "kit: the skeleton builds and its unit tests pass" "$?" 0
+check_grep "kit: the skeleton's tests ran" '^0 failed$' "$TMP/skel.log"
+[ "$failures" -eq 0 ] || tail -n 20 "$TMP/skel.log" | sed "s/^/  | /"
+printf './stage.so min_words=3\n' >"$TMP/mystage/my.pipeline"
+echo '{"prompt":"two words"}' | "$inst/bin/llmroute" \
+  -p "$TMP/mystage/my.pipeline" >"$TMP/out" 2>"$TMP/err"
+check_json "kit: the skeleton stage runs in the installed runner" \
+  '.[0].route.words == 2 and .[0].route.short == true' "$TMP/out"
+
+# The example stage, as a user gets it: from the installed share folder,
+# built with the installed kit, unit-tested on the mock host, then run in
+# a pipeline with --dry-run (the request as it would leave; no call).
+cp -R "$inst/share/llmroute/pipelines/examples/redact" "$TMP/redact"
+make -C "$TMP/redact" test >"$TMP/redact.log" 2>&1
+check_eq "redact example: builds and its unit tests pass" "$?" 0
+check_grep "redact example: its tests ran" '^0 failed$' "$TMP/redact.log"
+[ "$failures" -eq 0 ] || tail -n 20 "$TMP/redact.log" | sed "s/^/  | /"
+printf '%s\n' \
+  '{"custom_id":"r1","body":{"messages":[{"role":"user","content":"Reply to ann@example.com or call +1 415 555 0100."}]}}' \
+  '{"custom_id":"r2","prompt":"nothing to hide"}' >"$TMP/pii.jsonl"
+"$inst/bin/llmroute" --dry-run --keep-order \
+  -p "$TMP/redact/redact.pipeline" "$TMP/pii.jsonl" >"$TMP/out" 2>"$TMP/err"
+check_eq "redact example: --dry-run exit 0 with no key" "$?" 0
+check_json "redact example: the request leaves redacted" \
+  '.[0].request.body.messages[0].content == "Reply to [email] or call [phone]."' \
+  "$TMP/out"
+check_json "redact example: counted, routed, not called" \
+  '.[0].route.redacted == {"email":1,"phone":1} and
+   (.[0].route.model | type == "string") and .[0].route.attempts == null
+   and .[1].route.redacted == null' "$TMP/out"
+check_nogrep "redact example: no address or number anywhere in the output" \
+  'ann@example|555 0100' "$TMP/out"
+
 finish
