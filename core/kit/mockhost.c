@@ -360,7 +360,8 @@ struct llmr_job *mock_job_new(const char *custom_id, jv req)
     free(cid);
     if(jv_is_valid(n)) {
       jv_free(req);
-      req = n;
+      req = jv_object_set(n, jv_string("custom_id"),
+                          jv_string(job->custom_id));
     }
     else
       jv_free(n);
