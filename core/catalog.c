@@ -1,5 +1,5 @@
 /*
- * catalog.c - load and validate the model catalog (SPEC §7).
+ * catalog.c - load and validate the model catalog (llmroute(1), CATALOG).
  *
  *   {"providers":{NAME:{"format","base_url","api_key_env",
  *                       "rpm","tpm","concurrency"}, ...},

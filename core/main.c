@@ -1,5 +1,5 @@
 /*
- * main.c - the command line (SPEC §3).
+ * main.c - the command line (llmroute(1), OPTIONS).
  */
 #include <errno.h>
 #include <getopt.h>

@@ -1,5 +1,5 @@
 /*
- * pipeline.c - the pipeline file (SPEC §6).
+ * pipeline.c - the pipeline file (llmroute(1), PIPELINE FILE).
  *
  *   # comment
  *   set catalog=models.json baseline=claude-opus-4-5

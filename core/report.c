@@ -1,7 +1,7 @@
 /*
  * report.c - `llmroute report [--json] [FILE...]`: summarise result lines.
  *
- * Reads result lines (SPEC §5) from the FILEs, or stdin when none or "-",
+ * Reads result lines (llmroute(1), RESULT LINES) from the FILEs, or stdin when none or "-",
  * and prints one table per task and one per model: requests, errors,
  * tokens in and out, cost, baseline cost and savings, then the totals.
  *

@@ -24,7 +24,8 @@
  * definitions and tool calls count as their JSON text.
  *
  * Measured with tests/tools/token_calibration.sh against the real
- * o200k_base tokenizer: on 1,639 prompts of ../shared/data/task_prompts
+ * o200k_base tokenizer: on 1,639 public task prompts (MT-bench,
+ * Arena-hard, RouterArena)
  * (text only) total +2.7%, median |error| 4.5%, 90th percentile 14%
  * (cl100k_base: -1.6%, 4.8%, 24%); on the 213 requests of
  * pipelines/examples/prompts.jsonl (chat counts) total +0.1%, median

@@ -3,7 +3,7 @@
  * the runner's curl multi handle, the way the official SDKs do (retries
  * with back-off and retry-after, x-should-retry), then falls back to the
  * next deployment and the route's fallback list, hedges when asked, and
- * records every attempt in route.attempts (SPEC 5).
+ * records every attempt in route.attempts (llmroute(1), RESULT LINES).
  *
  *   call timeout=60 retries=2 deadline=600 hedge_ms=0 fallbacks=4 ...
  *

@@ -3,7 +3,7 @@
  * OpenAI and every compatible server (vLLM, llama.cpp, Ollama, Groq,
  * Together, DeepSeek, OpenRouter).  The canonical body already is this
  * format, so the request is mostly passed through; the answer is checked
- * and completed so every field SPEC 5 requires is present.
+ * and completed so every field llmroute(1), RESULT LINES requires is present.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -89,7 +89,7 @@ check_eq main_exit_1_some_failed "$(cat "$TMP/main.rc")" 1
 check_eq main_one_line_each "$(wc -l <"$TMP/main.out" | tr -d ' ')" \
   "$(wc -l <"$TMP/main.in" | tr -d ' ')"
 
-# each format round-trips and is normalised (SPEC 5)
+# each format round-trips and is normalised (llmroute(1), RESULT LINES)
 for id in fmt-oa fmt-an fmt-ge local; do
   check_eq "${id}_normalised" "$(res main $id '.response.body |
     (.id|type) == "string" and .object == "chat.completion" and

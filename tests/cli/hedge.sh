@@ -108,7 +108,7 @@ cost_ok() { # cost_ok ID MODEL_INDEX(0..2) ANSWER
                               {"answer":"{\"total\": 2}"}]},
               "top-3":{"latency_ms":20000}}'
 } >"$TMP/in"
-# (d) a pinned model: fallbacks only to its own deployments (SPEC 4)
+# (d) a pinned model: fallbacks only to its own deployments (llmroute(1), INPUT LINES)
 jq -nc '{custom_id:"pinned",body:{model:"cheap-1",messages:[{role:"user",
   content:"[[mock {\"latency_ms\":1000}]] pinned: hi"}]}}' >>"$TMP/in"
 

@@ -1,7 +1,7 @@
 /*
  * test_call_formats.c - the call stage's provider formats: requests
  * translated from the canonical OpenAI chat body, answers normalised to
- * chat.completion (SPEC 5) with usage and finish reasons.
+ * chat.completion (llmroute(1), RESULT LINES) with usage and finish reasons.
  */
 #include <stdlib.h>
 #include "harness.h"

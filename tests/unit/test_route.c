@@ -555,7 +555,7 @@ static void test_hedge(void)
   CHECK("hedge: none above tier 3", str_at(job->route, "hedge") == NULL);
   mock_job_free(job);
 
-  /* pinned: fallbacks only to the same model (SPEC 4), so no hedge */
+  /* pinned: fallbacks only to the same model (llmroute(1), INPUT LINES), so no hedge */
   job = route_one(&ms, "{\"body\":{\"model\":\"tiny\",\"messages\":"
                   "[{\"role\":\"user\",\"content\":\"x\"}]}}",
                   "{\"task\":\"extraction\"," EST(1000, 150) "}");
