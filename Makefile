@@ -117,15 +117,16 @@ $(BUILD)/include/llmroute-mock.h: core/kit/llmroute-mock.h
 	cp $< $@
 
 # --- plugins: one folder per stage, every .c in it -> <name>.so ------------
-# A stage sees the public header (as installed, $(BUILD)/include), its own
-# folder and the internal library (core/lib): nothing else of core/ and
-# no other stage's folder is on its include path.  A folder may hold
-# plugin.mk setting LIBS_<name> (extra libraries, e.g. -lsqlite3).
+# A stage includes the public header (as installed, $(BUILD)/include), its
+# own files and the internal library by its path ("core/lib/keys.h"), so
+# `grep '#include "' plugins/` shows every dependency of every stage.  A
+# folder may hold plugin.mk setting LIBS_<name> (extra libraries, e.g.
+# -lsqlite3).
 PLUGIN_NAMES := $(notdir $(patsubst %/,%,$(wildcard plugins/*/)))
 PLUGIN_SOS   := $(PLUGIN_NAMES:%=$(LIBDIR)/%.so)
 -include $(wildcard plugins/*/plugin.mk)
 PLUGIN_CFLAGS = -fPIC -fvisibility=hidden
-PLUGIN_INC    = -I$(BUILD)/include -Icore/lib
+PLUGIN_INC    = -I$(BUILD)/include -I.
 
 plugins: $(PLUGIN_SOS)
 .SECONDEXPANSION:
@@ -170,7 +171,7 @@ testbins: $(UNIT_BINS) $(TPLUG_SOS) $(TOOL_BINS) $(MOCK_BIN)
 $(BUILD)/tests/unit/%: tests/unit/%.c $(MOCK_LIB) $(wildcard tests/unit/*.h) $(CORE_HDR) core/kit/llmroute-mock.h \
                        $(wildcard plugins/*/*.c plugins/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Icore -Icore/lib -Icore/kit -Itests/unit -o $@ $< \
+	$(CC) $(CFLAGS_ALL) -I. -Icore -Icore/lib -Icore/kit -Itests/unit -o $@ $< \
 	  $(MOCK_LIB) $(LDFLAGS_ALL) $(CURL_LIBS) $(JQ_LIBS) -ldl -lm
 
 $(BUILD)/tests/unit/test_jvfast_api: tests/unit/test_jvfast.c

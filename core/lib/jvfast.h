@@ -17,9 +17,10 @@
  * (another jq), every call goes through jq's API, with the same results
  * (tests/unit/test_jvfast.c checks both paths).
  *
- * Header-only: the core and the plugins on the hot path include it, and
- * each file that does probes once.  One thread, like the rest of
- * llmroute.
+ * Internal library (core/lib), header-only: it depends on jq 1.6's
+ * private layout, so it is never offered to plugin authors.  The core and
+ * the built-in stages on the hot path include it, and each file that does
+ * probes once.  One thread, like the rest of llmroute.
  */
 #ifndef LLMR_JVFAST_H
 #define LLMR_JVFAST_H

@@ -1,8 +1,12 @@
 /*
  * textfeat.h - the text featurizer shared by `llmroute train` (core) and
- * the classify stage (plugins/classify, which compiles core/textfeat.c in
- * through its plugin.mk).  Both sides must turn a prompt into the same
- * features, so everything that touches the text lives here:
+ * the classify stage.  Both sides must turn a prompt into the same
+ * features, so everything that touches the text lives here.
+ *
+ * Internal library (core/lib): a model file, its features and their
+ * hashing are the built-in classifier's own format, tuned for speed, not
+ * an interface to keep stable for plugin authors.
+ *
  *
  *   tf_request_text()  which text of a request is looked at (user and
  *                      system messages, head + tail when long)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "call.h"
-#include "msgtext.h"
+#include "core/lib/msgtext.h"
 
 #define ANTHROPIC_DEFAULT_MAX_TOKENS 4096
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "call.h"
-#include "msgtext.h"
+#include "core/lib/msgtext.h"
 
 /* Returns a malloc'd URL: base + /chat/completions. */
 static char *openai_url(const char *base, const char *model)

@@ -38,8 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "llmroute.h"
-#include "textfeat.h"
-#include "jvfast.h"
+#include "core/lib/textfeat.h"
+#include "core/lib/jvfast.h"
 #include "rules.h"
 
 enum mode { MODE_AUTO = 0, MODE_RULES, MODE_MODEL, MODE_BOTH };

@@ -43,7 +43,7 @@
 #define CLASSIFY_RULES_H
 
 #include "llmroute.h"
-#include "textfeat.h"
+#include "core/lib/textfeat.h"
 
 struct rules;
 

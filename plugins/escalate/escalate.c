@@ -36,7 +36,7 @@
 #include <string.h>
 
 #include "llmroute.h"
-#include "proxy.h"
+#include "core/lib/proxy.h"
 
 #define ESCALATE_VERSION "0.1.0"
 #define MAX_LADDER 32

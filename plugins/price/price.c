@@ -29,8 +29,8 @@
 
 #include "llmroute.h"
 
-#include "keys.h"
-#include "plan.h"
+#include "core/lib/keys.h"
+#include "core/lib/plan.h"
 
 #define MAX_TASKS 32
 

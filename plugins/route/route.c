@@ -41,8 +41,8 @@
 
 #include "llmroute.h"
 
-#include "keys.h"
-#include "plan.h"
+#include "core/lib/keys.h"
+#include "core/lib/plan.h"
 
 #define MAX_MAP 64
 #define MAX_TRIED 16

@@ -40,7 +40,7 @@
 #include <oniguruma.h>
 
 #include "llmroute.h"
-#include "proxy.h"
+#include "core/lib/proxy.h"
 #include "schema.h"
 
 #define VALIDATE_VERSION "0.1.0"
