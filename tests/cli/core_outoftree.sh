@@ -103,8 +103,11 @@ check_grep "kit: llmroute-stage(7) is roff" '^\.TH LLMROUTE-STAGE 7' \
 skel=$(pkg-config --variable=skeletondir llmroute)
 check_eq "kit: skeletondir under the prefix" "$skel" \
   "$inst/share/llmroute/skeleton"
+# the sanitizer build's kit library is instrumented: link the same way
+kitcflags="-O1 -g"
+[ -n "${SAN:-}" ] && kitcflags="$kitcflags -fsanitize=address,undefined"
 cp -R "$skel" "$TMP/mystage"
-make -C "$TMP/mystage" test >"$TMP/skel.log" 2>&1
+make -C "$TMP/mystage" CFLAGS="$kitcflags" test >"$TMP/skel.log" 2>&1
 check_eq "kit: the skeleton builds and its unit tests pass" "$?" 0
 check_grep "kit: the skeleton's tests ran" '^0 failed$' "$TMP/skel.log"
 [ "$failures" -eq 0 ] || tail -n 20 "$TMP/skel.log" | sed "s/^/  | /"
@@ -118,7 +121,7 @@ check_json "kit: the skeleton stage runs in the installed runner" \
 # built with the installed kit, unit-tested on the mock host, then run in
 # a pipeline with --dry-run (the request as it would leave; no call).
 cp -R "$inst/share/llmroute/pipelines/examples/redact" "$TMP/redact"
-make -C "$TMP/redact" test >"$TMP/redact.log" 2>&1
+make -C "$TMP/redact" CFLAGS="$kitcflags" test >"$TMP/redact.log" 2>&1
 check_eq "redact example: builds and its unit tests pass" "$?" 0
 check_grep "redact example: its tests ran" '^0 failed$' "$TMP/redact.log"
 [ "$failures" -eq 0 ] || tail -n 20 "$TMP/redact.log" | sed "s/^/  | /"

@@ -11,8 +11,9 @@ static int failed;
 
 #define CHECK(name, cond)                                                 \
   do {                                                                    \
-    printf("%s: %s\n", (cond) ? "PASS" : "FAIL", (name));                 \
-    failed += !(cond);                                                    \
+    int ok_ = (cond); /* once: cond may have effects */                   \
+    printf("%s: %s\n", ok_ ? "PASS" : "FAIL", (name));                    \
+    failed += !ok_;                                                       \
   } while(0)
 
 int main(void)
