@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -33,7 +34,7 @@
 
 /* Provider formats the call stage speaks. */
 static const char *const known_formats[] = {
-  "openai", "anthropic", "gemini", NULL
+  "openai", "anthropic", "gemini", "replay", NULL
 };
 
 /* Write "PATH: message" into err.  Returns LLMR_ERR. */
@@ -140,7 +141,7 @@ static int check_provider(const char *path, const char *name, jv p,
                           char *err, size_t errlen)
 {
   jv v;
-  int i, known = 0;
+  int i, known = 0, replay;
   static const char *const limits[] = { "rpm", "tpm", "concurrency", NULL };
 
   if(jv_get_kind(p) != JV_KIND_OBJECT)
@@ -150,7 +151,7 @@ static int check_provider(const char *path, const char *name, jv p,
     jv_free(v);
     return fail(err, errlen, path,
                 "providers.%s: format must be a string "
-                "(openai, anthropic or gemini)", name);
+                "(openai, anthropic, gemini or replay)", name);
   }
   for(i = 0; known_formats[i]; i++)
     if(!strcmp(jv_string_value(v), known_formats[i]))
@@ -158,12 +159,17 @@ static int check_provider(const char *path, const char *name, jv p,
   if(!known) {
     fail(err, errlen, path,
          "providers.%s: unknown format '%s' (known: openai, anthropic, "
-         "gemini)", name, jv_string_value(v));
+         "gemini, replay)", name, jv_string_value(v));
     jv_free(v);
     return LLMR_ERR;
   }
+  replay = !strcmp(jv_string_value(v), "replay");
   jv_free(v);
-  if(!has_string(p, "base_url"))
+  if(replay && !has_string(p, "outcomes"))
+    return fail(err, errlen, path,
+                "providers.%s: a replay provider needs \"outcomes\", the "
+                "recorded-outcomes file it answers from", name);
+  if(!replay && !has_string(p, "base_url"))
     return fail(err, errlen, path,
                 "providers.%s: base_url must be a non-empty string", name);
   v = get(p, "api_key_env");
@@ -345,6 +351,70 @@ static void env_name(const char *name, char *buf, size_t len)
   snprintf(buf + o, len - o, "_BASE_URL");
 }
 
+/* A replay provider's outcomes path resolved against the catalog's
+ * folder (borrows path; consumes p).  jv_invalid() with err set when the
+ * file cannot be read. */
+static jv resolve_outcomes(const char *path, const char *name, jv p,
+                           char *err, size_t errlen)
+{
+  jv o = jv_object_get(jv_copy(p), jv_string("outcomes"));
+  const char *f = jv_string_value(o), *slash = strrchr(path, '/');
+  char *full = NULL;
+
+  if(f[0] != '/' && slash) {
+    size_t n = (size_t)(slash - path) + strlen(f) + 2;
+    full = malloc(n);
+    if(full)
+      snprintf(full, n, "%.*s/%s", (int)(slash - path), path, f);
+  }
+  if(access(full ? full : f, R_OK)) {
+    fail(err, errlen, path, "providers.%s: outcomes %s: %s", name,
+         full ? full : f, strerror(errno));
+    free(full);
+    jv_free(o);
+    jv_free(p);
+    return jv_invalid();
+  }
+  if(full)
+    p = jv_object_set(p, jv_string("outcomes"), jv_string(full));
+  free(full);
+  jv_free(o);
+  return p;
+}
+
+/* Resolve every replay provider's outcomes (consumes cat). */
+static jv resolve_replays(const char *path, jv cat, char *err,
+                          size_t errlen)
+{
+  jv providers = jv_object_get(jv_copy(cat), jv_string("providers"));
+  jv keys = jv_keys(jv_copy(providers));
+  int i, n = jv_array_length(jv_copy(keys));
+
+  for(i = 0; i < n; i++) {
+    jv k = jv_array_get(jv_copy(keys), i);
+    jv p = jv_object_get(jv_copy(providers), jv_copy(k));
+    jv f = jv_object_get(jv_copy(p), jv_string("format"));
+    int replay = !strcmp(jv_string_value(f), "replay");
+    jv_free(f);
+    if(replay) {
+      p = resolve_outcomes(path, jv_string_value(k), p, err, errlen);
+      if(!jv_is_valid(p)) {
+        jv_free(k);
+        jv_free(keys);
+        jv_free(providers);
+        jv_free(cat);
+        return jv_invalid();
+      }
+      providers = jv_object_set(providers, jv_copy(k), p);
+    }
+    else
+      jv_free(p);
+    jv_free(k);
+  }
+  jv_free(keys);
+  return jv_object_set(cat, jv_string("providers"), providers);
+}
+
 /* Apply overrides and defaults to a valid catalog (consumes cat). */
 static jv apply_defaults(jv cat)
 {
@@ -419,6 +489,9 @@ int catalog_load(const char *path, jv *out, char *err, size_t errlen)
     jv_free(cat);
     return LLMR_ERR;
   }
+  cat = resolve_replays(path, cat, err, errlen);
+  if(!jv_is_valid(cat))
+    return LLMR_ERR;
   *out = apply_defaults(cat);
   return LLMR_OK;
 }

@@ -113,6 +113,9 @@ jv request_normalise(jv in, char **custom_id, int *id_kept);
 /* --- subcommands (report.c, train.c) ------------------------------- */
 int report_main(int argc, char **argv);
 int train_main(int argc, char **argv);
+int train_router_main(int argc, char **argv); /* train --outcomes */
+int eval_main(int argc, char **argv);
+int eval_convert_main(int argc, char **argv);
 
 /* --- pipeline.c / loader.c --------------------------------------- */
 struct kv {
@@ -159,6 +162,9 @@ int pipeline_parse(struct pipeline *pl, const char *path);
 int pipeline_load(struct pipeline *pl);
 void pipeline_free(struct pipeline *pl);
 const char *pipeline_setting(const struct pipeline *pl, const char *key);
+/* Set a run-wide setting as if written with `set` (val NULL: remove
+ * it), for command-line options (--catalog, --baseline). */
+int pipeline_override(struct pipeline *pl, const char *key, const char *val);
 /* Load one plugin file and check its ABI; message in err. */
 int loader_open(const char *path, void **dl, const struct llmr_stage **desc,
                 char *err, size_t errlen);

@@ -36,6 +36,10 @@ static void usage(FILE *out)
 "  -q, --quiet              no progress, warnings only when fatal\n"
 "  -v, --verbose            more messages on stderr (repeatable)\n"
 "      --check              load and check the pipeline, read nothing\n"
+"      --catalog FILE       use this catalog instead of the pipeline's\n"
+"                           (its `set baseline=` then goes too, unless\n"
+"                           --baseline names one)\n"
+"      --baseline MODEL     the model baseline costs are priced on\n"
 "      --dry-run            run the stages before `call`, send nothing;\n"
 "                           each result carries the request as it would\n"
 "                           leave the pipeline (\"request\")\n"
@@ -89,6 +93,8 @@ enum {
   OPT_PROGRESS,
   OPT_CHECK,
   OPT_DRY_RUN,
+  OPT_CATALOG,
+  OPT_BASELINE,
   OPT_HELP_STAGE
 };
 
@@ -105,6 +111,8 @@ int main(int argc, char **argv)
     {"verbose", no_argument, NULL, 'v'},
     {"check", no_argument, NULL, OPT_CHECK},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"catalog", required_argument, NULL, OPT_CATALOG},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
     {"help-stage", required_argument, NULL, OPT_HELP_STAGE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -112,7 +120,7 @@ int main(int argc, char **argv)
   };
   struct run_opts ro;
   struct pipeline pl;
-  const char *pipeline_arg = "default";
+  const char *pipeline_arg = "default", *catalog = NULL, *baseline = NULL;
   char *path;
   int c, status, check_only = 0;
 
@@ -120,6 +128,10 @@ int main(int argc, char **argv)
     return report_main(argc - 1, argv + 1);
   if(argc > 1 && !strcmp(argv[1], "train"))
     return train_main(argc - 1, argv + 1);
+  if(argc > 2 && !strcmp(argv[1], "eval") && !strcmp(argv[2], "convert"))
+    return eval_convert_main(argc - 2, argv + 2);
+  if(argc > 1 && !strcmp(argv[1], "eval"))
+    return eval_main(argc - 1, argv + 1);
 
   memset(&ro, 0, sizeof(ro));
   ro.jobs = 0;
@@ -173,6 +185,12 @@ int main(int argc, char **argv)
     case OPT_DRY_RUN:
       ro.dry_run = 1;
       break;
+    case OPT_CATALOG:
+      catalog = optarg;
+      break;
+    case OPT_BASELINE:
+      baseline = optarg;
+      break;
     case OPT_HELP_STAGE:
       return help_stage(optarg);
     case 'h':
@@ -206,7 +224,11 @@ int main(int argc, char **argv)
     fprintf(stderr, "llmroute: out of memory\n");
     return 2;
   }
-  if(pipeline_parse(&pl, path) || pipeline_load(&pl)) {
+  if(pipeline_parse(&pl, path) ||
+     (catalog && (pipeline_override(&pl, "catalog", catalog) ||
+                  (!baseline && pipeline_override(&pl, "baseline", NULL)))) ||
+     (baseline && pipeline_override(&pl, "baseline", baseline)) ||
+     pipeline_load(&pl)) {
     pipeline_free(&pl);
     free(path);
     return 2;

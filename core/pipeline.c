@@ -491,6 +491,34 @@ const char *pipeline_setting(const struct pipeline *pl, const char *key)
   return NULL;
 }
 
+int pipeline_override(struct pipeline *pl, const char *key, const char *val)
+{
+  int i;
+
+  for(i = 0; i < pl->nsettings; i++)
+    if(!strcmp(pl->settings[i].key, key)) {
+      free(pl->settings[i].val);
+      pl->settings[i].val = NULL;
+      if(val && !(pl->settings[i].val = strdup(val)))
+        return LLMR_ERR;
+      if(!val) { /* removed: the last one takes its place */
+        free(pl->settings[i].key);
+        pl->settings[i] = pl->settings[--pl->nsettings];
+      }
+      return LLMR_OK;
+    }
+  if(!val)
+    return LLMR_OK;
+  {
+    char *v = strdup(val);
+    if(!v || add_kv(&pl->settings, &pl->nsettings, key, v, 0)) {
+      free(v);
+      return LLMR_ERR;
+    }
+  }
+  return LLMR_OK;
+}
+
 /* Label instances: "call", then "call#2" for the second "call". */
 static int label_instances(struct pipeline *pl)
 {

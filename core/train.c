@@ -424,6 +424,9 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 /* Borrows argv.  Exit status: 0 ok, 2 usage or input error. */
 int train_main(int argc, char **argv)
 {
+  for(int a = 1; a < argc; a++)
+    if(!strcmp(argv[a], "--outcomes"))
+      return train_router_main(argc, argv);
   struct opts o = {"classifier.model", 0.2, 0.1, "lr", 16, TF_F_DEFAULT,
                    8, 2, 0};
   struct labelset ls;

@@ -141,7 +141,9 @@ void tf_families_str(unsigned families, char *buf, size_t cap);
  * `llmroute train` (naive Bayes or logistic regression) and loaded by the
  * classify stage.  score[c] = bias[c] + scale * SUM over features f of
  * w[f][c], where scale is 1 (norm none) or 1/sqrt(number of features)
- * (norm sqrt).  The predicted task is the highest score.
+ * (norm sqrt).  The predicted task is the highest score.  With algo ovr
+ * (one-vs-rest: the router of `llmroute train --outcomes`) each label is
+ * a separate binary predictor and its probability is sigmoid(score[c]).
  *
  * File format (text, one record a line):
  *
@@ -151,6 +153,9 @@ void tf_families_str(unsigned families, char *buf, size_t cap);
  *   features words,bigrams,...   TF_F_* families used
  *   norm none|sqrt
  *   labels N label1 ... labelN
+ *   meta KEY VALUE...            optional, any number (at most
+ *                                TF_MAX_META): facts a user of the model
+ *                                reads with tf_model_meta()
  *   bias b1 ... bN
  *   default d1 ... dN            weights of a bucket not listed below
  *   rows M                       then M text lines, buckets ascending:
@@ -167,6 +172,8 @@ void tf_families_str(unsigned families, char *buf, size_t cap);
  */
 #define TF_MAX_LABELS 32
 #define TF_LABEL_MAX 48
+#define TF_MAX_META 16
+#define TF_META_MAX 1024
 
 struct tf_model {
   char algo[8];
@@ -180,6 +187,8 @@ struct tf_model {
   int16_t *q; /* the same quantised, weight = q * scale: a loaded model
                  keeps only these (half the memory, fewer cache misses) */
   float scale;
+  char meta[TF_MAX_META][TF_META_MAX]; /* "KEY VALUE..." lines */
+  unsigned nmeta;
 };
 
 /* A new model with every weight 0, or NULL (out of memory or bad
@@ -198,13 +207,21 @@ int tf_model_save(const struct tf_model *m, const char *path, int binary,
 /* Read a model file.  NULL with "path:LINE: message" in err on failure. */
 struct tf_model *tf_model_load(const char *path, char *err, size_t errlen);
 
-/* Index of the best label for the features (borrowed); probs (nlabels
- * softmax probabilities) may be NULL.  Pure. */
+/* Index of the best label for the features (borrowed); probs may be
+ * NULL: nlabels softmax probabilities, or with algo ovr each label's own
+ * probability (sigmoid of its score).  Pure. */
 int tf_model_predict(const struct tf_model *m, const uint32_t *feats,
                      size_t n, double *probs);
 
 /* Index of label in m, or -1. */
 int tf_model_label(const struct tf_model *m, const char *label);
+
+/* The value of meta line KEY (the text after "KEY "), or NULL. */
+const char *tf_model_meta(const struct tf_model *m, const char *key);
+/* Add (or replace) meta line KEY VALUE.  0, or -1 when full or too
+ * long. */
+int tf_model_set_meta(struct tf_model *m, const char *key,
+                      const char *value);
 
 /* Featurize a text the way model m expects: tokens, signals, features.
  * Writes feats (TF_MAX_FEATS) and *sig (may be NULL); returns the count.

@@ -101,7 +101,10 @@ int tf_model_save(const struct tf_model *m, const char *path, int binary,
           m->norm_sqrt ? "sqrt" : "none", n);
   for(i = 0; i < n; i++)
     fprintf(f, " %s", m->labels[i]);
-  fputs("\nbias", f);
+  fputc('\n', f);
+  for(i = 0; i < m->nmeta; i++)
+    fprintf(f, "meta %s\n", m->meta[i]);
+  fputs("bias", f);
   put_row(f, m->bias, n);
   fputs("default", f);
   put_row(f, m->def, n);
@@ -242,6 +245,15 @@ struct tf_model *tf_model_load(const char *path, char *err, size_t errlen)
   snprintf(m->algo, sizeof(m->algo), "%s", algo);
   m->norm_sqrt = !strcmp(norm, "sqrt");
   NEXT_LINE();
+  while(!strncmp(line, "meta ", 5)) {
+    size_t len = strlen(line + 5);
+    while(len && (line[5 + len - 1] == '\n' || line[5 + len - 1] == '\r'))
+      line[5 + --len] = '\0';
+    if(m->nmeta == TF_MAX_META || len >= TF_META_MAX)
+      LOAD_FAIL("more than %d meta lines, or one too long", TF_MAX_META);
+    memcpy(m->meta[m->nmeta++], line + 5, len + 1);
+    NEXT_LINE();
+  }
   if(strncmp(line, "bias ", 5) || get_row(line + 5, m->bias, n))
     LOAD_FAIL("expected 'bias' and %u numbers", n);
   NEXT_LINE();
@@ -371,7 +383,11 @@ int tf_model_predict(const struct tf_model *m, const uint32_t *feats,
     if(score[c] > score[best])
       best = (int)c;
   }
-  if(probs) {
+  if(probs && !strcmp(m->algo, "ovr")) {
+    for(c = 0; c < nl; c++)
+      probs[c] = 1.0 / (1.0 + exp(-score[c]));
+  }
+  else if(probs) {
     max = score[best];
     for(c = 0; c < nl; c++) {
       probs[c] = exp(score[c] - max);
@@ -393,3 +409,35 @@ int tf_model_label(const struct tf_model *m, const char *label)
   return -1;
 }
 
+
+/* Borrows m and key. */
+const char *tf_model_meta(const struct tf_model *m, const char *key)
+{
+  size_t k = strlen(key);
+  unsigned i;
+  for(i = 0; i < m->nmeta; i++)
+    if(!strncmp(m->meta[i], key, k) && m->meta[i][k] == ' ')
+      return m->meta[i] + k + 1;
+  return NULL;
+}
+
+/* Borrows key and value. */
+int tf_model_set_meta(struct tf_model *m, const char *key, const char *value)
+{
+  size_t k = strlen(key);
+  unsigned i;
+  int w;
+  if(!k || strchr(key, ' ') || strchr(value, '\n'))
+    return -1;
+  for(i = 0; i < m->nmeta; i++)
+    if(!strncmp(m->meta[i], key, k) && m->meta[i][k] == ' ')
+      break;
+  if(i == TF_MAX_META)
+    return -1;
+  w = snprintf(m->meta[i], TF_META_MAX, "%s %s", key, value);
+  if(w < 0 || w >= TF_META_MAX)
+    return -1;
+  if(i == m->nmeta)
+    m->nmeta++;
+  return 0;
+}

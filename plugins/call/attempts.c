@@ -25,6 +25,8 @@ double attempt_cost(const struct llmr_host *host, const struct deployment *d,
                     const struct call_usage *u)
 {
   struct llmr_usage n = usage_of(u);
+  if(u->has_cost) /* the provider's own figure (replay: recorded) */
+    return u->cost;
   return host->cost(&d->price, &n);
 }
 

@@ -39,6 +39,9 @@ static enum llmr_verdict send_to(struct job_state *js, int i);
 static void on_done(void *self, struct llmr_job *job, CURL *easy,
                    CURLcode rc);
 static void hedge_fire(void *self, struct llmr_job *job);
+static void replay_fire(void *self, struct llmr_job *job);
+static void finish_xfer(struct call_stage *st, struct llmr_job *job,
+                        struct xfer *x, CURLcode rc, long status);
 
 /* ------------------------------------------------------------------
  * Transfers: buffers, headers
@@ -283,11 +286,78 @@ static long output_cap(const struct job_state *js, const struct deployment *d)
   return call_max_tokens(js->body, def);
 }
 
+enum { SENT = 0, MOVE_ON, BUDGET };
+
+/* The replay "transfer" to deployment i: the recorded answer, handed in
+ * on a zero-delay timer as a transfer's end would be (replay.c).  SENT,
+ * or MOVE_ON with the failure recorded (not_recorded). */
+static int submit_replay(struct job_state *js, int i, long ticket,
+                         double worst)
+{
+  struct call_stage *st = js->st;
+  const struct llmr_host *host = st->host;
+  struct deployment *d = &js->deps[i];
+  jv rec = replay_lookup(d->p->replay, host, host->custom_id(js->job),
+                         jv_string_value(d->model));
+  struct xfer *x = jv_is_valid(rec) ? calloc(1, sizeof(*x)) : NULL;
+  jv text = x ? jv_dump_string(rec, 0) : jv_invalid();
+
+  if(!x || host->after(js->job, 0, replay_fire) != LLMR_OK) {
+    jv m = jv_is_valid(rec) ? jv_string("out of memory")
+                            : jv_invalid_get_msg(rec);
+    char msg[300];
+    snprintf(msg, sizeof(msg), "replay: %s: %s (custom_id %s)",
+             jv_string_value(d->model), jv_get_kind(m) == JV_KIND_STRING
+             ? jv_string_value(m) : "?", host->custom_id(js->job));
+    jv_free(m);
+    jv_free(text);
+    free(x);
+    limits_release(st, d->p);
+    host->budget_settle(ticket, 0);
+    set_reason(d, msg);
+    d->code = "not_recorded";
+    attempt_record(js, d, NULL, 0, d->reason);
+    note_failure(js, d);
+    return MOVE_ON;
+  }
+  x->js = js;
+  x->dep = i;
+  x->ticket = ticket;
+  x->worst_usd = worst;
+  x->t0 = host->now();
+  x->next = js->xfers;
+  js->xfers = x;
+  x->len = (size_t)jv_string_length_bytes(jv_copy(text));
+  x->body = strdup(jv_string_value(text));
+  x->cap = x->len + 1;
+  jv_free(text);
+  x->active = 1;
+  x->replayed = 1;
+  return SENT;
+}
+
+/* The timer of submit_replay(): the oldest replay answer of the job
+ * waiting ends as a transfer would. */
+static void replay_fire(void *self, struct llmr_job *job)
+{
+  struct call_stage *st = self;
+  struct job_state *js = st->host->state(job);
+  struct xfer *x, *due = NULL;
+
+  for(x = js ? js->xfers : NULL; x; x = x->next)
+    if(x->replayed && x->active)
+      due = x; /* the list is newest first */
+  if(!due)
+    return;
+  due->replayed = 0;
+  finish_xfer(st, job, due, due->body ? CURLE_OK : CURLE_OUT_OF_MEMORY,
+              200);
+}
+
 /* Build the transfer to deployment i and hand it to the runner.  The
  * concurrency slot is already taken (and given back on failure).
  * SENT, MOVE_ON (this deployment failed, recorded), or BUDGET (the job's
  * error is set: budget_exceeded). */
-enum { SENT = 0, MOVE_ON, BUDGET };
 static int submit(struct job_state *js, int i, int hedge)
 {
   struct call_stage *st = js->st;
@@ -308,6 +378,8 @@ static int submit(struct job_state *js, int i, int hedge)
                     "budget", jv_string_value(d->name), worst);
     return BUDGET;
   }
+  if(p->replay)
+    return submit_replay(js, i, ticket, worst);
   jv body = jv_copy(js->body);
   if(call_max_tokens(body, -1) < 0) /* make the reservation hold */
     body = jv_object_set(body, jv_string("max_completion_tokens"),
@@ -643,21 +715,27 @@ static enum call_failure read_answer(struct xfer *x, struct deployment *d,
 static void on_done(void *self, struct llmr_job *job, CURL *easy,
                     CURLcode rc)
 {
-  struct call_stage *st = self;
-  const struct llmr_host *host = st->host;
   char *priv = NULL;
+  long status = 0;
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-  struct xfer *x = (struct xfer *)(void *)priv;
-  if(!x)
+  if(!priv)
     return;
+  if(rc == CURLE_OK)
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  finish_xfer(self, job, (struct xfer *)(void *)priv, rc, status);
+}
+
+/* Transfer x of the job ended with curl result rc and HTTP status: read
+ * the answer, keep it or retry, fall back, fail. */
+static void finish_xfer(struct call_stage *st, struct llmr_job *job,
+                        struct xfer *x, CURLcode rc, long status)
+{
+  const struct llmr_host *host = st->host;
   struct job_state *js = x->js;
   struct deployment *d = &js->deps[x->dep];
   double now = host->now();
-  long status = 0;
   x->active = 0;
   limits_release(st, d->p);
-  if(rc == CURLE_OK)
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
   if(status > 0)
     limits_learn(st, d->p, d->brk, x, status, now);
   d->status = status;

@@ -17,6 +17,10 @@ struct call_usage {
   long output;
   long cached;
   long cache_write;
+  double cost;   /* what the provider says the call cost (replay's
+                    recorded cost), when has_cost; else the catalog's
+                    prices apply */
+  int has_cost;
 };
 
 /* What a provider format knows how to do.  Every function is pure: no
@@ -45,6 +49,18 @@ struct call_format {
 extern const struct call_format call_openai;
 extern const struct call_format call_anthropic;
 extern const struct call_format call_gemini;
+extern const struct call_format call_replay;
+
+/* --- replay.c: the recorded-outcomes index of a replay provider ----- */
+struct replay;
+/* Index the outcomes file at path.  NULL with err set on failure. */
+struct replay *replay_open(const struct llmr_host *host, const char *path,
+                           char *err, size_t errlen);
+void replay_close(struct replay *r); /* accepts NULL */
+/* The recorded answer of model for custom_id, {answer, usage, cost_usd}
+ * without its score (new ref), or jv_invalid_with_msg() saying why. */
+jv replay_lookup(struct replay *r, const struct llmr_host *host,
+                 const char *custom_id, const char *model);
 
 /* The format named name, or NULL. */
 const struct call_format *call_format_find(const char *name);
@@ -59,6 +75,9 @@ jv call_get(jv obj, const char *key);
 const char *call_str(jv obj, const char *key);
 /* Borrows obj.  The number value of key, or def. */
 double call_num(jv obj, const char *key, double def);
+/* A token count from a provider's number: 0 for negatives and NaN, at
+ * most 2^53 (a cast of a larger double is undefined). */
+long call_count(double d);
 /* Borrows v.  1 when v is of kind k. */
 int call_is(jv v, jv_kind k);
 /* Build a malloc'd "base + path" without doubling the slash. */

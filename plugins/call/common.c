@@ -44,6 +44,13 @@ double call_num(jv obj, const char *key, double def)
   return d;
 }
 
+long call_count(double d)
+{
+  if(!(d > 0))
+    return 0;
+  return d > 9007199254740992.0 ? 9007199254740992L : (long)d;
+}
+
 /* Borrows v. */
 int call_is(jv v, jv_kind k)
 {
@@ -135,5 +142,7 @@ const struct call_format *call_format_find(const char *name)
     return &call_anthropic;
   if(!strcmp(name, "gemini"))
     return &call_gemini;
+  if(!strcmp(name, "replay"))
+    return &call_replay;
   return NULL;
 }

@@ -161,13 +161,13 @@ static jv openai_response(jv answer, const char *model, struct call_usage *u)
   out = jv_object_set(out, jv_string("choices"), nc);
 
   jv us = call_get(answer, "usage");
-  u->input = (long)call_num(us, "prompt_tokens", 0);
-  u->output = (long)call_num(us, "completion_tokens", 0);
+  u->input = call_count(call_num(us, "prompt_tokens", 0));
+  u->output = call_count(call_num(us, "completion_tokens", 0));
   jv det = call_get(us, "prompt_tokens_details");
-  u->cached = (long)call_num(det, "cached_tokens", 0);
+  u->cached = call_count(call_num(det, "cached_tokens", 0));
   jv_free(det);
   if(!u->cached) /* DeepSeek reports its cache this way */
-    u->cached = (long)call_num(us, "prompt_cache_hit_tokens", 0);
+    u->cached = call_count(call_num(us, "prompt_cache_hit_tokens", 0));
   if(u->cached > u->input)
     u->cached = u->input;
   if(jv_get_kind(us) == JV_KIND_OBJECT) {

@@ -79,7 +79,17 @@ static int provider_load(struct call_stage *st, struct provider *p,
   double now = st->host->now();
   call_bucket_init(&p->rpm, call_num(val, "rpm", 0), now);
   call_bucket_init(&p->tpm, call_num(val, "tpm", 0), now);
-  p->concurrency = (long)call_num(val, "concurrency", 0);
+  p->concurrency = call_count(call_num(val, "concurrency", 0));
+  if(p->fmt == &call_replay) {
+    char err[512];
+    const char *file = call_str(val, "outcomes");
+    p->replay = file ? replay_open(st->host, file, err, sizeof(err)) : NULL;
+    if(!p->replay) {
+      st->host->log(NULL, LLMR_LOG_ERROR, "provider %s: %s", name,
+                    file ? err : "no outcomes file");
+      return LLMR_ERR;
+    }
+  }
   return p->name && p->base_url ? LLMR_OK : LLMR_ENOMEM;
 }
 
@@ -148,9 +158,18 @@ static int call_init(const struct llmr_host *host,
   while(st->prov && jv_object_iter_valid(provs, it)) {
     jv key = jv_object_iter_key(provs, it);
     jv val = jv_object_iter_value(provs, it);
-    provider_load(st, &st->prov[st->nprov++], jv_string_value(key), val);
+    int rc = provider_load(st, &st->prov[st->nprov++], jv_string_value(key),
+                           val);
+    if(rc == LLMR_ERR)
+      host->config_error(cf, "call: provider %s: cannot read its recorded "
+                         "outcomes", jv_string_value(key));
     jv_free(key);
     jv_free(val);
+    if(rc == LLMR_ERR) {
+      jv_free(provs);
+      call_finish(st);
+      return LLMR_ERR;
+    }
     it = jv_object_iter_next(provs, it);
   }
   jv_free(provs);
@@ -195,6 +214,7 @@ static void call_finish(void *self)
     free(p->key_env);
     free(p->name);
     free(p->base_url);
+    replay_close(p->replay);
   }
   free(st->prov);
   for(int i = 0; i < st->nbrk; i++)

@@ -30,6 +30,7 @@ struct provider {
   double paused_until;  /* monotonic; a pause for a deployment without
                            a breaker entry */
   struct job_state *wait_head, *wait_tail; /* FIFO over concurrency */
+  struct replay *replay; /* format replay: the recorded outcomes */
 };
 
 /* A circuit breaker per deployment (provider + model). */
@@ -95,6 +96,7 @@ struct xfer {
   char *h_retry_after, *h_retry_after_ms, *h_should_retry;
   char *h_rem_req, *h_rem_tok, *h_reset_req, *h_reset_tok, *h_lim_req;
   char *h_lim_tok;
+  int replayed;        /* a replay answer waiting for its timer */
 };
 
 /* The job's state while it is in the call stage. */

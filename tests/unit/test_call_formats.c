@@ -9,6 +9,7 @@
 #include "../../plugins/call/openai.c"
 #include "../../plugins/call/anthropic.c"
 #include "../../plugins/call/gemini.c"
+#include "../../plugins/call/replay.c"
 
 /* Consumes v.  The value at jq-like path p of v as compact JSON text in
  * a static buffer ("<absent>" when missing). */

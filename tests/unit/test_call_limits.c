@@ -10,6 +10,7 @@
 #include "../../plugins/call/openai.c"
 #include "../../plugins/call/anthropic.c"
 #include "../../plugins/call/gemini.c"
+#include "../../plugins/call/replay.c"
 #include "../../plugins/call/policy.c"
 #include "../../plugins/call/limits.c"
 

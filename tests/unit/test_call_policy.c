@@ -8,6 +8,7 @@
 #include "../../plugins/call/openai.c"
 #include "../../plugins/call/anthropic.c"
 #include "../../plugins/call/gemini.c"
+#include "../../plugins/call/replay.c"
 #include "../../plugins/call/policy.c"
 
 /* Classify status with the error body text (may be NULL). */

@@ -221,11 +221,11 @@ static void test_bad(void)
   bad("unknown format",
       set3(good_obj(), "providers", "my-host", "format", jv_string("soap")),
       "providers.my-host: unknown format 'soap' (known: openai, anthropic, "
-      "gemini)");
+      "gemini, replay)");
   bad("format missing",
       set3(good_obj(), "providers", "openai", "format", jv_invalid()),
-      "providers.openai: format must be a string (openai, anthropic or "
-      "gemini)");
+      "providers.openai: format must be a string (openai, anthropic, "
+      "gemini or replay)");
   bad("base_url missing",
       set3(good_obj(), "providers", "openai", "base_url", jv_invalid()),
       "providers.openai: base_url must be a non-empty string");
