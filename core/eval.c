@@ -288,6 +288,7 @@ static void take_result(struct ev *e, jv v)
     r = &e->res[i];
     r->seen = 1;
     r->model = -1;
+    r->code[0] = '\0';
     r->cost = num(route, "cost_usd", 0);
     r->complexity = num(route, "complexity", NAN);
     r->escalations = (int)num(route, "escalations", 0);

@@ -30,7 +30,7 @@
  * what its recorded calls cost per estimated token (input and output
  * alike: the CSV does not split them); its tier comes from that price:
  * below T1 USD per million tokens tier 1, below T2 tier 2, else 3
- * (--tiers, default 0.85,5).
+ * (--tiers, default 0.8,5).
  */
 #include <errno.h>
 #include <math.h>
@@ -470,7 +470,7 @@ static int rb_catalog(const struct rb *rb, const char *path,
 static int convert_routerbench(int argc, char **argv)
 {
   const char *outpath = NULL, *catpath = NULL;
-  double t1 = 0.85, t2 = 5;
+  double t1 = 0.8, t2 = 5;
   struct rb rb;
   struct strmap ids;
   struct buf line, text, ans;

@@ -1,7 +1,8 @@
 /*
  * route.c - the route stage: pick the model (and its deployments).
  *
- *   route [policy=cheapest-capable|map|threshold] [map="task=model,..."]
+ *   route [policy=cheapest-capable|map|threshold|learned]
+ *         [map="task=model,..."]
  *         [map_file=FILE] [tiers="task=N,..."] [hard=0.7] [easy=0.25]
  *         [threshold=0.5] [weak_tier=1] [strong_tier=3] [weak=MODEL]
  *         [strong=MODEL] [candidates=N] [hedge=false]
@@ -16,6 +17,8 @@
  *                     fit, falls back to cheapest-capable
  *   threshold         complexity >= threshold -> strong (model or
  *                     cheapest at strong_tier), else weak
+ *   learned           model=ROUTER quality=Q [agree=true]: the router
+ *                     of `llmroute train --outcomes` picks (learned.c)
  * Always: a pinned body.model (not "auto") is used as is; the tier is at
  * least routing.min_tier and route.min_tier (raised by escalate); models
  * whose attempts answered invalidly (route.attempts[].valid == false) are
@@ -35,6 +38,7 @@
  * absent when there is none (top tier, nothing fits, or a pinned model).
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,46 +47,11 @@
 
 #include "core/lib/keys.h"
 #include "core/lib/plan.h"
-
-#define MAX_MAP 64
-#define MAX_TRIED 16
-
-enum policy { P_CHEAPEST, P_MAP, P_THRESHOLD };
-
-struct map_entry {
-  char task[48];
-  const struct llmr_model *model; /* for the map policy */
-  int tier;                       /* for tiers= */
-};
-
-struct route {
-  const struct llmr_host *host;
-  const struct llmr_model *models; /* the catalog (host->models()) */
-  int nmodels;
-  enum policy policy;
-  struct map_entry map[MAX_MAP];
-  int nmap;
-  struct map_entry tiers[MAX_MAP];
-  int ntiers;
-  double hard, easy, threshold;
-  int weak_tier, strong_tier;
-  const struct llmr_model *weak, *strong, *baseline;
-  int candidates;
-  int hedge;       /* hedge=: write route.hedge */
-  jv *deps;  /* per model: [{provider, model}, ...] as route writes it */
-  jv *names; /* per model: its name, and its first provider */
-  jv *provs;
-  /* reasons written lately, by a hash of their text: a workload repeats
-     a few dozen, and a jv_string() is an allocation and a UTF-8 pass */
-  struct {
-    uint32_t hash;
-    jv text;   /* jv_invalid() when empty */
-  } reasons[64];
-};
+#include "route.h"
 
 static const struct llmr_option route_options[] = {
   { "policy", LLMR_OPT_STRING, "cheapest-capable", 0,
-    "cheapest-capable, map or threshold" },
+    "cheapest-capable, map, threshold or learned" },
   { "map", LLMR_OPT_STRING, NULL, 0,
     "task=model pairs for policy=map, e.g. \"coding=gpt-5,chat=gpt-5-nano\"" },
   { "map_file", LLMR_OPT_PATH, NULL, 0,
@@ -107,6 +76,15 @@ static const struct llmr_option route_options[] = {
   { "hedge", LLMR_OPT_BOOL, "false", 0,
     "write route.hedge, the cheapest model at least one tier up, for "
     "call hedge_ms=" },
+  { "model", LLMR_OPT_PATH, NULL, 0,
+    "policy=learned: the router from `llmroute train --outcomes`" },
+  { "quality", LLMR_OPT_DOUBLE, "0.95", 0,
+    "policy=learned: the share of the baseline's quality to keep" },
+  { "agree", LLMR_OPT_BOOL, "false", 0,
+    "policy=learned: name a second model in route.agree for answers that "
+    "can be compared (options, numbers); disagreement escalates" },
+  { "agree_cost", LLMR_OPT_DOUBLE, "2", 0,
+    "policy=learned: the partner costs at most this times the chosen" },
   { NULL, 0, NULL, 0, NULL }
 };
 
@@ -301,6 +279,7 @@ static void route_finish(void *self)
   for(i = 0; i < 64; i++)
     jvf_free(r->reasons[i].text);
   keys_release();
+  learned_free(r);
   free(r);
 }
 
@@ -354,11 +333,15 @@ static int route_init(const struct llmr_host *host,
     r->policy = P_MAP;
   else if(!strcmp(pol, "threshold"))
     r->policy = P_THRESHOLD;
+  else if(!strcmp(pol, "learned"))
+    r->policy = P_LEARNED;
   else {
     host->config_error(cf, "unknown policy '%s' (valid: cheapest-capable, "
-                       "map, threshold)", pol);
+                       "map, threshold, learned)", pol);
     goto fail;
   }
+  if(r->policy == P_LEARNED && learned_init(r, cf) != LLMR_OK)
+    goto fail;
   v = host->opt(cf, "map");
   if(v && v->str && parse_pairs(r, cf, "map", v->str, 0) != LLMR_OK)
     goto fail;
@@ -423,30 +406,15 @@ fail:
  * Per request
  */
 
-struct want {
-  const struct llmr_host *h; /* prices plans (host->cost()) */
-  const char *task;    /* borrowed from the route record's jv */
-  double complexity;   /* < 0: unknown */
-  long in, out, cap;   /* estimate; cap = max_tokens or 0 */
-  int min_tier;        /* from routing and route */
-  double max_cost;     /* < 0: none */
-  const char *tried[MAX_TRIED]; /* models that answered invalidly */
-  int ntried;
-};
-
-/* Why a model is not eligible. */
-enum fit { FIT_OK, FIT_TIER, FIT_TRIED, FIT_CONTEXT, FIT_COST };
-
 /* USD of w's expected tokens on m. */
-static double expected_cost(const struct llmr_model *m,
-                            const struct want *w)
+double route_expected_cost(const struct llmr_model *m, const struct want *w)
 {
   return plan_cost(w->h, &m->price, w->in, w->out);
 }
 
 /* Whether m may serve w at tier or above, or why not. */
-static enum fit fits(const struct llmr_model *m, const struct want *w,
-                     int tier)
+enum fit route_fits(const struct llmr_model *m, const struct want *w,
+                    int tier)
 {
   int i;
 
@@ -458,7 +426,7 @@ static enum fit fits(const struct llmr_model *m, const struct want *w,
   if(w->in + (w->cap > 0 ? w->cap : w->out) > m->context_tokens ||
      (w->cap > 0 && w->cap > m->max_output_tokens))
     return FIT_CONTEXT;
-  if(w->max_cost >= 0 && expected_cost(m, w) > w->max_cost)
+  if(w->max_cost >= 0 && route_expected_cost(m, w) > w->max_cost)
     return FIT_COST;
   return FIT_OK;
 }
@@ -475,7 +443,7 @@ static const struct llmr_model *cheapest(const struct route *r,
 
   for(i = 0; i < r->nmodels; i++) {
     const struct llmr_model *m = &r->models[i];
-    enum fit f = fits(m, w, tier);
+    enum fit f = route_fits(m, w, tier);
     double c;
     if(f == FIT_CONTEXT)
       seen_context = 1;
@@ -485,7 +453,7 @@ static const struct llmr_model *cheapest(const struct route *r,
       seen_tier = 1;
     if(f != FIT_OK)
       continue;
-    c = expected_cost(m, w);
+    c = route_expected_cost(m, w);
     if(!best || c < best_cost || (c == best_cost && m->tier < best->tier)) {
       best = m;
       best_cost = c;
@@ -639,7 +607,7 @@ static jv decide(struct route *r, jv route,
                         jvf_copy(r->deps[m - r->models]));
   route = jvf_set(route, key("reason"), reason_string(r, reason));
   route = jvf_set(route, key("expected_cost_usd"),
-                        jv_number(round_usd(expected_cost(m, w))));
+                        jv_number(round_usd(route_expected_cost(m, w))));
   route = jvf_set(route, key("worst_cost_usd"),
                         jv_number(round_usd(plan_cost(r->host, &m->price, w->in, worst_out))));
   est = get(route, "estimate");
@@ -674,8 +642,8 @@ static jv runner_ups(const struct route *r, const struct want *w,
     int i;
     for(i = 0; i < r->nmodels; i++) {
       const struct llmr_model *m = &r->models[i];
-      double c = expected_cost(m, w);
-      if(m == chosen || fits(m, w, tier) != FIT_OK)
+      double c = route_expected_cost(m, w);
+      if(m == chosen || route_fits(m, w, tier) != FIT_OK)
         continue;
       /* strictly after `last` in (cost, catalog order) */
       if(last && (c < lc || (c == lc && m <= last)))
@@ -715,7 +683,7 @@ static jv hedge_candidate(const struct route *r, jv route,
   o = jvf_set(o, key("tier"), jv_number(h->tier));
   o = jvf_set(o, key("deployments"), jvf_copy(r->deps[h - r->models]));
   o = jvf_set(o, key("expected_cost_usd"),
-                    jv_number(round_usd(expected_cost(h, w))));
+                    jv_number(round_usd(route_expected_cost(h, w))));
   return jvf_set(route, key("hedge"), o);
 }
 
@@ -729,7 +697,7 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
   jv req = h->request(job), body = get(req, "body");
   jv routing = get(req, "routing"), route = h->route(job);
   jv pin = get(body, "model");
-  const struct llmr_model *m = NULL;
+  const struct llmr_model *m = NULL, *partner = NULL;
   enum llmr_verdict verdict = LLMR_NEXT;
   enum fit why = FIT_TIER;
   struct want w;
@@ -755,7 +723,7 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
       verdict = LLMR_FAIL;
       goto done;
     }
-    why = fits(m, &w, 1);
+    why = route_fits(m, &w, 1);
     if(why == FIT_CONTEXT) {
       h->set_error(job, "context_length_exceeded",
                    "%s holds %ld tokens (max output %ld); the request "
@@ -767,7 +735,7 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
     }
     if(why == FIT_COST) {
       h->set_error(job, "no_model", "%s: expected cost %.6f USD exceeds "
-                   "routing.max_cost_usd %g", m->name, expected_cost(m, &w),
+                   "routing.max_cost_usd %g", m->name, route_expected_cost(m, &w),
                    w.max_cost);
       verdict = LLMR_FAIL;
       goto done;
@@ -783,7 +751,7 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
       if(!strcmp(r->map[i].task, w.task))
         target = r->map[i].model;
     tier = w.min_tier;
-    if(target && fits(target, &w, tier) == FIT_OK) {
+    if(target && route_fits(target, &w, tier) == FIT_OK) {
       m = target;
       snprintf(reason, sizeof(reason), "map: %s -> %s", w.task, m->name);
     }
@@ -796,6 +764,15 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
                target ? "model does not fit" : "not mapped", tier);
     }
   }
+  else if(r->policy == P_LEARNED) {
+    double difficulty;
+    tier = w.min_tier;
+    m = learned_pick(r, req, &w, tier, h->hops(job), &why, &difficulty,
+                     &partner, reason, sizeof(reason));
+    if(difficulty >= 0)
+      route = jvf_set(route, key("complexity"),
+                      jv_number(floor(difficulty * 1e4 + 0.5) / 1e4));
+  }
   else if(r->policy == P_THRESHOLD) {
     int strong = w.complexity >= r->threshold;
     const struct llmr_model *fixed = strong ? r->strong : r->weak;
@@ -805,7 +782,7 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
     }
     if(tier < w.min_tier)
       tier = w.min_tier;
-    if(fixed && fits(fixed, &w, tier) == FIT_OK)
+    if(fixed && route_fits(fixed, &w, tier) == FIT_OK)
       m = fixed;
     else
       m = cheapest(r, &w, tier, &why);
@@ -835,6 +812,16 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
                           runner_ups(r, &w, tier, m));
   if(r->hedge)
     route = hedge_candidate(r, route, pinned ? NULL : m, &w);
+  if(partner) {
+    jv o = jvf_set(jv_object(), key("model"),
+                   jvf_copy(r->names[partner - r->models]));
+    o = jvf_set(o, key("tier"), jv_number(partner->tier));
+    o = jvf_set(o, key("deployments"),
+                jvf_copy(r->deps[partner - r->models]));
+    route = jvf_set(route, key("agree"), o);
+  }
+  else if(r->policy == P_LEARNED)
+    route = jv_object_delete(route, key("agree"));
 done:
   /* w's strings point into route and req: set the record only now */
   h->set_route(job, route);
