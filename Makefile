@@ -225,6 +225,17 @@ install: check-deps bin plugins share include kit
 clean:
 	rm -rf build build-asan
 
+# --- router: retrain pipelines/router.model on RouterBench's outcomes ------
+ROUTERBENCH ?= ../shared/data/routerbench
+.PHONY: router
+router: bin
+	@ls $(ROUTERBENCH)/*.csv >/dev/null 2>&1 || { echo "router: no CSV in" \
+	  "$(ROUTERBENCH) (make router ROUTERBENCH=folder)" >&2; exit 1; }
+	$(BIN) eval convert routerbench -o $(BUILD)/routerbench.jsonl \
+	  --catalog-out $(BUILD)/routerbench.catalog.json $(ROUTERBENCH)/*.csv
+	$(BIN) train --outcomes $(BUILD)/routerbench.jsonl \
+	  --catalog $(BUILD)/routerbench.catalog.json -o pipelines/router.model
+
 # --- prices: refresh pipelines/models.json from a LiteLLM price table -----
 PRICES ?= ../shared/data/prices/model_prices_and_context_window.json
 .PHONY: prices

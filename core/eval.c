@@ -44,7 +44,6 @@
 
 #include "core.h"
 #include "outcomes.h"
-#include "msgtext.h"
 #include "router.h"
 
 struct eval_opts {
@@ -59,6 +58,10 @@ struct result {
   double cost;        /* route.cost_usd */
   double complexity;  /* route.complexity, NAN when absent */
   int escalations, attempts;
+  int first;          /* the model of the first answer (not an
+                         agreement partner's), -1 none */
+  char signal[32];    /* why that answer was refused (the reason up to
+                         ':', "disagreement", "schema" ...), "" when kept */
   char code[48];      /* error code, "" when answered */
   int seen;
 };
@@ -95,15 +98,13 @@ static int take_row(void *ctx, struct outcomes *o, struct orow *r,
     return -1;
   }
   if(e->router) {
-    jv text = mt_text(request, LLMR_TEXT_USER | LLMR_TEXT_LAST);
+    static char text[ROUTER_TEXT_MAX];
     uint32_t feats[TF_MAX_FEATS];
     double p[TF_MAX_LABELS];
-    size_t n = router_features(jv_string_value(text),
-                               (size_t)jv_string_length_bytes(
-                                 jv_copy(text)),
-                               e->router->bits, feats);
+    size_t total, len = router_text(request, text, sizeof(text), &total);
+    size_t n = router_features(text, len, total, e->router->families,
+                               e->router->bits, feats, NULL);
     unsigned k;
-    jv_free(text);
     tf_model_predict(e->router, feats, n, p);
     r->pred = malloc(e->router->nlabels * sizeof(float));
     if(!r->pred) {
@@ -293,6 +294,28 @@ static void take_result(struct ev *e, jv v)
     r->complexity = num(route, "complexity", NAN);
     r->escalations = (int)num(route, "escalations", 0);
     r->attempts = n;
+    r->first = -1;
+    r->signal[0] = '\0';
+    for(int k = 0; k < n; k++) {
+      jv a = jv_array_get(jv_copy(atts), k), ag = get(a, "agree");
+      jv m = get(a, "model"), valid = get(a, "valid"), why = get(a, "reason");
+      if(jv_get_kind(ag) != JV_KIND_TRUE && jv_get_kind(m) == JV_KIND_STRING
+         && r->first < 0) {
+        r->first = (int)strmap_get(&e->oc.model_ix, jv_string_value(m));
+        if(jv_get_kind(valid) == JV_KIND_FALSE &&
+           jv_get_kind(why) == JV_KIND_STRING) {
+          size_t l = strcspn(jv_string_value(why), ":");
+          snprintf(r->signal, sizeof(r->signal), "%.*s",
+                   (int)(l < sizeof(r->signal) ? l : sizeof(r->signal) - 1),
+                   jv_string_value(why));
+        }
+      }
+      jv_free(a);
+      jv_free(ag);
+      jv_free(m);
+      jv_free(valid);
+      jv_free(why);
+    }
     if(jv_get_kind(err) == JV_KIND_OBJECT) {
       jv c = get(err, "code");
       snprintf(r->code, sizeof(r->code), "%s",
@@ -498,6 +521,94 @@ static double apgr(struct scored *v, size_t n)
   return sum / (double)(n + 1);
 }
 
+static void put_num(struct buf *b, double d)
+{
+  char s[64];
+
+  if(isnan(d))
+    buf_puts(b, "null");
+  else {
+    snprintf(s, sizeof(s), "%.6g", d);
+    buf_puts(b, s);
+  }
+}
+
+static void put_key(struct buf *b, const char *k)
+{
+  json_write_string(b, k, strlen(k));
+  buf_putc(b, ':');
+}
+
+/* The signals that refused a first answer: for each, how many wrong
+ * first answers it caught and how many right ones it refused. */
+static void put_signals(const struct ev *e, struct buf *b, int json)
+{
+  size_t i, j, wrong = 0, right = 0;
+  int k = 0;
+
+  for(i = 0; i < e->oc.n; i++) {
+    const struct result *x = &e->res[i];
+    if(x->first < 0 || isnan(e->oc.rows[i].score[x->first]))
+      continue;
+    if(e->oc.rows[i].score[x->first] < 0.5)
+      wrong++;
+    else
+      right++;
+  }
+  if(json) {
+    buf_puts(b, "\"first_answers\":{\"wrong\":");
+    buf_put_uint(b, wrong);
+    buf_puts(b, ",\"right\":");
+    buf_put_uint(b, right);
+    buf_puts(b, "},\"signals\":{");
+  }
+  else
+    printf("  first answers: %zu wrong, %zu right; refused by:", wrong,
+           right);
+  for(i = 0; i < e->oc.n; i++) {
+    const char *sig = e->res[i].signal;
+    size_t caught = 0, alarms = 0;
+    if(!*sig || e->res[i].first < 0)
+      continue;
+    for(j = 0; j < i && strcmp(e->res[j].signal, sig); j++)
+      ;
+    if(j < i)
+      continue; /* counted at its first */
+    for(j = i; j < e->oc.n; j++) {
+      const struct result *x = &e->res[j];
+      if(strcmp(x->signal, sig) || x->first < 0 ||
+         isnan(e->oc.rows[j].score[x->first]))
+        continue;
+      if(e->oc.rows[j].score[x->first] < 0.5)
+        caught++;
+      else
+        alarms++;
+    }
+    if(json) {
+      if(k++)
+        buf_putc(b, ',');
+      put_key(b, sig);
+      buf_puts(b, "{\"caught\":");
+      buf_put_uint(b, caught);
+      buf_puts(b, ",\"false_alarms\":");
+      buf_put_uint(b, alarms);
+      buf_puts(b, ",\"catch_rate\":");
+      put_num(b, wrong ? (double)caught / (double)wrong : NAN);
+      buf_puts(b, ",\"false_alarm_rate\":");
+      put_num(b, right ? (double)alarms / (double)right : NAN);
+      buf_putc(b, '}');
+    }
+    else if(++k)
+      printf(" %s (catches %.1f%% of wrong, refuses %.1f%% of right)", sig,
+             wrong ? 100.0 * (double)caught / (double)wrong : 0,
+             right ? 100.0 * (double)alarms / (double)right : 0);
+  }
+  if(json)
+    buf_puts(b, "}");
+  else
+    printf("%s\n", k ? "" : " nothing");
+}
+
 /* The weak model by default: the most accurate one whose total cost is
  * under a fifth of the strong one's. */
 static int default_weak(const struct outcomes *o, int strong)
@@ -624,24 +735,6 @@ struct report {
   int nbench;
 };
 
-static void put_num(struct buf *b, double d)
-{
-  char s[64];
-
-  if(isnan(d))
-    buf_puts(b, "null");
-  else {
-    snprintf(s, sizeof(s), "%.6g", d);
-    buf_puts(b, s);
-  }
-}
-
-static void put_key(struct buf *b, const char *k)
-{
-  json_write_string(b, k, strlen(k));
-  buf_putc(b, ':');
-}
-
 /* {"quality","cost_usd","quality_ratio","savings"} of q against base. */
 static void put_qc(struct buf *b, struct qc q, struct qc base)
 {
@@ -731,6 +824,8 @@ static void print_json(const struct ev *e, const struct report *rp,
     buf_put_uint(&b, esc);
     buf_puts(&b, ",\"attempts\":");
     buf_put_uint(&b, att);
+    buf_putc(&b, ',');
+    put_signals(e, &b, 1);
   }
   buf_puts(&b, ",\"benchmarks\":{");
   for(k = 0; k < rp->nbench; k++) {
@@ -831,6 +926,7 @@ static void print_table(const struct ev *e, const struct report *rp,
     }
     printf("\n  escalated %zu, errors %zu\n", esc, err);
   }
+  put_signals(e, NULL, 0);
   if(rp->weak >= 0)
     printf("  APGR (strong %s, weak %s): router %.3f, route.complexity "
            "%.3f, random 0.500\n", e->oc.models[rp->strong],

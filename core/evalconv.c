@@ -26,7 +26,8 @@
  * sample_ids get "#2", "#3" ... so every custom_id is unique.
  *
  * The catalog written beside it serves every recorded model through one
- * provider of format "replay" reading OUT.jsonl.  A model's price is
+ * provider of format "replay" reading OUT.jsonl (named relative to the
+ * catalog when both are in one folder, else by absolute path).  A model's price is
  * what its recorded calls cost per estimated token (input and output
  * alike: the CSV does not split them); its tier comes from that price:
  * below T1 USD per million tokens tier 1, below T2 tier 2, else 3
@@ -476,7 +477,7 @@ static int convert_routerbench(int argc, char **argv)
   struct buf line, text, ans;
   FILE *out = stdout;
   long written = 0, skipped = 0;
-  int i, files = 0, rc = 2;
+  int i, files = 0, rc = 2, r;
 
   memset(&rb, 0, sizeof(rb));
   strmap_init(&ids);
@@ -522,7 +523,6 @@ static int convert_routerbench(int argc, char **argv)
   for(i = 0; i < files; i++) {
     struct csv c;
     long row = 0;
-    int r;
     memset(&c, 0, sizeof(c));
     c.path = argv[i];
     c.f = fopen(argv[i], "r");
@@ -580,8 +580,25 @@ static int convert_routerbench(int argc, char **argv)
   if(skipped)
     fprintf(stderr, " (%ld rows skipped: more than half their models "
             "unscored)\n", skipped);
-  if(catpath && rb_catalog(&rb, catpath, outpath, t1, t2))
-    goto done;
+  if(catpath) {
+    /* the catalog names the outcomes relative to its own folder when
+       they share it, else by absolute path */
+    char *co = realpath(outpath, NULL), *cc = NULL, *slash;
+    const char *name = co ? co : outpath;
+    FILE *t = fopen(catpath, "a");
+    if(t)
+      fclose(t);
+    cc = realpath(catpath, NULL);
+    if(co && cc && (slash = strrchr(cc, '/')) != NULL &&
+       !strncmp(co, cc, (size_t)(slash - cc + 1)) &&
+       !strchr(co + (slash - cc + 1), '/'))
+      name = co + (slash - cc + 1);
+    r = rb_catalog(&rb, catpath, name, t1, t2);
+    free(co);
+    free(cc);
+    if(r)
+      goto done;
+  }
   rc = 0;
 done:
   if(out != stdout)

@@ -33,14 +33,13 @@
 
 #include "core.h"
 #include "outcomes.h"
-#include "msgtext.h"
 #include "router.h"
 
 struct rt_opts {
   const char *outcomes, *out, *catalog, *baseline;
   int folds, epochs;
   double rate, l2;
-  unsigned bits;
+  unsigned bits, families;
 };
 
 /* A prompt's features (router_features()), kept by the row function. */
@@ -65,22 +64,18 @@ static int keep_features(void *ctx, struct outcomes *o, struct orow *r,
                          jv request, char *err, size_t errlen)
 {
   struct trainer *t = ctx;
-  jv text = mt_text(request, LLMR_TEXT_USER | LLMR_TEXT_LAST);
+  static char text[ROUTER_TEXT_MAX];
   uint32_t buf[TF_MAX_FEATS];
-  size_t n;
+  size_t n, total, len = router_text(request, text, sizeof(text), &total);
 
   (void)o;
   (void)r;
-  if(jv_get_kind(text) != JV_KIND_STRING ||
-     !jv_string_length_bytes(jv_copy(text))) {
-    jv_free(text);
+  if(!len) {
     snprintf(err, errlen, "no user message text");
     return -1;
   }
-  n = router_features(jv_string_value(text),
-                      (size_t)jv_string_length_bytes(jv_copy(text)),
-                      t->o.bits, buf);
-  jv_free(text);
+  n = router_features(text, len, total, t->o.families, t->o.bits, buf,
+                      NULL);
   if(t->nf == t->capf) {
     size_t cap = t->capf ? t->capf * 2 : 1024;
     struct feats *f = realloc(t->f, cap * sizeof(*f));
@@ -374,6 +369,7 @@ static int parse_args(int argc, char **argv, struct rt_opts *o)
   o->rate = 0.2;
   o->l2 = 1e-3;
   o->bits = ROUTER_BITS;
+  o->families = ROUTER_FAMILIES;
   for(i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     char *end = NULL;
@@ -401,6 +397,15 @@ static int parse_args(int argc, char **argv, struct rt_opts *o)
       o->l2 = strtod(v, &end);
     else if(!strcmp(a, "--bits"))
       o->bits = (unsigned)strtoul(v, &end, 10);
+    else if(!strcmp(a, "--features")) {
+      int f = tf_families_parse(v);
+      if(f <= 0 || (f & (TF_F_CHAR3 | TF_F_CHAR4))) {
+        fprintf(stderr, "llmroute train: --features: words, bigrams, "
+                "signals\n");
+        return -1;
+      }
+      o->families = (unsigned)f;
+    }
     else {
       fprintf(stderr, "llmroute train: unknown option '%s' with "
               "--outcomes\n", a);
@@ -416,7 +421,8 @@ static int parse_args(int argc, char **argv, struct rt_opts *o)
      o->bits < 8 || o->bits > 22) {
     fprintf(stderr, "usage: llmroute train --outcomes FILE -o ROUTER "
             "[--catalog CAT.json] [--baseline MODEL] [--folds 2..20] "
-            "[--epochs 1..100] [--rate R>0] [--l2 L>=0] [--bits 8..22]\n");
+            "[--epochs 1..100] [--rate R>0] [--l2 L>=0] [--bits 8..22] "
+            "[--features words,bigrams,signals]\n");
     return -1;
   }
   return 0;
@@ -459,7 +465,7 @@ int train_router_main(int argc, char **argv)
   oof = malloc(t.oc.n * (size_t)t.oc.nmodels * sizeof(float));
   for(k = 0; k < t.nheads; k++)
     labels[k] = t.heads[k];
-  r = tf_model_new(t.o.bits, ROUTER_FAMILIES, (unsigned)t.nheads, labels);
+  r = tf_model_new(t.o.bits, t.o.families, (unsigned)t.nheads, labels);
   nb = (size_t)1 << t.o.bits;
   h.w = malloc(nb * sizeof(float));
   if(!oof || !r || !h.w || cross_validate(&t, oof)) {

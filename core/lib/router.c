@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "router.h"
+#include "msgtext.h"
 
 /* The last paragraph of text: after the last blank line that leaves a
  * non-blank rest. */
@@ -27,58 +28,126 @@ static const char *last_paragraph(const char *text, size_t len,
   return text + start;
 }
 
-/* A hashed shape feature "name=value" into feats[n]. */
+/* A hashed shape feature "name=value" (value 0..99) into feats[n]. */
 static size_t shape(uint32_t *feats, size_t n, unsigned bits,
                     const char *name, long value)
 {
-  char buf[64];
-  int w = snprintf(buf, sizeof(buf), "rf:%s=%ld", name, value);
+  char buf[48];
+  size_t k = strlen(name);
 
-  if(n < TF_MAX_FEATS && w > 0)
-    feats[n++] = tf_hash(buf, (size_t)w) & ((1u << bits) - 1);
+  if(n >= TF_MAX_FEATS || k + 6 > sizeof(buf))
+    return n;
+  memcpy(buf, "rf:", 3);
+  memcpy(buf + 3, name, k);
+  k += 3;
+  buf[k++] = '=';
+  if(value >= 10)
+    buf[k++] = (char)('0' + value / 10 % 10);
+  buf[k++] = (char)('0' + value % 10);
+  feats[n++] = tf_hash(buf, k) & ((1u << bits) - 1);
   return n;
 }
 
-size_t router_features(const char *text, size_t len, unsigned bits,
-                       uint32_t *feats)
+size_t router_features(const char *text, size_t len, size_t total,
+                       unsigned families, unsigned bits, uint32_t *feats,
+                       int *options)
 {
+  struct tf_token toks[TF_MAX_TOKENS];
   struct tf_signals sig;
-  size_t plen, n, i, cut = len > TF_TEXT_MAX - 8 ? TF_TEXT_MAX - 8 : len;
+  size_t plen, n, i, ntok;
   const char *para = last_paragraph(text, len, &plen);
-  long options = 0, paras = 0, blank = 0, lines = 0;
+  long opts = 0, paras = 0, blank = 0, lines = 0;
   int lg = 0;
 
-  n = tf_text_features(para, plen, plen, TF_F_WORDS | TF_F_BIGRAMS, bits,
-                       feats, NULL);
-  /* the signal buckets of the whole text (its head: they count bytes) */
-  if(n < TF_MAX_FEATS) {
-    uint32_t more[TF_MAX_FEATS];
-    size_t k = tf_text_features(text, cut, len, TF_F_SIGNALS, bits, more,
-                                &sig), j;
-    for(j = 0; j < k && n < TF_MAX_FEATS; j++)
-      feats[n++] = more[j];
+  /* words, pairs and signals of the last paragraph, where a few-shot
+     prompt's question is; the whole text's length and shape below */
+  ntok = tf_tokenize(para, plen, toks, TF_MAX_TOKENS);
+  if(families & TF_F_SIGNALS)
+    tf_signals(para, plen, toks, ntok, plen, &sig);
+  n = tf_features(para, toks, ntok, &sig, families, bits, feats,
+                  TF_MAX_FEATS);
+  for(i = 0; i < plen; i++) { /* each line's start */
+    const char *nl;
+    lines++;
+    if(i + 1 < plen && para[i] >= 'A' && para[i] <= 'H' &&
+       (para[i + 1] == ')' || para[i + 1] == '.' || para[i + 1] == ':'))
+      opts++;
+    nl = memchr(para + i, '\n', plen - i);
+    if(!nl)
+      break;
+    i = (size_t)(nl - para);
   }
-  for(i = 0; i < plen; i++) {
-    if(i == 0 || para[i - 1] == '\n') {
-      lines++;
-      if(i + 1 < plen && para[i] >= 'A' && para[i] <= 'H' &&
-         (para[i + 1] == ')' || para[i + 1] == '.' || para[i + 1] == ':'))
-        options++;
-    }
-    if(para[i] == '_' && (i == 0 || para[i - 1] == ' '))
-      blank = 1;
+  for(i = 0; i < plen && !blank; i++) { /* a fill-in blank " _" */
+    const char *u = memchr(para + i, '_', plen - i);
+    if(!u)
+      break;
+    i = (size_t)(u - para);
+    blank = i == 0 || para[i - 1] == ' ';
   }
-  for(i = 1; i < len; i++)
-    paras += text[i] == '\n' && text[i - 1] == '\n';
-  for(i = len; i > 1 && lg < 20; i >>= 1)
+  for(i = 0; i + 1 < len; i++) { /* blank lines */
+    const char *nl = memchr(text + i, '\n', len - i - 1);
+    if(!nl)
+      break;
+    i = (size_t)(nl - text);
+    paras += text[i + 1] == '\n';
+  }
+  for(i = total ? total : len; i > 1 && lg < 20; i >>= 1)
     lg++;
-  n = shape(feats, n, bits, "options", options > 6 ? 6 : options);
+  if(options)
+    *options = (int)opts;
+  n = shape(feats, n, bits, "options", opts > 6 ? 6 : opts);
   n = shape(feats, n, bits, "blank", blank);
   n = shape(feats, n, bits, "paragraphs", paras > 8 ? 8 : paras);
   n = shape(feats, n, bits, "lines", lines > 12 ? 12 : lines);
   n = shape(feats, n, bits, "log2len", lg);
   n = shape(feats, n, bits, "bias", 1);
   return n;
+}
+
+/* The tail of the last user message into buf (router.h). */
+struct tail {
+  char *buf;
+  size_t cap, total, pos, len;
+  int pass;
+};
+
+static void tail_emit(void *ctx, const char *p, size_t n)
+{
+  struct tail *t = ctx;
+  size_t from, skip;
+
+  if(!t->pass) { /* measure, and copy while it fits */
+    if(t->total + n <= t->cap)
+      memcpy(t->buf + t->total, p, n);
+    t->total += n;
+    return;
+  }
+  from = t->total - t->cap; /* the window [from, total) */
+  if(t->pos + n > from) {
+    skip = t->pos >= from ? 0 : from - t->pos;
+    memcpy(t->buf + t->len, p + skip, n - skip);
+    t->len += n - skip;
+  }
+  t->pos += n;
+}
+
+size_t router_text(jv request, char *buf, size_t cap, size_t *total)
+{
+  struct tail t;
+
+  memset(&t, 0, sizeof(t));
+  t.buf = buf;
+  t.cap = cap - 1;
+  mt_walk(request, LLMR_TEXT_USER | LLMR_TEXT_LAST, tail_emit, &t);
+  if(t.total <= t.cap)
+    t.len = t.total;
+  else {
+    t.pass = 1;
+    mt_walk(request, LLMR_TEXT_USER | LLMR_TEXT_LAST, tail_emit, &t);
+  }
+  buf[t.len] = '\0';
+  *total = t.total;
+  return t.len;
 }
 
 struct tf_model *router_load(const char *path, char *err, size_t errlen)

@@ -32,19 +32,30 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jv.h>
 #include "textfeat.h"
 
 #define ROUTER_BITS 16
-#define ROUTER_FAMILIES (TF_F_WORDS | TF_F_BIGRAMS | TF_F_SIGNALS)
+#define ROUTER_FAMILIES (TF_F_WORDS | TF_F_BIGRAMS)
+/* (the families a router file names are the ones its features use) */
 
-/* Features of the text a router looks at (the last user message):
- * words and word pairs of its last paragraph (after the last blank line:
- * the question of a few-shot prompt), the signal buckets of the whole
- * text, and a few shape features (answer options, a fill-in blank, the
- * number of examples).  Writes at most TF_MAX_FEATS ids in [0, 2^bits)
- * into feats and returns the count.  Pure. */
-size_t router_features(const char *text, size_t len, unsigned bits,
-                       uint32_t *feats);
+/* The text a router looks at: the last user message of request
+ * (borrowed; any request shape), its last cap - 1 bytes at most, into
+ * buf (NUL-terminated).  Returns the bytes written; *total gets the
+ * whole message's length.  No allocation. */
+#define ROUTER_TEXT_MAX 4096
+size_t router_text(jv request, char *buf, size_t cap, size_t *total);
+
+/* Features of that text (len bytes of a message of total bytes): words,
+ * word pairs and signal buckets of its last paragraph (after the last
+ * blank line: the question of a few-shot prompt), and a few shape
+ * features of the whole (answer options, a fill-in blank, the number of
+ * examples, the length).  Writes at most TF_MAX_FEATS ids in
+ * [0, 2^bits) into feats and returns the count; *options (may be NULL)
+ * gets the answer options the last paragraph lists.  Pure. */
+size_t router_features(const char *text, size_t len, size_t total,
+                       unsigned families, unsigned bits, uint32_t *feats,
+                       int *options);
 
 /* A loaded router (a tf_model with algo ovr), or NULL with the reason in
  * err ("path:LINE: message"). */

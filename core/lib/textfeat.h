@@ -216,6 +216,13 @@ int tf_model_predict(const struct tf_model *m, const uint32_t *feats,
 /* Index of label in m, or -1. */
 int tf_model_label(const struct tf_model *m, const char *label);
 
+/* A loaded model (borrowed) keeping only the n labels at indexes idx,
+ * in that order (the rows shrink with them: a stage that needs a few of
+ * a router's predictors pays for those only), or NULL when out of
+ * memory.  Free with tf_model_free(). */
+struct tf_model *tf_model_subset(const struct tf_model *m, const int *idx,
+                                 unsigned n);
+
 /* The value of meta line KEY (the text after "KEY "), or NULL. */
 const char *tf_model_meta(const struct tf_model *m, const char *key);
 /* Add (or replace) meta line KEY VALUE.  0, or -1 when full or too

@@ -441,3 +441,34 @@ int tf_model_set_meta(struct tf_model *m, const char *key, const char *value)
     m->nmeta++;
   return 0;
 }
+
+/* Borrows m and idx.  See textfeat.h. */
+struct tf_model *tf_model_subset(const struct tf_model *m, const int *idx,
+                                 unsigned n)
+{
+  struct tf_model *s;
+  size_t r, rows = (size_t)1 << m->bits;
+  unsigned i;
+  if(!m->q || !n || n > m->nlabels)
+    return NULL;
+  s = calloc(1, sizeof(*s));
+  if(!s)
+    return NULL;
+  *s = *m;
+  s->w = NULL;
+  s->nlabels = n;
+  s->q = malloc(rows * n * sizeof(int16_t));
+  if(!s->q) {
+    free(s);
+    return NULL;
+  }
+  for(i = 0; i < n; i++) {
+    snprintf(s->labels[i], TF_LABEL_MAX, "%s", m->labels[idx[i]]);
+    s->bias[i] = m->bias[idx[i]];
+    s->def[i] = m->def[idx[i]];
+  }
+  for(r = 0; r < rows; r++)
+    for(i = 0; i < n; i++)
+      s->q[r * n + i] = m->q[r * m->nlabels + (unsigned)idx[i]];
+  return s;
+}

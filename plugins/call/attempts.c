@@ -73,6 +73,8 @@ void attempt_record(struct job_state *js, struct deployment *d,
   a = jv_object_set(a, jv_string("cost_usd"), jv_number(cost));
   if(d->hedge)
     a = jv_object_set(a, jv_string("hedge"), jv_true());
+  if(d->agree)
+    a = jv_object_set(a, jv_string("agree"), jv_true());
   if(reason)
     a = jv_object_set(a, jv_string("reason"), jv_string(reason));
 

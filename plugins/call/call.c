@@ -40,6 +40,7 @@ static void on_done(void *self, struct llmr_job *job, CURL *easy,
                    CURLcode rc);
 static void hedge_fire(void *self, struct llmr_job *job);
 static void replay_fire(void *self, struct llmr_job *job);
+static int usable(struct job_state *js, struct deployment *d, double now);
 static void finish_xfer(struct call_stage *st, struct llmr_job *job,
                         struct xfer *x, CURLcode rc, long status);
 
@@ -179,6 +180,7 @@ static void state_free(void *p)
   free(js->deps);
   jv_free(js->body);
   jv_free(js->held);
+  jv_free(js->first);
   free(js);
 }
 
@@ -463,6 +465,91 @@ static double jitter(struct call_stage *st)
   return (double)(rand_r(&st->rng) % 10000) / 10000.0;
 }
 
+/* Ask the agreement partner (route.agree) beside the main call: once,
+ * when its provider has room now (else the check is skipped). */
+static void agree_send(struct job_state *js)
+{
+  struct call_stage *st = js->st;
+  double now = st->host->now();
+  js->agree_sent = 1;
+  for(int i = 0; i < js->ndeps; i++) {
+    struct deployment *d = &js->deps[i];
+    if(!d->for_agree || d->started || !usable(js, d, now))
+      continue;
+    struct provider *p = d->p;
+    if(limits_wait(js, d, now) > 0 ||
+       (p->concurrency > 0 && p->inflight >= p->concurrency)) {
+      st->host->log(js->job, LLMR_LOG_INFO, "agreement: %s is busy; the "
+                    "answer goes unchecked", jv_string_value(d->provider));
+      return;
+    }
+    p->inflight++;
+    limits_take(js, d, now);
+    d->started = 1;
+    d->agree = 1;
+    d->t0 = now;
+    submit(js, i, 1); /* like a hedge: a budget refusal only skips it */
+    return;
+  }
+}
+
+/* Both halves of an agreement are in: main's answer (consumed) and the
+ * partner's (consumed).  route.agreement records what each said; on a
+ * disagreement the partner's attempt is marked invalid, and validate
+ * refuses the main answer. */
+static void agree_record(struct job_state *js, int main_dep, jv main_ans,
+                         int mate_dep, jv mate_ans)
+{
+  const struct llmr_host *host = js->st->host;
+  struct deployment *m = &js->deps[main_dep], *p = &js->deps[mate_dep];
+  char ea[64], eb[64], why[300];
+  int r = agree_compare(main_ans, mate_ans, ea, eb, sizeof(ea));
+  jv o = jv_object(), route;
+  o = jv_object_set(o, jv_string("models"), jv_array_append(
+        jv_array_append(jv_array(), jv_copy(m->name)), jv_copy(p->name)));
+  o = jv_object_set(o, jv_string("answers"), jv_array_append(
+        jv_array_append(jv_array(), jv_string(ea)), jv_string(eb)));
+  o = jv_object_set(o, jv_string("agree"), jv_bool(r != 0));
+  if(r == 0) {
+    snprintf(why, sizeof(why), "disagreement: %s answered %s, %s answered "
+             "%s", jv_string_value(m->name), ea, jv_string_value(p->name),
+             eb);
+    attempt_set(js, p, "valid", jv_false());
+    attempt_set(js, p, "reason", jv_string(why));
+    host->log(js->job, LLMR_LOG_INFO, "%s", why);
+  }
+  else
+    attempt_set(js, p, "valid", jv_true());
+  route = host->route(js->job);
+  route = jv_object_set(route, jv_string("agreement"), o);
+  host->set_route(js->job, route);
+  jv_free(mate_ans);
+  keep(js, main_dep, main_ans);
+}
+
+/* An answer of a job with an agreement check (answer consumed): held
+ * while the other half is out; then compared, or kept alone when the
+ * other half failed. */
+static void agree_answer(struct job_state *js, int dep, jv answer)
+{
+  if(active_transfers(js) && !jv_is_valid(js->first)) {
+    js->first = answer;
+    js->first_dep = dep;
+    return;
+  }
+  if(jv_is_valid(js->first)) {
+    jv first = js->first;
+    int fd = js->first_dep;
+    js->first = jv_invalid();
+    if(js->deps[dep].agree)
+      agree_record(js, fd, first, dep, answer);
+    else
+      agree_record(js, dep, answer, fd, first);
+    return;
+  }
+  keep(js, dep, answer); /* the other half failed or was never asked */
+}
+
 /* Send to deployment i (already chosen): wait out the rate limits and
  * the provider's concurrency, then submit.  LLMR_PENDING or final. */
 static enum llmr_verdict send_to(struct job_state *js, int i)
@@ -507,6 +594,8 @@ static enum llmr_verdict send_to(struct job_state *js, int i)
     return LLMR_FAIL;
   if(r == MOVE_ON)
     return advance(js, i + 1);
+  if(js->has_agree && !js->agree_sent)
+    agree_send(js);
   if(st->hedge_ms > 0 && !js->has_hedge && !js->hedge_armed) {
     js->hedge_armed = 1; /* say it once per job */
     host->log(js->job, LLMR_LOG_DEBUG, "no hedge: the route record has no "
@@ -752,6 +841,10 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
     host->budget_settle(x->ticket, cost);
     limits_breaker_note(st, d->brk, 1, now);
     attempt_record(js, d, &u, cost, NULL);
+    if(js->agree_sent) {
+      agree_answer(js, x->dep, answer);
+      return;
+    }
     if(active_transfers(js)) {
       /* a hedge is still out: keep this answer only if it is valid */
       char why[512];
@@ -779,9 +872,27 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
   if(kind != CALL_FAIL_STOP && kind != CALL_FAIL_CONTEXT &&
      strcmp(d->code, "auth_error"))
     limits_breaker_note(st, d->brk, 0, now);
-  if(active_transfers(js)) { /* the other half of a hedge may answer */
+  if(active_transfers(js)) { /* the other half of a hedge or an
+                                 agreement may answer */
     attempt_record(js, d, NULL, 0, d->reason);
     note_failure(js, d);
+    return;
+  }
+  if(d->agree || jv_is_valid(js->first)) {
+    /* the partner failed: the main answer stands unchecked; or the
+       main flow failed after the partner answered: the partner's does */
+    attempt_record(js, d, NULL, 0, d->reason);
+    note_failure(js, d);
+    if(jv_is_valid(js->first)) {
+      jv first = js->first;
+      js->first = jv_invalid();
+      keep(js, js->first_dep, first);
+      return;
+    }
+    /* both failed (the main flow waited for the partner): fall back */
+    enum llmr_verdict v = advance(js, js->cur + 1);
+    if(v != LLMR_PENDING)
+      host->complete(job, v);
     return;
   }
   if(jv_is_valid(js->held)) {
@@ -860,7 +971,16 @@ enum llmr_verdict call_process(void *self, struct llmr_job *job)
   js->st = st;
   js->job = job;
   js->body = body;
+  { /* an agreement record of an earlier pass (escalation) is stale */
+    jv route = host->route(job), a = call_get(route, "agreement");
+    if(jv_get_kind(a) != JV_KIND_NULL)
+      host->set_route(job, jv_object_delete(route, jv_string("agreement")));
+    else
+      jv_free(route);
+    jv_free(a);
+  }
   js->held = jv_invalid();
+  js->first = jv_invalid();
   js->est_tokens = host->estimate_tokens(body);
   host->set_state(job, js, state_free);
   deploy_resolve(js);

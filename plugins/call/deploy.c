@@ -175,6 +175,31 @@ static void add_hedge(struct job_state *js, jv route)
   jv_free(h);
 }
 
+/* Borrows route.  route.agree {model, deployments} (route policy=learned
+ * agree=true): the partner of an agreement check, asked beside the main
+ * flow and never a fallback for it. */
+static void add_agree(struct job_state *js, jv route)
+{
+  jv a = call_get(route, "agree");
+  const char *name = call_str(a, "model");
+  int from = js->ndeps;
+  if(name) {
+    jv list = call_get(a, "deployments");
+    if(jv_get_kind(list) == JV_KIND_ARRAY &&
+       jv_array_length(jv_copy(list)) > 0)
+      add_list(js, list);
+    else
+      add_model(js, name, NULL);
+    jv_free(list);
+    for(int i = from; i < js->ndeps; i++) {
+      js->deps[i].for_agree = 1;
+      js->deps[i].hedge_only = 1; /* not in the main flow */
+      js->has_agree = 1;
+    }
+  }
+  jv_free(a);
+}
+
 void deploy_resolve(struct job_state *js)
 {
   const struct llmr_host *host = js->st->host;
@@ -212,7 +237,8 @@ void deploy_resolve(struct job_state *js)
   list = call_get(route, "candidates");
   add_list(js, list);
   jv_free(list);
-  if(js->st->hedge_ms > 0)
+  add_agree(js, route); /* an agreement check and a hedge exclude */
+  if(js->st->hedge_ms > 0 && !js->has_agree) /* each other */
     add_hedge(js, route);
   jv_free(route);
 }

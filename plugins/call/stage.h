@@ -73,6 +73,9 @@ struct deployment {
   /* the attempt on this deployment */
   int started, recorded, retries;
   int hedge;        /* sent as the hedge (hedge_fire) */
+  int for_agree;    /* route.agree's model: the agreement partner, asked
+                       once beside the main flow, never a fallback */
+  int agree;        /* sent as the agreement partner */
   int attempt;      /* 1 + its index in route.attempts once recorded */
   double t0;
   long status;
@@ -119,6 +122,11 @@ struct job_state {
   jv held;              /* an answer found invalid while the other half
                            of the hedge was still out, or jv_invalid() */
   int held_dep;         /* its deployment */
+  int has_agree;        /* some deployment is for_agree */
+  int agree_sent;       /* the partner was asked */
+  jv first;             /* with an agreement pending: the answer that
+                           came first, or jv_invalid() */
+  int first_dep;        /* its deployment */
   double deadline;      /* monotonic, 0: none */
   struct xfer *xfers;
   /* concurrency queue */
@@ -200,7 +208,18 @@ void attempt_to_end(struct job_state *js, struct deployment *d);
  * deployments (route.provider's first); then route.fallback(s) and
  * route.candidates, the route's fallback list; then, with hedge_ms, the
  * deployments of route.hedge's model (for_hedge; hedge_only when not
- * already listed), setting js->has_hedge. */
+ * already listed), setting js->has_hedge; and route.agree's model's
+ * (for_agree, never in the main flow), setting js->has_agree. */
 void deploy_resolve(struct job_state *js);
+
+/* --- agree.c ------------------------------------------------------ */
+
+/* The short answer of text into out ("L:B", "N:42", "T:paris", or ""
+ * when it has none; see agree.c). */
+void agree_extract(const char *text, char *out, size_t cap);
+/* Borrows two chat.completions.  1 when their short answers agree, 0
+ * when they differ, -1 when they cannot be compared; ea and eb (cap
+ * bytes each) get the short answers. */
+int agree_compare(jv a, jv b, char *ea, char *eb, size_t cap);
 
 #endif /* LLMR_CALL_STAGE_H */

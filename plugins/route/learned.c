@@ -14,7 +14,11 @@
  * least T times the best candidate's is acceptable, and the cheapest
  * acceptable one (expected cost) wins; T is the threshold the router
  * holds for quality= (chosen at training by cross-validation so that
- * the policy kept that share of the baseline's quality).
+ * the policy kept that share of the baseline's quality).  A request
+ * routed again after an escalation (its answer was found wrong) uses the
+ * threshold of escalated_quality= instead (default 1: the model most
+ * likely to answer well); with agree=true, a request no agreement can
+ * check uses that of unchecked_quality= (default: quality=).
  *
  * route.complexity becomes the predicted chance that the cheapest tier
  * fails (1 - its best candidate's chance): a learned measure of
@@ -59,6 +63,19 @@ int learned_init(struct route *r, const struct llmr_config *cf)
     return LLMR_ERR;
   }
   r->threshold_l = router_threshold(r->router, r->quality);
+  v = h->opt(cf, "unchecked_quality");
+  if(v->str && !(v->d > 0 && v->d <= 1)) {
+    h->config_error(cf, "unchecked_quality must be in (0, 1]");
+    return LLMR_ERR;
+  }
+  r->threshold_unchecked = v->str ? router_threshold(r->router, v->d)
+                                  : r->threshold_l;
+  v = h->opt(cf, "escalated_quality");
+  if(!(v->d > 0 && v->d <= 1)) {
+    h->config_error(cf, "escalated_quality must be in (0, 1]");
+    return LLMR_ERR;
+  }
+  r->threshold_up = router_threshold(r->router, v->d);
   r->agree = (int)h->opt(cf, "agree")->i;
   r->agree_cost = h->opt(cf, "agree_cost")->d;
   if(!(r->agree_cost >= 1)) {
@@ -66,7 +83,10 @@ int learned_init(struct route *r, const struct llmr_config *cf)
     return LLMR_ERR;
   }
   r->head = malloc((size_t)(r->nmodels ? r->nmodels : 1) * sizeof(int));
-  if(!r->head)
+  r->lp = malloc((size_t)(r->nmodels ? r->nmodels : 1) * sizeof(double));
+  r->lcost = malloc((size_t)(r->nmodels ? r->nmodels : 1) * sizeof(double));
+  r->lskip = malloc((size_t)(r->nmodels ? r->nmodels : 1));
+  if(!r->head || !r->lp || !r->lcost || !r->lskip)
     return LLMR_ERR;
   for(i = 0; i < r->nmodels; i++) {
     const struct llmr_model *m = &r->models[i];
@@ -76,12 +96,28 @@ int learned_init(struct route *r, const struct llmr_config *cf)
       r->head[i] = tf_model_label(r->router, label);
     }
   }
-  for(i = 0; i < r->nmodels && r->head[i] < 0; i++)
-    ;
-  if(i == r->nmodels) {
-    h->config_error(cf, "model=: the router knows none of the catalog's "
-                    "models nor their tiers");
-    return LLMR_ERR;
+  { /* keep only the predictors the catalog uses */
+    int used[TF_MAX_LABELS], map[TF_MAX_LABELS], n = 0, k;
+    struct tf_model *sub;
+    for(k = 0; k < TF_MAX_LABELS; k++)
+      map[k] = -1;
+    for(i = 0; i < r->nmodels; i++)
+      if(r->head[i] >= 0 && map[r->head[i]] < 0) {
+        map[r->head[i]] = n;
+        used[n++] = r->head[i];
+      }
+    if(!n) {
+      h->config_error(cf, "model=: the router knows none of the catalog's "
+                      "models nor their tiers");
+      return LLMR_ERR;
+    }
+    sub = tf_model_subset(r->router, used, (unsigned)n);
+    if(!sub)
+      return LLMR_ERR;
+    tf_model_free(r->router);
+    r->router = sub;
+    for(i = 0; i < r->nmodels; i++)
+      r->head[i] = r->head[i] >= 0 ? map[r->head[i]] : -1;
   }
   return LLMR_OK;
 }
@@ -91,26 +127,43 @@ void learned_free(struct route *r)
   tf_model_free(r->router);
   r->router = NULL;
   free(r->head);
+  free(r->lp);
+  free(r->lcost);
+  free(r->lskip);
   r->head = NULL;
+  r->lp = r->lcost = NULL;
+  r->lskip = NULL;
 }
 
-/* Whether the answer to text can be compared between two models: the
- * last paragraph lists options, or asks for a number or one word. */
-static int comparable(const char *text, size_t len, const char *task)
+/* Whether the answer can be compared between two models: the last
+ * paragraph lists answer options, or the task's answer is a label or a
+ * number. */
+static int comparable(int options, const char *task)
 {
-  const char *p = text + len;
-  size_t i;
-  int options = 0;
+  return options >= 2 || (task && (!strcmp(task, "classification") ||
+                                   !strcmp(task, "math")));
+}
 
-  if(task && (!strcmp(task, "classification") || !strcmp(task, "math")))
-    return 1;
-  while(p > text && !(p - text >= 2 && p[-1] == '\n' && p[-2] == '\n'))
-    p--;
-  for(i = 0; p + i + 1 < text + len; i++)
-    if((p + i == text || p[i - 1] == '\n') && p[i] >= 'A' && p[i] <= 'H' &&
-       (p[i + 1] == ')' || p[i + 1] == '.' || p[i + 1] == ':'))
-      options++;
-  return options >= 2;
+/* For an answer no check will see: the likeliest candidate costing at
+ * most a fifth of the likeliest one overall, when its chance is at least
+ * t times that one's; else the likeliest overall. */
+static int likeliest_cheap(const double *p, const double *cost,
+                           const char *skip, int n, double t)
+{
+  int i, best = -1, pick = -1;
+
+  for(i = 0; i < n; i++)
+    if(!skip[i] && (best < 0 || p[i] > p[best] ||
+                    (p[i] == p[best] && cost[i] < cost[best])))
+      best = i;
+  if(best < 0)
+    return -1;
+  for(i = 0; i < n; i++)
+    if(!skip[i] && cost[i] <= cost[best] / 5 &&
+       (pick < 0 || p[i] > p[pick] ||
+        (p[i] == p[pick] && cost[i] < cost[pick])))
+      pick = i;
+  return pick >= 0 && p[pick] >= t * p[best] ? pick : best;
 }
 
 const struct llmr_model *learned_pick(struct route *r, jv req,
@@ -120,31 +173,21 @@ const struct llmr_model *learned_pick(struct route *r, jv req,
                                       const struct llmr_model **partner,
                                       char *reason, size_t len)
 {
-  const struct llmr_host *h = r->host;
-  jv text = h->request_text(req, LLMR_TEXT_USER | LLMR_TEXT_LAST);
-  const char *s = jv_string_value(text);
-  size_t slen = (size_t)jv_string_length_bytes(jv_copy(text));
+  static char text[ROUTER_TEXT_MAX]; /* one thread */
+  size_t total, slen = router_text(req, text, sizeof(text), &total);
   uint32_t feats[TF_MAX_FEATS];
-  double pred[TF_MAX_LABELS], *p, *cost, cheap = -1, pbest;
-  char *skip;
+  double pred[TF_MAX_LABELS], *p = r->lp, *cost = r->lcost, cheap = -1;
+  double pbest;
+  char *skip = r->lskip;
   int n = r->nmodels, i, pick, mate = -1, seen_context = 0, seen_cost = 0;
-  int seen_tried = 0, low = 4, top = 0;
+  int seen_tried = 0, low = 4, top = 0, check, options;
+  double t;
   size_t nf;
 
   *partner = NULL;
   *difficulty = -1;
-  p = malloc((size_t)n * sizeof(double));
-  cost = malloc((size_t)n * sizeof(double));
-  skip = malloc((size_t)n);
-  if(!p || !cost || !skip) {
-    free(p);
-    free(cost);
-    free(skip);
-    jv_free(text);
-    *why = FIT_TIER;
-    return NULL;
-  }
-  nf = router_features(s, slen, r->router->bits, feats);
+  nf = router_features(text, slen, total, r->router->families,
+                      r->router->bits, feats, &options);
   tf_model_predict(r->router, feats, nf, pred);
   for(i = 0; i < n; i++) {
     const struct llmr_model *m = &r->models[i];
@@ -165,7 +208,16 @@ const struct llmr_model *learned_pick(struct route *r, jv req,
       cheap = p[i];
   if(cheap >= 0)
     *difficulty = 1 - cheap;
-  pick = router_choose(p, cost, skip, n, r->threshold_l);
+  /* an escalation follows evidence that the cheap answer was wrong: go
+     to the most likely model, not the cheapest acceptable one; an answer
+     no agreement can check needs a surer choice */
+  check = r->agree && hops == 0 && comparable(options, w->task);
+  t = hops > 0 ? r->threshold_up : check || !r->agree ? r->threshold_l
+      : r->threshold_unchecked;
+  if(!check && r->agree && hops == 0)
+    pick = likeliest_cheap(p, cost, skip, n, t);
+  else
+    pick = router_choose(p, cost, skip, n, t);
   if(pick < 0) {
     *why = seen_cost ? FIT_COST : seen_context ? FIT_CONTEXT
            : seen_tried ? FIT_TRIED : FIT_TIER;
@@ -175,8 +227,7 @@ const struct llmr_model *learned_pick(struct route *r, jv req,
   for(i = 0; i < n; i++)
     if(!skip[i] && p[i] > pbest)
       pbest = p[i];
-  if(r->agree && hops == 0 && r->models[pick].tier < top &&
-     comparable(s, slen, w->task))
+  if(check && r->models[pick].tier < top)
     for(i = 0; i < n; i++)
       if(i != pick && !skip[i] &&
          cost[i] <= r->agree_cost * cost[pick] &&
@@ -185,14 +236,13 @@ const struct llmr_model *learned_pick(struct route *r, jv req,
         mate = i;
   if(mate >= 0)
     *partner = &r->models[mate];
-  snprintf(reason, len, "learned: p %.2f of best %.2f (quality %.2f: "
-           "threshold %.3f), tier >= %d%s%s", p[pick], pbest, r->quality,
-           r->threshold_l, tier, mate >= 0 ? "; agreement with " : "",
+  /* whole percents: formatting a double costs more than the routing */
+  snprintf(reason, len, "learned: p %d%% of best %d%% (threshold %d%%%s), "
+           "tier >= %d%s%s", (int)(p[pick] * 100 + 0.5),
+           (int)(pbest * 100 + 0.5), (int)(t * 100 + 0.5),
+           hops > 0 ? ", escalated" : check ? "" : ", unchecked", tier,
+           mate >= 0 ? "; agreement with " : "",
            mate >= 0 ? r->models[mate].name : "");
 done:
-  free(p);
-  free(cost);
-  free(skip);
-  jv_free(text);
   return pick >= 0 ? &r->models[pick] : NULL;
 }

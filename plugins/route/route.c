@@ -80,6 +80,11 @@ static const struct llmr_option route_options[] = {
     "policy=learned: the router from `llmroute train --outcomes`" },
   { "quality", LLMR_OPT_DOUBLE, "0.95", 0,
     "policy=learned: the share of the baseline's quality to keep" },
+  { "unchecked_quality", LLMR_OPT_DOUBLE, NULL, 0,
+    "policy=learned agree=true: the quality target of a request no "
+    "agreement can check (default: quality=)" },
+  { "escalated_quality", LLMR_OPT_DOUBLE, "1", 0,
+    "policy=learned: the quality target once a request was escalated" },
   { "agree", LLMR_OPT_BOOL, "false", 0,
     "policy=learned: name a second model in route.agree for answers that "
     "can be compared (options, numbers); disagreement escalates" },

@@ -43,7 +43,11 @@ struct route {
   struct tf_model *router;   /* the learned router */
   double quality;            /* quality= target */
   double threshold_l;        /* its threshold, from the router */
+  double threshold_up;       /* the threshold after an escalation */
+  double threshold_unchecked; /* agree=true, no check possible */
   int *head;                 /* per catalog model: its predictor, -1 */
+  double *lp, *lcost;        /* per catalog model: scratch of a pick */
+  char *lskip;
   int agree;                 /* agree=: name a partner for agreement */
   double agree_cost;         /* ... costing at most this times as much */
   /* reasons written lately, by a hash of their text: a workload repeats

@@ -18,6 +18,9 @@
  *              when_* proxy of proxy.h fires: route.complexity, input
  *              tokens, or matches of a regex such as reasoning hops):
  *              the answering model's tier must be at least T
+ *   agreement  route.agreement.agree is not false: the agreement
+ *              partner (route agree=true, asked by call) did not give
+ *              another short answer (agreement=false turns it off)
  *
  * It writes "valid" and "reason" (null when valid) on the last entry of
  * route.attempts and returns NEXT either way: the escalate stage acts on
@@ -73,6 +76,7 @@ struct validate {
   long require_tier;           /* 0: off */
   struct proxy proxy;          /* when_* */
   double sample;               /* 0: off */
+  int agreement;               /* check route.agreement */
   jv catalog;
   struct cache_ent cache[CACHE_SIZE];
   int cache_next;
@@ -93,6 +97,8 @@ static const struct llmr_option options[] = {
   PROXY_OPTIONS,
   {"sample", LLMR_OPT_DOUBLE, "0", 0,
    "fraction of custom_ids marked route.review (deterministic)"},
+  {"agreement", LLMR_OPT_BOOL, "true", 0,
+   "refuse an answer its agreement partner (route.agree) contradicts"},
   {NULL, LLMR_OPT_STRING, NULL, 0, NULL}
 };
 
@@ -439,6 +445,42 @@ static enum outcome check_jq(struct validate *v, jv body, char *reason)
 
 /* Borrows all.  Runs every check on one answer; the first failure's
  * reason goes to reason. */
+/* Borrows route.  Invalid when route.agreement says the partner gave
+ * another short answer. */
+static enum outcome check_agreement(jv route, char *reason)
+{
+  jv a = json_get(route, "agreement"), ok = json_get(a, "agree");
+  enum outcome o = ANSWER_VALID;
+
+  if(jv_get_kind(ok) == JV_KIND_FALSE) {
+    jv models = json_get(a, "models"), answers = json_get(a, "answers");
+    jv m0 = jv_array_get(jv_copy(models), 0);
+    jv m1 = jv_array_get(jv_copy(models), 1);
+    jv a0 = jv_array_get(jv_copy(answers), 0);
+    jv a1 = jv_array_get(jv_copy(answers), 1);
+    if(jv_get_kind(m0) == JV_KIND_STRING && jv_get_kind(m1) ==
+       JV_KIND_STRING && jv_get_kind(a0) == JV_KIND_STRING &&
+       jv_get_kind(a1) == JV_KIND_STRING)
+      snprintf(reason, REASON_LEN, "disagreement: %.100s answered %.40s, "
+               "%.100s answered %.40s", jv_string_value(m0),
+               jv_string_value(a0), jv_string_value(m1),
+               jv_string_value(a1));
+    else
+      snprintf(reason, REASON_LEN, "disagreement with the agreement "
+               "partner");
+    o = ANSWER_INVALID;
+    jv_free(m0);
+    jv_free(m1);
+    jv_free(a0);
+    jv_free(a1);
+    jv_free(models);
+    jv_free(answers);
+  }
+  jv_free(ok);
+  jv_free(a);
+  return o;
+}
+
 static enum outcome check_answer(struct validate *v, jv req, jv route,
                                  jv body, char *reason)
 {
@@ -526,6 +568,8 @@ static enum outcome check_answer(struct validate *v, jv req, jv route,
     o = check_jq(v, body, reason);
   if(o == ANSWER_VALID)
     o = check_tier(v, req, route, reason);
+  if(o == ANSWER_VALID && v->agreement)
+    o = check_agreement(route, reason);
 
   jv_free(text);
   jv_free(finish);
@@ -766,6 +810,7 @@ static int validate_init(const struct llmr_host *host,
                            "when_tokens= or when_pattern=");
     goto fail;
   }
+  v->agreement = (int)host->opt(cf, "agreement")->i;
   o = host->opt(cf, "sample");
   v->sample = o ? o->d : 0;
   if(v->sample < 0 || v->sample > 1) {
