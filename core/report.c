@@ -12,6 +12,9 @@
  * request itself on its final model.  Otherwise it is an audit plan,
  * "estimated": route.expected_cost_usd and route.estimate
  * {input_tokens, output_tokens}.  The titles say which.
+ * The baseline cost of an answered line is what its actual tokens cost on
+ * the baseline model (route.baseline_basis "actual", written by call),
+ * else the pre-call estimate; the header says how many lines are which.
  * An error line counts as a request and an error; what its attempts
  * spent counts as cost, its baseline does not (nothing was delivered).
  * Rows are sorted by name, so the output is deterministic.
@@ -39,6 +42,7 @@ struct tally {
   struct table tasks, models;
   struct row total;
   long actual, estimated, unreadable;
+  long baseline_actual;  /* lines whose baseline is actual usage */
 };
 
 /* Borrows obj.  New ref to obj[key], or jv_null(); never asserts. */
@@ -192,8 +196,13 @@ static int tally_line(struct tally *ta, jv line)
     jv_free(est);
     ta->estimated++;
   }
-  if(!fig.errors)
+  if(!fig.errors) {
+    jv basis = get(route, "baseline_basis");
     fig.baseline = num(route, "baseline_cost_usd");
+    ta->baseline_actual += jv_get_kind(basis) == JV_KIND_STRING &&
+                           !strcmp(jv_string_value(basis), "actual");
+    jv_free(basis);
+  }
   route_name(route, "task", "(none)", task, sizeof(task));
   route_name(route, "model", "(none)", model, sizeof(model));
   jv_free(route);
@@ -406,6 +415,8 @@ int report_main(int argc, char **argv)
     o = jv_object_set(o, jv_string("actual_lines"), jv_number(ta.actual));
     o = jv_object_set(o, jv_string("estimated_lines"),
                       jv_number(ta.estimated));
+    o = jv_object_set(o, jv_string("baseline_actual_lines"),
+                      jv_number(ta.baseline_actual));
     o = jv_object_set(o, jv_string("tasks"), table_json(&ta.tasks));
     o = jv_object_set(o, jv_string("models"), table_json(&ta.models));
     o = jv_object_set(o, jv_string("total"),
@@ -418,6 +429,11 @@ int report_main(int argc, char **argv)
     fprintf(out, "llmroute report: %ld requests, %ld errors; %s costs%s\n",
             ta.total.requests, ta.total.errors, kind,
             ta.actual ? "" : " (audit plans: no call was made)");
+    if(ta.actual)
+      fprintf(out, "baseline: what each answer's actual tokens cost on the "
+              "baseline model for %ld lines, the pre-call estimate for %ld\n",
+              ta.baseline_actual, ta.total.requests - ta.total.errors -
+              ta.baseline_actual);
     print_table(out, &ta.tasks, "task", kind, &ta.total);
     print_table(out, &ta.models, "model", kind, &ta.total);
   }

@@ -25,7 +25,8 @@ static inline long plan_task_output(const char *task)
     { "classification", 20 }, { "extraction", 150 },
     { "summarization", 250 }, { "translation", 300 }, { "chat", 250 },
     { "creative_generation", 600 }, { "coding", 700 }, { "math", 500 },
-    { "multi_step_reasoning", 800 }, { NULL, 0 }
+    { "multi_step_reasoning", 800 }, { "knowledge_qa", 30 },
+    { "commonsense", 30 }, { NULL, 0 }
   };
   int i;
 

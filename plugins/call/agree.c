@@ -8,8 +8,9 @@
  *
  * What is compared is the short answer each text gives:
  *   - a choice: the text starts with an option letter A-H standing alone
- *     ("B", "B)", "(B) wet palms", "B. because ..."), or says "answer is
- *     B" / "answer: B";
+ *     ("B", "B)", "(B) wet palms", "B. because ..."), or boxes it
+ *     (\boxed{B}: a boxed number or word is compared too), or says
+ *     "answer is B" / "answer: B";
  *   - else a number: the last number of a text of at most 400 bytes
  *     ("... so the total is 42."), digits grouped by commas joined;
  *   - else a short text (at most 60 bytes): lower-cased, letters and
@@ -37,6 +38,24 @@ void agree_extract(const char *text, char *out, size_t cap)
   if(*s >= 'A' && *s <= 'H' && !isalnum(s[1])) {
     snprintf(out, cap, "L:%c", *s);
     return;
+  }
+  /* a LaTeX box: \boxed{B}, \boxed{42} */
+  if((p = (const unsigned char *)strstr(text, "boxed{")) != NULL) {
+    const unsigned char *q = p + 6, *e = (const unsigned char *)
+                             strchr((const char *)q, '}');
+    if(e && e - q >= 1 && e - q < 40) {
+      if(e - q == 1 && *q >= 'A' && *q <= 'J')
+        snprintf(out, cap, "L:%c", *q);
+      else {
+        o = (size_t)snprintf(out, cap, "%s", isdigit(*q) || *q == '-'
+                             ? "N:" : "T:");
+        for(; q < e && o + 1 < cap; q++)
+          if(isalnum(*q) || *q == '.' || *q == '-')
+            out[o++] = (char)tolower(*q);
+        out[o] = '\0';
+      }
+      return;
+    }
   }
   /* "answer is B", "answer: B", "Answer: (C)" */
   for(p = (const unsigned char *)text; (p = (const unsigned char *)

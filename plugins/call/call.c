@@ -24,6 +24,7 @@
  * (validate and escalate judge it as usual); when it fails, the invalid
  * one is.  The answer kept is always the last of route.attempts.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,44 @@ static int active_transfers(const struct job_state *js)
  * it when the job moves on), the answer's attempt goes last, and
  * route.model and provider (and route.tier, when the hedge's answer is
  * kept) name the model that gave it. */
+/* route (consumed) with baseline_cost_usd the answer's actual usage
+ * (borrowed: the prompt and completion tokens the answering model
+ * counted) priced on the baseline model, the pre-call estimate kept as
+ * baseline_estimate_usd.  The baseline's own tokenizer may count the
+ * same text 10-20% differently; the answering model's counts are used as
+ * they are. */
+static jv actual_baseline(struct job_state *js, jv route, jv answer)
+{
+  const struct llmr_model *b = js->st->baseline;
+  jv u = call_get(answer, "usage");
+  struct llmr_usage use;
+  double usd;
+
+  if(!b || jv_get_kind(u) != JV_KIND_OBJECT) {
+    jv_free(u);
+    return route;
+  }
+  memset(&use, 0, sizeof(use));
+  use.input_tokens = call_count(call_num(u, "prompt_tokens", 0));
+  use.output_tokens = call_count(call_num(u, "completion_tokens", 0));
+  jv_free(u);
+  usd = js->st->host->cost(&b->price, &use);
+  if(!isfinite(usd))
+    return route;
+  {
+    jv est = call_get(route, "baseline_cost_usd");
+    if(jv_get_kind(est) == JV_KIND_NUMBER &&
+       !jv_object_has(jv_copy(route), jv_string("baseline_estimate_usd")))
+      route = jv_object_set(route, jv_string("baseline_estimate_usd"), est);
+    else
+      jv_free(est);
+  }
+  route = jv_object_set(route, jv_string("baseline_cost_usd"),
+                        jv_number(floor(usd * 1e10 + 0.5) / 1e10));
+  return jv_object_set(route, jv_string("baseline_basis"),
+                       jv_string("actual"));
+}
+
 static void keep(struct job_state *js, int i, jv answer)
 {
   const struct llmr_host *host = js->st->host;
@@ -267,6 +306,7 @@ static void keep(struct job_state *js, int i, jv answer)
   }
   route = jv_object_set(route, jv_string("model"), jv_copy(d->name));
   route = jv_object_set(route, jv_string("provider"), jv_copy(d->provider));
+  route = actual_baseline(js, route, answer);
   if(d->hedge && d->tier > 0)
     route = jv_object_set(route, jv_string("tier"), jv_number(d->tier));
   host->set_route(js->job, route);

@@ -195,6 +195,17 @@ static int call_init(const struct llmr_host *host,
     call_finish(st);
     return LLMR_ENOMEM;
   }
+  { /* the baseline: `set baseline=`, else the dearest tier-3 model */
+    const char *b = host->setting("baseline");
+    int n;
+    const struct llmr_model *ms = host->models(&n);
+    const struct llmr_model *dear = NULL;
+    for(int i = 0; i < n; i++)
+      if(ms[i].tier == 3 && (!dear || ms[i].price.input + ms[i].price.output
+                             > dear->price.input + dear->price.output))
+        dear = &ms[i];
+    st->baseline = b && host->model(b) ? host->model(b) : dear;
+  }
   st->rng = (unsigned)time(NULL) ^ (unsigned)(size_t)st;
   *self = st;
   return LLMR_OK;

@@ -48,6 +48,7 @@ struct call_stage {
   double timeout, connect_timeout, deadline, retry_after_max, cooldown;
   long retries, hedge_ms, fallbacks, breaker_after, max_body, max_tokens;
   int pass_failures;    /* on_failure=next */
+  const struct llmr_model *baseline; /* prices route.baseline_cost_usd */
   jv catalog;
   struct provider *prov;
   int nprov;

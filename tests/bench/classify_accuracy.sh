@@ -80,8 +80,12 @@ map_shared() {
         | if test("^(AIME|MATH|GSM8K|AsDiv|MathQA|FinQA)$") then "math"
           elif test("^LiveCodeBench") then "coding"
           elif test("^WMT19") then "translation"
-          elif test("^(SuperGLUE-(Entailment|Wic|Wsc|RC|QA)|Ethics)$")
+          elif test("^(SuperGLUE-(Entailment|Wic|RC|QA)|Ethics)$")
             then "classification"
+          elif test("^(MMLU|MMLUPro|ArcMMLU|OpenTDB|GeoBench|MedMCQA|MusicTheoryBench|PubMedQA|QANTA|GeoGraphyData)$")
+            then "knowledge_qa"
+          elif test("^(SocialiQA|CommonsenseQA|SuperGLUE-(Wsc|ClozeTest|CausalReasoning))$")
+            then "commonsense"
           elif . == "NarrativeQA" then "extraction"
           elif . == "ChessInstruct" then null
           else "chat" end)
@@ -115,8 +119,8 @@ if [ "${1:-}" = "--speed" ]; then
   done | head -n "$n" >"$TMP/in.jsonl"
   P=$PWD/pipelines
   echo "== runner with one stage over $n prompts (one core; wall seconds)"
-  for line in "jq program=." "classify rules=$P/tasks.rules" \
-      "classify model=$P/classifier.model" \
+  for line in "jq program=." "classify mode=rules rules=$P/tasks.rules" \
+      "classify mode=model model=$P/classifier.model" \
       "classify rules=$P/tasks.rules model=$P/classifier.model"; do
     printf '%s\n' "$line" >"$TMP/s.pipeline"
     t0=$(date +%s.%N)
@@ -154,7 +158,7 @@ echo "   llmroute train --eval-split 0.2 $FIX/*.jsonl"
 cat $FIX/*.jsonl >"$TMP/fix.jsonl"
 # the held-out fifth of the fixtures, as train --eval-split picks it, is
 # not recoverable from the shell; the rules alone need no training:
-accuracy "rules only, all fixtures" "classify rules=$PWD/$RULES" \
+accuracy "rules only, all fixtures" "classify mode=rules rules=$PWD/$RULES" \
   "$TMP/fix.jsonl"
 
 # The example workload (written by another engineer) names each prompt's
@@ -168,10 +172,10 @@ if [ -r "$EX" ]; then
       tran: "translation", chat: "chat"}[.custom_id // "" | split("-")[0]])
     | select(.task)' "$EX" >"$TMP/examples.jsonl"
   echo "-- $EX ($(wc -l <"$TMP/examples.jsonl") labelled by custom_id):"
-  accuracy "examples rules only" "classify rules=$PWD/$RULES" \
+  accuracy "examples rules only" "classify mode=rules rules=$PWD/$RULES" \
     "$TMP/examples.jsonl"
   accuracy "examples shipped model only" \
-    "classify model=$PWD/pipelines/classifier.model" "$TMP/examples.jsonl"
+    "classify mode=model model=$PWD/pipelines/classifier.model" "$TMP/examples.jsonl"
   accuracy "examples shipped rules+model" \
     "classify rules=$PWD/$RULES model=$PWD/pipelines/classifier.model" \
     "$TMP/examples.jsonl"
@@ -198,14 +202,14 @@ cat "$TMP/fix_test.jsonl" "$TMP/mt_test.jsonl" "$TMP/ah2_test.jsonl" \
   "$TMP/ra_test.jsonl" >"$TMP/all_test.jsonl"
 for s in fix mt ah2 ra all; do
   f=$TMP/${s}_test.jsonl
-  accuracy "$s rules only" "classify rules=$PWD/$RULES" "$f"
-  accuracy "$s model only" "classify model=$TMP/split.model" "$f"
+  accuracy "$s rules only" "classify mode=rules rules=$PWD/$RULES" "$f"
+  accuracy "$s model only" "classify mode=model model=$TMP/split.model" "$f"
   accuracy "$s rules+model (mode=both)" \
     "classify rules=$PWD/$RULES model=$TMP/split.model" "$f"
 done
 echo "-- model trained on the fixtures only, on all shared prompts:"
 cat "$TMP/mt.jsonl" "$TMP/ah2.jsonl" "$TMP/ra.jsonl" >"$TMP/shared_all.jsonl"
-accuracy "fixtures model, all shared" "classify model=$TMP/fix.model" \
+accuracy "fixtures model, all shared" "classify mode=model model=$TMP/fix.model" \
   "$TMP/shared_all.jsonl"
 echo "-- reproduce: BUILD=$BUILD sh tests/bench/classify_accuracy.sh"
 echo "   shipped model: sh tests/bench/classify_accuracy.sh \\"
