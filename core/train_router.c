@@ -20,7 +20,7 @@
  * (default 5 folds, split by a hash of custom_id): every prompt gets the
  * predictions of a router that never saw it; the policy (router.h) is
  * run on them for thresholds T from 0 to 1, and for each quality target
- * Q from 0.80 to 1.00 the smallest T whose cross-validated quality is at
+ * Q from 0.50 to 1.00 the smallest T whose cross-validated quality is at
  * least Q times the baseline's is written into the router.  The table
  * printed shows what each target cost and kept in cross-validation.  The
  * router itself is then fitted on every prompt.
@@ -310,7 +310,7 @@ static void policy_run(const struct trainer *t, const float *pred,
   *quality /= (double)t->oc.n;
 }
 
-/* Thresholds for targets 0.80 ... 1.00 into the router's meta line, and
+/* Thresholds for targets 0.50 ... 1.00 into the router's meta line, and
  * the cross-validated table on stdout. */
 static int thresholds(struct trainer *t, const float *oof, int base,
                       struct tf_model *r)
@@ -334,7 +334,7 @@ static int thresholds(struct trainer *t, const float *oof, int base,
          "%.4f USD\n  target  threshold  quality  of baseline  cost USD  "
          "savings\n", t->o.folds, t->oc.models[base], bq, bc);
   line[0] = '\0';
-  for(qi = 80; qi <= 100; qi++) {
+  for(qi = 50; qi <= 100; qi++) {
     double target = qi / 100.0;
     int pick = NT - 1;
     for(k = 0; k < NT; k++)

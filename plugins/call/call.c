@@ -1011,14 +1011,6 @@ enum llmr_verdict call_process(void *self, struct llmr_job *job)
   js->st = st;
   js->job = job;
   js->body = body;
-  { /* an agreement record of an earlier pass (escalation) is stale */
-    jv route = host->route(job), a = call_get(route, "agreement");
-    if(jv_get_kind(a) != JV_KIND_NULL)
-      host->set_route(job, jv_object_delete(route, jv_string("agreement")));
-    else
-      jv_free(route);
-    jv_free(a);
-  }
   js->held = jv_invalid();
   js->first = jv_invalid();
   js->est_tokens = host->estimate_tokens(body);

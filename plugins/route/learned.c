@@ -23,8 +23,8 @@
  * route.complexity becomes the predicted chance that the cheapest tier
  * fails (1 - its best candidate's chance): a learned measure of
  * difficulty.  With agree=true, a request whose answer can be compared
- * (its last paragraph lists answer options "A) ..." or it asks for a
- * number, or its task is classification or math) and that is routed
+ * (its last paragraph lists answer options "A) ...", or its task is
+ * classification, math, knowledge_qa or commonsense) and that is routed
  * below the top tier on its first pass also names a partner in
  * route.agree: the most likely candidate, other than the one chosen,
  * costing at most agree_cost times as much.  The call stage asks both;
@@ -140,8 +140,15 @@ void learned_free(struct route *r)
  * number. */
 static int comparable(int options, const char *task)
 {
-  return options >= 2 || (task && (!strcmp(task, "classification") ||
-                                   !strcmp(task, "math")));
+  static const char *const short_answer[] = {
+    "classification", "math", "knowledge_qa", "commonsense", NULL
+  };
+  int i;
+
+  for(i = 0; task && short_answer[i]; i++)
+    if(!strcmp(task, short_answer[i]))
+      return 1;
+  return options >= 2;
 }
 
 /* For an answer no check will see: the likeliest candidate costing at

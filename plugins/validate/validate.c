@@ -18,9 +18,10 @@
  *              when_* proxy of proxy.h fires: route.complexity, input
  *              tokens, or matches of a regex such as reasoning hops):
  *              the answering model's tier must be at least T
- *   agreement  route.agreement.agree is not false: the agreement
- *              partner (route agree=true, asked by call) did not give
- *              another short answer (agreement=false turns it off)
+ *   agreement  route.agreement.agree is not false for the model that
+ *              answered: the agreement partner (route agree=true, asked
+ *              by call) did not give another short answer
+ *              (agreement=false turns it off)
  *
  * It writes "valid" and "reason" (null when valid) on the last entry of
  * route.attempts and returns NEXT either way: the escalate stage acts on
@@ -446,18 +447,23 @@ static enum outcome check_jq(struct validate *v, jv body, char *reason)
 /* Borrows all.  Runs every check on one answer; the first failure's
  * reason goes to reason. */
 /* Borrows route.  Invalid when route.agreement says the partner gave
- * another short answer. */
+ * another short answer than the model whose answer this is (a record of
+ * an earlier pass, before an escalation, is about another answer). */
 static enum outcome check_agreement(jv route, char *reason)
 {
   jv a = json_get(route, "agreement"), ok = json_get(a, "agree");
+  jv models = json_get(a, "models"), model = json_get(route, "model");
+  jv m0 = jv_get_kind(models) == JV_KIND_ARRAY
+          ? jv_array_get(jv_copy(models), 0) : jv_null();
   enum outcome o = ANSWER_VALID;
 
-  if(jv_get_kind(ok) == JV_KIND_FALSE) {
-    jv models = json_get(a, "models"), answers = json_get(a, "answers");
-    jv m0 = jv_array_get(jv_copy(models), 0);
+  if(jv_get_kind(ok) == JV_KIND_FALSE && jv_equal(jv_copy(m0),
+                                                  jv_copy(model))) {
+    jv answers = json_get(a, "answers");
+    int arr = jv_get_kind(answers) == JV_KIND_ARRAY;
     jv m1 = jv_array_get(jv_copy(models), 1);
-    jv a0 = jv_array_get(jv_copy(answers), 0);
-    jv a1 = jv_array_get(jv_copy(answers), 1);
+    jv a0 = arr ? jv_array_get(jv_copy(answers), 0) : jv_null();
+    jv a1 = arr ? jv_array_get(jv_copy(answers), 1) : jv_null();
     if(jv_get_kind(m0) == JV_KIND_STRING && jv_get_kind(m1) ==
        JV_KIND_STRING && jv_get_kind(a0) == JV_KIND_STRING &&
        jv_get_kind(a1) == JV_KIND_STRING)
@@ -469,13 +475,14 @@ static enum outcome check_agreement(jv route, char *reason)
       snprintf(reason, REASON_LEN, "disagreement with the agreement "
                "partner");
     o = ANSWER_INVALID;
-    jv_free(m0);
     jv_free(m1);
     jv_free(a0);
     jv_free(a1);
-    jv_free(models);
     jv_free(answers);
   }
+  jv_free(m0);
+  jv_free(models);
+  jv_free(model);
   jv_free(ok);
   jv_free(a);
   return o;
