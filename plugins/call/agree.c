@@ -8,7 +8,8 @@
  *
  * What is compared is the short answer each text gives:
  *   - a choice: the text starts with an option letter A-H standing alone
- *     ("B", "B)", "(B) wet palms", "B. because ..."), or boxes it
+ *     ("B", "B)", "(B) wet palms", "B. because ...", not "A long ..."),
+ *     or boxes it
  *     (\boxed{B}: a boxed number or word is compared too), or says
  *     "answer is B" / "answer: B";
  *   - else a number: the last number of a text of at most 400 bytes
@@ -34,8 +35,10 @@ void agree_extract(const char *text, char *out, size_t cap)
   while(*s && (isspace(*s) || *s == '(' || *s == '[' || *s == '"' ||
                *s == '\'' || *s == '*'))
     s++;
-  /* a choice letter standing alone at the start */
-  if(*s >= 'A' && *s <= 'H' && !isalnum(s[1])) {
+  /* a choice letter standing alone at the start ("A long answer" is an
+     article, not a choice) */
+  if(*s >= 'A' && *s <= 'H' && !isalnum(s[1]) &&
+     !(s[1] == ' ' && islower(s[2]))) {
     snprintf(out, cap, "L:%c", *s);
     return;
   }
@@ -115,7 +118,7 @@ void agree_extract(const char *text, char *out, size_t cap)
 }
 
 /* Borrows a completion.  Its first choice's content, or "". */
-static const char *content_of(jv completion)
+static const char *answer_content(jv completion)
 {
   jv ch = call_get(completion, "choices"), c0, msg;
   const char *s = "";
@@ -134,8 +137,8 @@ static const char *content_of(jv completion)
 
 int agree_compare(jv a, jv b, char *ea, char *eb, size_t cap)
 {
-  agree_extract(content_of(a), ea, cap);
-  agree_extract(content_of(b), eb, cap);
+  agree_extract(answer_content(a), ea, cap);
+  agree_extract(answer_content(b), eb, cap);
   if(!ea[0] || !eb[0] || ea[0] != eb[0])
     return -1; /* one has no short answer, or not of the same kind */
   return !strcmp(ea, eb);

@@ -10,6 +10,7 @@
 #include "../../plugins/call/anthropic.c"
 #include "../../plugins/call/gemini.c"
 #include "../../plugins/call/replay.c"
+#include "../../plugins/call/agree.c"
 
 /* Consumes v.  The value at jq-like path p of v as compact JSON text in
  * a static buffer ("<absent>" when missing). */
@@ -350,8 +351,62 @@ static void test_headers(void)
                          call_format_find("nope") == NULL);
 }
 
+/* agree.c: the short answer of a text, and two answers compared. */
+static void test_agree(void)
+{
+  static const struct {
+    const char *text, *want;
+  } cases[] = {
+    {"B", "L:B"}, {"B\n", "L:B"}, {" (C) wet palms", "L:C"},
+    {"D. because iron", "L:D"}, {"['A']", "L:A"}, {"**B**", "L:B"},
+    {"The answer is C.", "L:C"}, {"Answer: (D)", "L:D"},
+    {"So the correct choice is \\boxed{E}.", "L:E"},
+    {"Therefore \\boxed{42} apples.", "N:42"},
+    {"The total is 1,204.50 dollars.", "N:1204.5"},
+    {"It comes to 42.0", "N:42"}, {"x = -3", "N:-3"},
+    {"Paris", "T:paris"}, {"  Rachel.", "T:rachel"},
+    {"Apples are red", "T:applesarered"}, {"", ""},
+    {"A long explanation that goes on and on without any figure at all, "
+     "well past sixty bytes of prose.", ""},
+  };
+  char out[64], ea[64], eb[64];
+  size_t i;
+  jv a, b;
+
+  for(i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char name[160];
+    agree_extract(cases[i].text, out, sizeof(out));
+    snprintf(name, sizeof(name), "agree: short answer of \"%.40s\"",
+             cases[i].text);
+    for(char *c = name; *c; c++)
+      if(*c == '\n')
+        *c = ' ';
+    CHECK_STR(name, out, cases[i].want);
+  }
+  a = jv_parse("{\"choices\":[{\"message\":{\"content\":\"B\"}}]}");
+  b = jv_parse("{\"choices\":[{\"message\":{\"content\":"
+               "\"The answer is B.\"}}]}");
+  CHECK_INT("agree: B and 'answer is B' agree", agree_compare(a, b, ea, eb,
+                                                              64), 1);
+  jv_free(b);
+  b = jv_parse("{\"choices\":[{\"message\":{\"content\":\"C\"}}]}");
+  CHECK_INT("agree: B and C disagree", agree_compare(a, b, ea, eb, 64), 0);
+  CHECK_STR("agree: the short answers written", eb, "L:C");
+  jv_free(b);
+  b = jv_parse("{\"choices\":[{\"message\":{\"content\":\"7\"}}]}");
+  CHECK_INT("agree: a letter and a number cannot be compared",
+            agree_compare(a, b, ea, eb, 64), -1);
+  jv_free(b);
+  b = jv_parse("{\"choices\":[]}");
+  CHECK_INT("agree: no answer cannot be compared",
+            agree_compare(a, b, ea, eb, 64), -1);
+  jv_free(b);
+  jv_free(a);
+}
+
 int main(void)
 {
+  test_agree();
   test_openai();
   test_anthropic();
   test_gemini();
