@@ -1,5 +1,6 @@
 /*
- * budget.c - the run's hard spending cap (llmroute(1), CATALOG).  Before each call a
+ * budget.c - the run's hard spending cap (llmroute(1), CATALOG).
+ * Before each call a
  * stage reserves the worst case; when the answer arrives the reservation
  * is replaced by what was spent.  Reserved + settled never exceeds the
  * cap, so spend never does either.

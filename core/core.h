@@ -21,7 +21,8 @@ void log_msg(int level, const char *prefix, const char *fmt, ...)
 void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap);
 
 /* --- catalog.c ----------------------------------------------------- */
-/* Load and validate a catalog file (format: llmroute(1), CATALOG).  On success *out is the
+/* Load and validate a catalog file (format: llmroute(1), CATALOG).  On
+ * success *out is the
  * catalog object and LLMR_OK is returned; on failure a message naming the
  * file and the bad entry is written to err and LLMR_ERR returned. */
 int catalog_load(const char *path, jv *out, char *err, size_t errlen);
@@ -101,6 +102,12 @@ void ckeys_free(void); /* at exit; the next ckey() makes them again */
 /* obj[k] as a new ref; jv_invalid() when obj is no object or lacks k.
  * Borrows obj (jvfast.h: no copies of obj or the key). */
 jv cget(jv obj, enum ckey k);
+/* Borrows obj.  obj[key] as a new ref; jv_null() when obj is no object
+ * or lacks key.  Never asserts (for subcommands reading files). */
+jv json_get(jv obj, const char *key);
+/* Borrows obj.  obj[key] as a number when it is a finite one, else
+ * dflt. */
+double json_num(jv obj, const char *key, double dflt);
 
 /* --- reader.c ----------------------------------------------------- */
 /* Normalise a parsed input object (consumed) into the OpenAI Batch

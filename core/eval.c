@@ -254,31 +254,12 @@ static int run_child(const struct ev *e, const char *catalog,
   return 0;
 }
 
-/* Borrows v.  v[k] as a new ref, jv_null() when absent. */
-static jv get(jv v, const char *k)
-{
-  jv r;
-
-  if(jv_get_kind(v) != JV_KIND_OBJECT)
-    return jv_null();
-  r = jv_object_get(jv_copy(v), jv_string(k));
-  return jv_is_valid(r) ? r : (jv_free(r), jv_null());
-}
-
-static double num(jv v, const char *k, double dflt)
-{
-  jv n = get(v, k);
-  double d = jv_get_kind(n) == JV_KIND_NUMBER ? jv_number_value(n) : dflt;
-
-  jv_free(n);
-  return d;
-}
-
 /* One result line (v consumed) into e->res. */
 static void take_result(struct ev *e, jv v)
 {
-  jv id = get(v, "custom_id"), route = get(v, "route"), err = get(v, "error");
-  jv resp = get(v, "response"), atts = get(route, "attempts");
+  jv id = json_get(v, "custom_id"), route = json_get(v, "route");
+  jv err = json_get(v, "error");
+  jv resp = json_get(v, "response"), atts = json_get(route, "attempts");
   long i = jv_get_kind(id) == JV_KIND_STRING
            ? strmap_get(&e->oc.row_ix, jv_string_value(id)) : -1;
   struct result *r;
@@ -290,15 +271,16 @@ static void take_result(struct ev *e, jv v)
     r->seen = 1;
     r->model = -1;
     r->code[0] = '\0';
-    r->cost = num(route, "cost_usd", 0);
-    r->complexity = num(route, "complexity", NAN);
-    r->escalations = (int)num(route, "escalations", 0);
+    r->cost = json_num(route, "cost_usd", 0);
+    r->complexity = json_num(route, "complexity", NAN);
+    r->escalations = (int)json_num(route, "escalations", 0);
     r->attempts = n;
     r->first = -1;
     r->signal[0] = '\0';
     for(int k = 0; k < n; k++) {
-      jv a = jv_array_get(jv_copy(atts), k), ag = get(a, "agree");
-      jv m = get(a, "model"), valid = get(a, "valid"), why = get(a, "reason");
+      jv a = jv_array_get(jv_copy(atts), k), ag = json_get(a, "agree");
+      jv m = json_get(a, "model"), valid = json_get(a, "valid");
+      jv why = json_get(a, "reason");
       if(jv_get_kind(ag) != JV_KIND_TRUE && jv_get_kind(m) == JV_KIND_STRING
          && r->first < 0) {
         r->first = (int)strmap_get(&e->oc.model_ix, jv_string_value(m));
@@ -317,14 +299,14 @@ static void take_result(struct ev *e, jv v)
       jv_free(why);
     }
     if(jv_get_kind(err) == JV_KIND_OBJECT) {
-      jv c = get(err, "code");
+      jv c = json_get(err, "code");
       snprintf(r->code, sizeof(r->code), "%s",
                jv_get_kind(c) == JV_KIND_STRING ? jv_string_value(c) : "?");
       jv_free(c);
     }
     else if(jv_get_kind(resp) == JV_KIND_OBJECT && n > 0) {
       jv last = jv_array_get(jv_copy(atts), n - 1);
-      jv m = get(last, "model");
+      jv m = json_get(last, "model");
       if(jv_get_kind(m) == JV_KIND_STRING)
         r->model = (int)strmap_get(&e->oc.model_ix, jv_string_value(m));
       if(r->model < 0)

@@ -27,7 +27,8 @@
  *
  * The catalog written beside it serves every recorded model through one
  * provider of format "replay" reading OUT.jsonl (named relative to the
- * catalog when both are in one folder, else by absolute path).  A model's price is
+ * catalog when both are in one folder, else by absolute path).  A
+ * model's price is
  * what its recorded calls cost per estimated token (input and output
  * alike: the CSV does not split them); its tier comes from that price:
  * below T1 USD per million tokens tier 1, below T2 tier 2, else 3
@@ -616,21 +617,10 @@ done:
  * From llmroute's own results, joined with review verdicts
  */
 
-/* Borrows v.  v[k] as a new ref, jv_null() when absent; never asserts. */
-static jv get(jv v, const char *k)
-{
-  jv r;
-
-  if(jv_get_kind(v) != JV_KIND_OBJECT)
-    return jv_null();
-  r = jv_object_get(jv_copy(v), jv_string(k));
-  return jv_is_valid(r) ? r : (jv_free(r), jv_null());
-}
-
 /* Consumes v.  v[k] as a new ref, jv_null() when absent. */
 static jv take(jv v, const char *k)
 {
-  jv r = get(v, k);
+  jv r = json_get(v, k);
 
   jv_free(v);
   return r;
@@ -686,7 +676,7 @@ struct join {
 static int join_request(void *ctx, jv v, const char *path, long line)
 {
   struct join *j = ctx;
-  jv id = get(v, "custom_id");
+  jv id = json_get(v, "custom_id");
   char gen[64];
   const char *cid = jv_get_kind(id) == JV_KIND_STRING
                     ? jv_string_value(id) : NULL;
@@ -715,8 +705,8 @@ static int join_request(void *ctx, jv v, const char *path, long line)
 static int join_result(void *ctx, jv v, const char *path, long line)
 {
   struct join *j = ctx;
-  jv id = get(v, "custom_id"), route = get(v, "route");
-  jv atts = get(route, "attempts"), last, content, o, rec, outc, usage;
+  jv id = json_get(v, "custom_id"), route = json_get(v, "route");
+  jv atts = json_get(route, "attempts"), last, content, o, rec, outc, usage;
   long i = jv_get_kind(id) == JV_KIND_STRING
            ? strmap_get(&j->ids, jv_string_value(id)) : -1;
   int n = jv_get_kind(atts) == JV_KIND_ARRAY
@@ -724,7 +714,7 @@ static int join_result(void *ctx, jv v, const char *path, long line)
 
   content = jv_null();
   {
-    jv ch = take(take(get(v, "response"), "body"), "choices");
+    jv ch = take(take(json_get(v, "response"), "body"), "choices");
     if(jv_get_kind(ch) == JV_KIND_ARRAY && jv_array_length(jv_copy(ch)))
       content = take(take(jv_array_get(jv_copy(ch), 0), "message"),
                      "content");
@@ -741,14 +731,14 @@ static int join_result(void *ctx, jv v, const char *path, long line)
     return 0; /* not a request of --requests, or no answer: skipped */
   }
   last = jv_array_get(atts, n - 1);
-  usage = get(last, "usage");
+  usage = json_get(last, "usage");
   o = jv_object_set(jv_object(), jv_string("answer"), content);
   o = jv_object_set(o, jv_string("usage"), usage);
-  o = jv_object_set(o, jv_string("cost_usd"), get(route, "cost_usd"));
+  o = jv_object_set(o, jv_string("cost_usd"), json_get(route, "cost_usd"));
   rec = jv_array_get(jv_copy(j->lines), (int)i);
-  outc = get(rec, "outcomes");
+  outc = json_get(rec, "outcomes");
   {
-    jv model = get(last, "model");
+    jv model = json_get(last, "model");
     if(jv_get_kind(model) == JV_KIND_STRING) {
       outc = jv_object_set(outc, model, o);
       j->nanswers++;
@@ -788,7 +778,7 @@ static void norm(const char *s, char *out, size_t cap)
  * says nothing usable. */
 static double verdict_score(jv ver, jv answer)
 {
-  jv s = get(ver, "score"), label;
+  jv s = json_get(ver, "score"), label;
   double d = -1;
 
   if(jv_get_kind(s) == JV_KIND_NUMBER)
@@ -796,7 +786,7 @@ static double verdict_score(jv ver, jv answer)
   else if(jv_get_kind(s) == JV_KIND_TRUE || jv_get_kind(s) == JV_KIND_FALSE)
     d = jv_get_kind(s) == JV_KIND_TRUE;
   jv_free(s);
-  s = get(ver, "verdict");
+  s = json_get(ver, "verdict");
   if(d < 0 && jv_get_kind(s) == JV_KIND_STRING) {
     const char *t = jv_string_value(s);
     if(!strcmp(t, "good") || !strcmp(t, "correct") || !strcmp(t, "pass"))
@@ -806,7 +796,7 @@ static double verdict_score(jv ver, jv answer)
       d = 0;
   }
   jv_free(s);
-  label = get(ver, "label");
+  label = json_get(ver, "label");
   if(d < 0 && jv_get_kind(label) == JV_KIND_STRING &&
      jv_get_kind(answer) == JV_KIND_STRING) {
     char a[256], l[256];
@@ -821,7 +811,7 @@ static double verdict_score(jv ver, jv answer)
 static int join_verdict(void *ctx, jv v, const char *path, long line)
 {
   struct join *j = ctx;
-  jv id = get(v, "custom_id"), model = get(v, "model"), rec, outc;
+  jv id = json_get(v, "custom_id"), model = json_get(v, "model"), rec, outc;
   long i = jv_get_kind(id) == JV_KIND_STRING
            ? strmap_get(&j->ids, jv_string_value(id)) : -1;
   int it, any = 0;
@@ -835,11 +825,11 @@ static int join_verdict(void *ctx, jv v, const char *path, long line)
     return -1;
   }
   rec = jv_array_get(jv_copy(j->lines), (int)i);
-  outc = get(rec, "outcomes");
+  outc = json_get(rec, "outcomes");
   for(it = jv_object_iter(outc); jv_object_iter_valid(outc, it);
       it = jv_object_iter_next(outc, it)) {
     jv k = jv_object_iter_key(outc, it), o = jv_object_iter_value(outc, it);
-    jv ans = get(o, "answer");
+    jv ans = json_get(o, "answer");
     double sc;
     if(jv_get_kind(model) == JV_KIND_STRING &&
        strcmp(jv_string_value(model), jv_string_value(k))) {
@@ -926,11 +916,11 @@ static int convert_results(int argc, char **argv)
   }
   for(k = 0; k < j.nreq; k++) {
     jv rec = jv_array_get(jv_copy(j.lines), (int)k);
-    jv outc = get(rec, "outcomes");
+    jv outc = json_get(rec, "outcomes");
     int scored = 0, it;
     for(it = jv_object_iter(outc); jv_object_iter_valid(outc, it);
         it = jv_object_iter_next(outc, it)) {
-      jv o = jv_object_iter_value(outc, it), sc = get(o, "score");
+      jv o = jv_object_iter_value(outc, it), sc = json_get(o, "score");
       scored |= jv_get_kind(sc) == JV_KIND_NUMBER;
       jv_free(sc);
       jv_free(o);

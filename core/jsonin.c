@@ -562,3 +562,25 @@ jv json_parse(const char *s, size_t len)
   }
   return v;
 }
+
+jv json_get(jv obj, const char *key)
+{
+  jv v;
+
+  if(jv_get_kind(obj) != JV_KIND_OBJECT)
+    return jv_null();
+  v = jv_object_get(jv_copy(obj), jv_string(key));
+  if(jv_is_valid(v))
+    return v;
+  jv_free(v);
+  return jv_null();
+}
+
+double json_num(jv obj, const char *key, double dflt)
+{
+  jv v = json_get(obj, key);
+  double d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : dflt;
+
+  jv_free(v);
+  return isfinite(d) ? d : dflt;
+}

@@ -40,26 +40,6 @@ void outcomes_free(struct outcomes *o)
   memset(o, 0, sizeof(*o));
 }
 
-/* Borrows v.  v[k] as a new ref, or jv_null(); never asserts. */
-static jv get(jv v, const char *k)
-{
-  jv r;
-
-  if(jv_get_kind(v) != JV_KIND_OBJECT)
-    return jv_null();
-  r = jv_object_get(jv_copy(v), jv_string(k));
-  return jv_is_valid(r) ? r : (jv_free(r), jv_null());
-}
-
-static double num(jv v, const char *k)
-{
-  jv n = get(v, k);
-  double d = jv_get_kind(n) == JV_KIND_NUMBER ? jv_number_value(n) : NAN;
-
-  jv_free(n);
-  return isfinite(d) ? d : NAN;
-}
-
 /* The index of model name, added when new; -1 when full. */
 static int model_index(struct outcomes *o, const char *name)
 {
@@ -82,8 +62,8 @@ static int add_row(struct outcomes *o, jv v, long lineno,
                    size_t errlen)
 {
   struct orow *r;
-  jv id = get(v, "custom_id"), bench = get(v, "benchmark");
-  jv outc = get(v, "outcomes");
+  jv id = json_get(v, "custom_id"), bench = json_get(v, "benchmark");
+  jv outc = json_get(v, "outcomes");
   char gen[64];
   int it, i;
 
@@ -121,7 +101,8 @@ static int add_row(struct outcomes *o, jv v, long lineno,
       it = jv_object_iter_next(outc, it)) {
     jv k = jv_object_iter_key(outc, it), m = jv_object_iter_value(outc, it);
     int mi = model_index(o, jv_string_value(k));
-    double sc = num(m, "score"), c = num(m, "cost_usd");
+    double sc = json_num(m, "score", NAN);
+    double c = json_num(m, "cost_usd", NAN);
     jv_free(k);
     jv_free(m);
     if(mi < 0) {

@@ -1,6 +1,7 @@
 /*
  * reader.c - input lines: read(2) into a reused buffer, split, parse and
- * normalise each into a job (input shapes: llmroute(1), INPUT LINES).  Reading stops while -j jobs are
+ * normalise each into a job (input shapes: llmroute(1), INPUT LINES).
+ * Reading stops while -j jobs are
  * unwritten, so memory stays bounded whatever the input size.
  */
 #include <errno.h>

@@ -1,7 +1,8 @@
 /*
  * report.c - `llmroute report [--json] [FILE...]`: summarise result lines.
  *
- * Reads result lines (llmroute(1), RESULT LINES) from the FILEs, or stdin when none or "-",
+ * Reads result lines (llmroute(1), RESULT LINES) from the FILEs, or
+ * stdin when none or "-",
  * and prints one table per task and one per model: requests, errors,
  * tokens in and out, cost, baseline cost and savings, then the totals.
  *
@@ -44,29 +45,6 @@ struct tally {
   long actual, estimated, unreadable;
   long baseline_actual;  /* lines whose baseline is actual usage */
 };
-
-/* Borrows obj.  New ref to obj[key], or jv_null(); never asserts. */
-static jv get(jv obj, const char *key)
-{
-  jv v;
-
-  if(jv_get_kind(obj) != JV_KIND_OBJECT)
-    return jv_null();
-  v = jv_object_get(jv_copy(obj), jv_string(key));
-  if(jv_is_valid(v))
-    return v;
-  jv_free(v);
-  return jv_null();
-}
-
-/* Borrows obj.  obj[key] as a number, or 0. */
-static double num(jv obj, const char *key)
-{
-  jv v = get(obj, key);
-  double d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : 0.0;
-  jv_free(v);
-  return d;
-}
 
 /* The row called name in t, created when missing; NULL when out of
  * memory.  The table owns the row. */
@@ -122,7 +100,7 @@ static void row_add(struct row *r, const struct row *line)
 static const char *route_name(jv route, const char *key, const char *dflt,
                               char *buf, size_t len)
 {
-  jv v = get(route, key);
+  jv v = json_get(route, key);
 
   if(jv_get_kind(v) == JV_KIND_STRING)
     snprintf(buf, len, "%s", jv_string_value(v));
@@ -148,26 +126,27 @@ static int tally_line(struct tally *ta, jv line)
     ta->unreadable++;
     return LLMR_OK;
   }
-  route = get(line, "route");
-  attempts = get(route, "attempts");
-  resp = get(line, "response");
-  err = get(line, "error");
+  route = json_get(line, "route");
+  attempts = json_get(route, "attempts");
+  resp = json_get(line, "response");
+  err = json_get(line, "error");
   if(jv_get_kind(attempts) == JV_KIND_ARRAY)
     n = jv_array_length(jv_copy(attempts));
   actual = n > 0 || jv_get_kind(resp) == JV_KIND_OBJECT;
   fig.requests = 1;
   fig.errors = jv_get_kind(err) != JV_KIND_NULL;
   if(actual) {
-    jv c = get(route, "cost_usd");
+    jv c = json_get(route, "cost_usd");
     for(i = 0; i < n; i++) {
       jv a = jv_array_get(jv_copy(attempts), i);
-      jv u = get(a, "usage");
+      jv u = json_get(a, "usage");
       struct row at;
       memset(&at, 0, sizeof(at));
-      at.tokens_in = num(u, "input_tokens") + num(u, "cached_tokens") +
-                     num(u, "cache_write_tokens");
-      at.tokens_out = num(u, "output_tokens");
-      at.cost = num(a, "cost_usd");
+      at.tokens_in = json_num(u, "input_tokens", 0) +
+                     json_num(u, "cached_tokens", 0) +
+                     json_num(u, "cache_write_tokens", 0);
+      at.tokens_out = json_num(u, "output_tokens", 0);
+      at.cost = json_num(a, "cost_usd", 0);
       row_add(&fig, &at);
       sum += at.cost;
       /* each attempt counts on the model that answered it */
@@ -187,18 +166,18 @@ static int tally_line(struct tally *ta, jv line)
     ta->actual++;
   }
   else {
-    est = get(route, "estimate");
+    est = json_get(route, "estimate");
     if(!fig.errors) {
-      fig.tokens_in = num(est, "input_tokens");
-      fig.tokens_out = num(est, "output_tokens");
-      fig.cost = num(route, "expected_cost_usd");
+      fig.tokens_in = json_num(est, "input_tokens", 0);
+      fig.tokens_out = json_num(est, "output_tokens", 0);
+      fig.cost = json_num(route, "expected_cost_usd", 0);
     }
     jv_free(est);
     ta->estimated++;
   }
   if(!fig.errors) {
-    jv basis = get(route, "baseline_basis");
-    fig.baseline = num(route, "baseline_cost_usd");
+    jv basis = json_get(route, "baseline_basis");
+    fig.baseline = json_num(route, "baseline_cost_usd", 0);
     ta->baseline_actual += jv_get_kind(basis) == JV_KIND_STRING &&
                            !strcmp(jv_string_value(basis), "actual");
     jv_free(basis);

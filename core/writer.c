@@ -1,5 +1,6 @@
 /*
- * writer.c - result lines (llmroute(1), RESULT LINES), in completion order or, with
+ * writer.c - result lines (llmroute(1), RESULT LINES), in completion
+ * order or, with
  * --keep-order, through a reorder ring of -j slots.  Output is gathered
  * in one buffer and written whole lines at a time; every write is
  * checked, and EPIPE ends the run quietly.

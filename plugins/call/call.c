@@ -330,38 +330,56 @@ static long output_cap(const struct job_state *js, const struct deployment *d)
 
 enum { SENT = 0, MOVE_ON, BUDGET };
 
+/* Deployment d could not be sent to: give back its concurrency slot and
+ * its budget reservation, and record the attempt with code and why.
+ * MOVE_ON. */
+static int send_failed(struct job_state *js, struct deployment *d,
+                       long ticket, const char *code, const char *why)
+{
+  limits_release(js->st, d->p);
+  js->st->host->budget_settle(ticket, 0);
+  set_reason(d, why);
+  d->code = code;
+  attempt_record(js, d, NULL, 0, d->reason);
+  note_failure(js, d);
+  return MOVE_ON;
+}
+
 /* The replay "transfer" to deployment i: the recorded answer, handed in
  * on a zero-delay timer as a transfer's end would be (replay.c).  SENT,
  * or MOVE_ON with the failure recorded (not_recorded). */
 static int submit_replay(struct job_state *js, int i, long ticket,
                          double worst)
 {
-  struct call_stage *st = js->st;
-  const struct llmr_host *host = st->host;
+  const struct llmr_host *host = js->st->host;
   struct deployment *d = &js->deps[i];
   jv rec = replay_lookup(d->p->replay, host, host->custom_id(js->job),
                          jv_string_value(d->model));
-  struct xfer *x = jv_is_valid(rec) ? calloc(1, sizeof(*x)) : NULL;
-  jv text = x ? jv_dump_string(rec, 0) : jv_invalid();
+  struct xfer *x;
+  char msg[300];
 
-  if(!x || host->after(js->job, 0, replay_fire) != LLMR_OK) {
-    jv m = jv_is_valid(rec) ? jv_string("out of memory")
-                            : jv_invalid_get_msg(rec);
-    char msg[300];
+  if(!jv_is_valid(rec)) {
+    jv m = jv_invalid_get_msg(rec);
     snprintf(msg, sizeof(msg), "replay: %s: %s (custom_id %s)",
              jv_string_value(d->model), jv_get_kind(m) == JV_KIND_STRING
              ? jv_string_value(m) : "?", host->custom_id(js->job));
     jv_free(m);
-    jv_free(text);
-    free(x);
-    limits_release(st, d->p);
-    host->budget_settle(ticket, 0);
-    set_reason(d, msg);
-    d->code = "not_recorded";
-    attempt_record(js, d, NULL, 0, d->reason);
-    note_failure(js, d);
-    return MOVE_ON;
+    return send_failed(js, d, ticket, "not_recorded", msg);
   }
+  rec = jv_dump_string(rec, 0);
+  x = calloc(1, sizeof(*x));
+  if(x)
+    x->body = strdup(jv_string_value(rec));
+  if(!x || !x->body || host->after(js->job, 0, replay_fire) != LLMR_OK) {
+    jv_free(rec);
+    if(x)
+      free(x->body);
+    free(x);
+    return send_failed(js, d, ticket, "provider_error",
+                       "replay: out of memory");
+  }
+  x->len = (size_t)jv_string_length_bytes(rec);
+  x->cap = x->len + 1;
   x->js = js;
   x->dep = i;
   x->ticket = ticket;
@@ -369,10 +387,6 @@ static int submit_replay(struct job_state *js, int i, long ticket,
   x->t0 = host->now();
   x->next = js->xfers;
   js->xfers = x;
-  x->len = (size_t)jv_string_length_bytes(jv_copy(text));
-  x->body = strdup(jv_string_value(text));
-  x->cap = x->len + 1;
-  jv_free(text);
   x->active = 1;
   x->replayed = 1;
   return SENT;
@@ -434,20 +448,16 @@ static int submit(struct job_state *js, int i, int hedge)
   if(!jv_is_valid(req) || !x || !url || !e) {
     jv msg = jv_is_valid(req) ? jv_string("out of memory") :
                                 jv_invalid_get_msg(jv_copy(req));
-    set_reason(d, jv_get_kind(msg) == JV_KIND_STRING ?
-                  jv_string_value(msg) : "cannot build the request");
+    char why[300];
+    snprintf(why, sizeof(why), "%s", jv_get_kind(msg) == JV_KIND_STRING ?
+             jv_string_value(msg) : "cannot build the request");
     jv_free(msg);
     jv_free(req);
     free(x);
     free(url);
     if(e)
       curl_easy_cleanup(e);
-    limits_release(st, p);
-    host->budget_settle(ticket, 0);
-    d->code = "provider_error";
-    attempt_record(js, d, NULL, 0, d->reason);
-    note_failure(js, d);
-    return MOVE_ON;
+    return send_failed(js, d, ticket, "provider_error", why);
   }
   x->js = js;
   x->dep = i;
@@ -488,13 +498,8 @@ static int submit(struct job_state *js, int i, int hedge)
   x->active = 1;
   if(host->http(js->job, e, on_done) != LLMR_OK) {
     x->active = 0;
-    limits_release(st, p);
-    host->budget_settle(ticket, 0);
-    set_reason(d, "the runner refused the transfer");
-    d->code = "provider_error";
-    attempt_record(js, d, NULL, 0, d->reason);
-    note_failure(js, d);
-    return MOVE_ON;
+    return send_failed(js, d, ticket, "provider_error",
+                       "the runner refused the transfer");
   }
   return SENT;
 }

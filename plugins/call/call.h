@@ -37,7 +37,8 @@ struct call_format {
   /* Append the authentication and format headers for key (may be NULL
    * or empty: no auth header).  Returns the new list head. */
   struct curl_slist *(*headers)(struct curl_slist *h, const char *key);
-  /* Normalise a 2xx answer (consumed) to a chat.completion (llmroute(1), RESULT LINES),
+  /* Normalise a 2xx answer (consumed) to a chat.completion
+   * (llmroute(1), RESULT LINES),
    * filling *u.  model names the deployment asked.  New ref, or
    * jv_invalid_with_msg() when the answer is not a usable one. */
   jv (*response)(jv answer, const char *model, struct call_usage *u);
@@ -120,7 +121,8 @@ int call_error_parse(jv body, struct call_error *e);
 
 /* Classify an HTTP answer: status, the x-should-retry header value
  * (-1 absent, 0 false, 1 true), its error (may be NULL).  *code gets
- * the job error code (llmroute(1), RESULT LINES) to use if this is the last word. */
+ * the job error code (llmroute(1), RESULT LINES) to use if this is the
+ * last word. */
 enum call_failure call_classify(long status, int should_retry,
                                 const struct call_error *e,
                                 const char **code);

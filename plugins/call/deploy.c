@@ -146,30 +146,39 @@ static void add_list(struct job_state *js, jv list)
   }
 }
 
+/* Borrows spec ({model, deployments}, route.hedge or route.agree).
+ * Append the deployments it lists (else every one of its model) and
+ * return its model's name (a pointer into spec), or NULL when it names
+ * none. */
+static const char *add_side_model(struct job_state *js, jv spec)
+{
+  const char *name = call_str(spec, "model");
+  if(!name)
+    return NULL;
+  jv list = call_get(spec, "deployments");
+  if(jv_get_kind(list) == JV_KIND_ARRAY && jv_array_length(jv_copy(list)) > 0)
+    add_list(js, list);
+  else
+    add_model(js, name, NULL);
+  jv_free(list);
+  return name;
+}
+
 /* Borrows route.  route.hedge {model, deployments} (route hedge=true):
  * where hedge_fire() sends the hedge.  Its deployments not listed yet are
  * added for the hedge only, so the main flow never falls back to them. */
 static void add_hedge(struct job_state *js, jv route)
 {
   jv h = call_get(route, "hedge");
-  const char *name = call_str(h, "model");
   int from = js->ndeps;
-  if(name) {
-    jv list = call_get(h, "deployments");
-    if(jv_get_kind(list) == JV_KIND_ARRAY &&
-       jv_array_length(jv_copy(list)) > 0)
-      add_list(js, list);
-    else
-      add_model(js, name, NULL);
-    jv_free(list);
-    for(int i = 0; i < js->ndeps; i++) {
-      struct deployment *d = &js->deps[i];
-      if(i >= from)
-        d->hedge_only = 1;
-      if(i >= from || !strcmp(jv_string_value(d->name), name)) {
-        d->for_hedge = 1;
-        js->has_hedge = 1;
-      }
+  const char *name = add_side_model(js, h);
+  for(int i = 0; name && i < js->ndeps; i++) {
+    struct deployment *d = &js->deps[i];
+    if(i >= from)
+      d->hedge_only = 1;
+    if(i >= from || !strcmp(jv_string_value(d->name), name)) {
+      d->for_hedge = 1;
+      js->has_hedge = 1;
     }
   }
   jv_free(h);
@@ -181,22 +190,13 @@ static void add_hedge(struct job_state *js, jv route)
 static void add_agree(struct job_state *js, jv route)
 {
   jv a = call_get(route, "agree");
-  const char *name = call_str(a, "model");
   int from = js->ndeps;
-  if(name) {
-    jv list = call_get(a, "deployments");
-    if(jv_get_kind(list) == JV_KIND_ARRAY &&
-       jv_array_length(jv_copy(list)) > 0)
-      add_list(js, list);
-    else
-      add_model(js, name, NULL);
-    jv_free(list);
+  if(add_side_model(js, a))
     for(int i = from; i < js->ndeps; i++) {
       js->deps[i].for_agree = 1;
       js->deps[i].hedge_only = 1; /* not in the main flow */
       js->has_agree = 1;
     }
-  }
   jv_free(a);
 }
 

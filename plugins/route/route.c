@@ -614,7 +614,8 @@ static jv decide(struct route *r, jv route,
   route = jvf_set(route, key("expected_cost_usd"),
                         jv_number(round_usd(route_expected_cost(m, w))));
   route = jvf_set(route, key("worst_cost_usd"),
-                        jv_number(round_usd(plan_cost(r->host, &m->price, w->in, worst_out))));
+                        jv_number(round_usd(plan_cost(
+                          r->host, &m->price, w->in, worst_out))));
   est = get(route, "estimate");
   if(jv_get_kind(est) != JV_KIND_OBJECT) {
     jvf_free(est);
@@ -627,7 +628,9 @@ static jv decide(struct route *r, jv route,
     jvf_free(est);
   if(key_num(route, "baseline_cost_usd", -1) < 0)
     route = jvf_set(route, key("baseline_cost_usd"),
-                          jv_number(round_usd(plan_cost(r->host, &r->baseline->price, w->in, w->out))));
+                          jv_number(round_usd(plan_cost(
+                            r->host, &r->baseline->price, w->in,
+                            w->out))));
   return route;
 }
 
@@ -740,7 +743,8 @@ static enum llmr_verdict route_process(void *self, struct llmr_job *job)
     }
     if(why == FIT_COST) {
       h->set_error(job, "no_model", "%s: expected cost %.6f USD exceeds "
-                   "routing.max_cost_usd %g", m->name, route_expected_cost(m, &w),
+                   "routing.max_cost_usd %g", m->name,
+                   route_expected_cost(m, &w),
                    w.max_cost);
       verdict = LLMR_FAIL;
       goto done;

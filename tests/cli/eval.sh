@@ -1,12 +1,13 @@
 # tests/cli/eval.sh - recorded outcomes end to end on a small fixture
-# written for the project (tests/fixtures/outcomes/mini.csv: RouterBench's
-# shape, models cheap, mid and premium): `eval convert routerbench` and
+# written for the project (tests/fixtures/outcomes/mini.routerbench, a
+# CSV of RouterBench's shape with models cheap, mid and premium; it holds
+# no RouterBench data): `eval convert routerbench` and
 # `results`, the replay provider through the call stage, `llmroute eval`
 # (its figures checked against sums over the fixture), `train --outcomes`
 # with route policy=learned, and agreement checks escalating.
 . tests/lib.sh
 
-CSV=tests/fixtures/outcomes/mini.csv
+CSV=tests/fixtures/outcomes/mini.routerbench
 cd "$TMP" || exit 1
 L=$OLDPWD/$LLMROUTE
 
