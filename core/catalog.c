@@ -97,20 +97,6 @@ fail:
   return NULL;
 }
 
-/* Borrows obj.  New ref to obj[key], or jv_null(); never asserts. */
-static jv get(jv obj, const char *key)
-{
-  jv v;
-
-  if(jv_get_kind(obj) != JV_KIND_OBJECT)
-    return jv_null();
-  v = jv_object_get(jv_copy(obj), jv_string(key));
-  if(jv_is_valid(v))
-    return v;
-  jv_free(v);
-  return jv_null();
-}
-
 /* 1 when v (borrowed) is a number >= min (and integral when want_int). */
 static int is_num(jv v, double min, int want_int)
 {
@@ -129,7 +115,7 @@ static int is_num(jv v, double min, int want_int)
 /* 1 when obj[key] is a non-empty string. */
 static int has_string(jv obj, const char *key)
 {
-  jv v = get(obj, key);
+  jv v = json_get(obj, key);
   int ok = jv_get_kind(v) == JV_KIND_STRING &&
            jv_string_length_bytes(jv_copy(v)) > 0;
   jv_free(v);
@@ -146,7 +132,7 @@ static int check_provider(const char *path, const char *name, jv p,
 
   if(jv_get_kind(p) != JV_KIND_OBJECT)
     return fail(err, errlen, path, "providers.%s: must be an object", name);
-  v = get(p, "format");
+  v = json_get(p, "format");
   if(jv_get_kind(v) != JV_KIND_STRING) {
     jv_free(v);
     return fail(err, errlen, path,
@@ -172,7 +158,7 @@ static int check_provider(const char *path, const char *name, jv p,
   if(!replay && !has_string(p, "base_url"))
     return fail(err, errlen, path,
                 "providers.%s: base_url must be a non-empty string", name);
-  v = get(p, "api_key_env");
+  v = json_get(p, "api_key_env");
   if(jv_get_kind(v) != JV_KIND_NULL && jv_get_kind(v) != JV_KIND_STRING) {
     jv_free(v);
     return fail(err, errlen, path,
@@ -181,7 +167,7 @@ static int check_provider(const char *path, const char *name, jv p,
   }
   jv_free(v);
   for(i = 0; limits[i]; i++) {
-    v = get(p, limits[i]);
+    v = json_get(p, limits[i]);
     if(jv_get_kind(v) != JV_KIND_NULL && !is_num(v, 1, 1)) {
       jv_free(v);
       return fail(err, errlen, path,
@@ -211,8 +197,8 @@ static int check_deployment(const char *path, const char *name, int i,
     return fail(err, errlen, path,
                 "models.%s: deployments[%d].model must be a "
                 "non-empty string", name, i);
-  prov = get(d, "provider");
-  p = get(providers, jv_string_value(prov));
+  prov = json_get(d, "provider");
+  p = json_get(providers, jv_string_value(prov));
   if(jv_get_kind(p) != JV_KIND_OBJECT) {
     fail(err, errlen, path,
          "models.%s: deployments[%d]: unknown provider '%s' "
@@ -250,7 +236,7 @@ static int check_model(const char *path, const char *name, jv m,
   if(jv_get_kind(m) != JV_KIND_OBJECT)
     return fail(err, errlen, path, "models.%s: must be an object", name);
   for(i = 0; fields[i].key; i++) {
-    v = get(m, fields[i].key);
+    v = json_get(m, fields[i].key);
     if(jv_get_kind(v) == JV_KIND_NULL && !fields[i].required) {
       jv_free(v);
       continue;
@@ -263,7 +249,7 @@ static int check_model(const char *path, const char *name, jv m,
     }
     jv_free(v);
   }
-  deps = get(m, "deployments");
+  deps = json_get(m, "deployments");
   if(jv_get_kind(deps) != JV_KIND_ARRAY ||
      jv_array_length(jv_copy(deps)) == 0) {
     jv_free(deps);
@@ -295,8 +281,8 @@ static int validate(const char *path, jv cat, char *err, size_t errlen)
     return fail(err, errlen, path,
                 "the catalog must be an object "
                 "{\"providers\":{...},\"models\":{...}}");
-  providers = get(cat, "providers");
-  models = get(cat, "models");
+  providers = json_get(cat, "providers");
+  models = json_get(cat, "models");
   if(jv_get_kind(providers) != JV_KIND_OBJECT ||
      jv_object_length(jv_copy(providers)) == 0) {
     rc = fail(err, errlen, path, "providers must be a non-empty object");
