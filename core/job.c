@@ -87,6 +87,19 @@ static void job_finish(struct llmr_job *job)
 {
   job_cancel_work(job);
   job->phase = JOB_FINISHED;
+  if(R.answering && jv_get_kind(job->response) == JV_KIND_NULL &&
+     jv_get_kind(job->error) == JV_KIND_NULL) {
+    /* every result of a pipeline that calls is an answer or an error:
+       a stage let this one through with neither (a bug of the stage's or
+       of ours), so say so instead of writing a silent null */
+    const char *last = R.pl->stages[job->stage < R.pl->nstages ? job->stage
+                                    : R.pl->nstages - 1].cf.instance;
+    char msg[256];
+    snprintf(msg, sizeof(msg), "the pipeline finished the request with "
+             "neither an answer nor an error (last stage %s)", last);
+    job->error = error_record("internal_error", last, msg);
+    R.ninternal++;
+  }
   if(job->aprev)
     job->aprev->anext = job->anext;
   else

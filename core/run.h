@@ -66,6 +66,9 @@ struct runner {
   int nrun;                  /* stages a job goes through: all, or with
                                 --dry-run those before the first call */
   int dry_run;               /* results carry "request" */
+  int answering;             /* a call stage runs: every result must be
+                                an answer or an error */
+  unsigned long ninternal;   /* results turned into internal_error */
   int config_error_seen;
 
   CURLM *multi;

@@ -63,6 +63,10 @@ if [ ! -x "$BUILD/tests/tools/casecheck" ] &&
   echo "run.sh: $BUILD/tests/tools/casecheck missing (run make first)" >&2
 fi
 
+# A run whose results broke the invariant (neither an answer nor an
+# error) appends a line here; each is a failure, whatever the suite said.
+LLMROUTE_INVARIANT_LOG=$out/invariants
+export LLMROUTE_INVARIANT_LOG
 xargs -P "$jobs" -L 1 sh tests/run.sh --suite "$out" <"$out/list"
 
 passed=0 failed=0
@@ -91,6 +95,15 @@ while read -r kind path; do
   passed=$((passed + p))
   failed=$((failed + f))
 done <"$out/list"
+
+if [ -s "$out/invariants" ]; then
+  echo "=== invariant: every result of a calling pipeline is an answer or an error"
+  while read -r line; do
+    echo "FAIL: invariant: $line"
+    echo "FAIL: invariant: $line" >>"$out/fails"
+    failed=$((failed + 1))
+  done <"$out/invariants"
+fi
 
 if [ -s "$out/fails" ]; then
   echo

@@ -41,6 +41,7 @@ static void on_done(void *self, struct llmr_job *job, CURL *easy,
                    CURLcode rc);
 static void hedge_fire(void *self, struct llmr_job *job);
 static void replay_fire(void *self, struct llmr_job *job);
+static void cool_resume(void *self, struct llmr_job *job);
 static int usable(struct job_state *js, struct deployment *d, double now);
 static void finish_xfer(struct call_stage *st, struct llmr_job *job,
                         struct xfer *x, CURLcode rc, long status);
@@ -519,7 +520,7 @@ static void agree_send(struct job_state *js)
   js->agree_sent = 1;
   for(int i = 0; i < js->ndeps; i++) {
     struct deployment *d = &js->deps[i];
-    if(!d->for_agree || d->started || !usable(js, d, now))
+    if(!d->for_agree || d->started || usable(js, d, now) != 1)
       continue;
     struct provider *p = d->p;
     if(limits_wait(js, d, now) > 0 ||
@@ -655,7 +656,8 @@ static enum llmr_verdict send_to(struct job_state *js, int i)
 
 /* 1 when deployment d can be sent to now (provider known, key present,
  * breaker closed, context large enough).  Otherwise 0, d's reason and
- * code set. */
+ * code set; -1 when only its breaker holds it back (it may be tried once
+ * the cool-down ends). */
 static int usable(struct job_state *js, struct deployment *d, double now)
 {
   struct call_stage *st = js->st;
@@ -671,7 +673,7 @@ static int usable(struct job_state *js, struct deployment *d, double now)
   }
   if(!limits_breaker_ok(st, d->brk, now)) {
     set_reason(d, "cooling down after repeated failures");
-    return 0;
+    return -1;
   }
   if(d->p->key_env && !d->p->key) {
     d->code = "auth_error";
@@ -697,6 +699,8 @@ static int usable(struct job_state *js, struct deployment *d, double now)
 static enum llmr_verdict advance(struct job_state *js, int from)
 {
   struct call_stage *st = js->st;
+  double wake = 0;
+  int cool = -1;
   for(int i = from; i < js->ndeps; i++) {
     struct deployment *d = &js->deps[i];
     if(d->started || d->hedge_only)
@@ -704,8 +708,17 @@ static enum llmr_verdict advance(struct job_state *js, int from)
     if(js->tried > st->fallbacks)
       break;
     double now = st->host->now();
+    int u = usable(js, d, now);
+    if(u < 0) { /* cooling down: it may be tried when it reopens */
+      double at = limits_breaker_reopen(d->brk);
+      if(cool < 0 || at < wake) {
+        wake = at;
+        cool = i;
+      }
+      continue;
+    }
     d->started = 1;
-    if(!usable(js, d, now)) {
+    if(!u) {
       if(!strcmp(d->code, "auth_error")) /* a missing key is an attempt */
         attempt_record(js, d, NULL, 0, d->reason);
       note_failure(js, d);
@@ -716,7 +729,42 @@ static enum llmr_verdict advance(struct job_state *js, int from)
     d->t0 = now;
     return send_to(js, i);
   }
+  if(cool >= 0) {
+    /* every deployment left is cooling down: wait for the first to
+       reopen (its half-open probe) rather than fail work never sent */
+    struct deployment *d = &js->deps[cool];
+    double now = st->host->now();
+    if(js->deadline <= 0 || wake < js->deadline) {
+      js->cool_from = cool;
+      js->waiting = 1;
+      st->host->log(js->job, LLMR_LOG_INFO, "%s/%s is cooling down: "
+                    "waiting %.1f s for it", jv_string_value(d->provider),
+                    jv_string_value(d->model), wake - now);
+      if(st->host->after(js->job, (long)((wake - now) * 1000) + 1,
+                         cool_resume) == LLMR_OK)
+        return LLMR_PENDING;
+      js->waiting = 0;
+    }
+    d->started = 1;
+    d->code = "provider_error";
+    attempt_record(js, d, NULL, 0, "cooling down after repeated failures, "
+                   "past the request's deadline");
+    note_failure(js, d);
+  }
   return fail(js);
+}
+
+/* The timer of advance() when every deployment was cooling down. */
+static void cool_resume(void *self, struct llmr_job *job)
+{
+  struct call_stage *st = self;
+  struct job_state *js = st->host->state(job);
+  if(!js || !js->waiting)
+    return;
+  js->waiting = 0;
+  enum llmr_verdict v = advance(js, js->cool_from);
+  if(v != LLMR_PENDING)
+    st->host->complete(job, v);
 }
 
 /* Timer: the call has not answered in hedge_ms; send it to route.hedge's
@@ -736,7 +784,7 @@ static void hedge_fire(void *self, struct llmr_job *job)
   double now = st->host->now();
   for(int i = 0; i < js->ndeps; i++) {
     struct deployment *d = &js->deps[i];
-    if(!d->for_hedge || d->started || !usable(js, d, now))
+    if(!d->for_hedge || d->started || usable(js, d, now) != 1)
       continue;
     struct provider *p = d->p;
     if(limits_wait(js, d, now) > 0 ||
@@ -845,6 +893,17 @@ static enum call_failure read_answer(struct xfer *x, struct deployment *d,
   return kind;
 }
 
+/* Deployment d failed for good in this request: the attempt recorded,
+ * and (counts) a failure for its breaker. */
+static void give_up(struct job_state *js, struct deployment *d, int counts,
+                    double now)
+{
+  if(counts)
+    limits_breaker_note(js->st, d->brk, 0, now);
+  attempt_record(js, d, NULL, 0, d->reason);
+  note_failure(js, d);
+}
+
 /* The runner's callback when a transfer of the job ends. */
 static void on_done(void *self, struct llmr_job *job, CURL *easy,
                     CURLcode rc)
@@ -914,20 +973,19 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
   }
 
   host->budget_settle(x->ticket, 0);
-  if(kind != CALL_FAIL_STOP && kind != CALL_FAIL_CONTEXT &&
-     strcmp(d->code, "auth_error"))
-    limits_breaker_note(st, d->brk, 0, now);
+  /* the breaker counts a deployment given up (after its retries), not
+     each failed attempt; nor a request that is bad anywhere */
+  int counts = kind != CALL_FAIL_STOP && kind != CALL_FAIL_CONTEXT &&
+               strcmp(d->code, "auth_error");
   if(active_transfers(js)) { /* the other half of a hedge or an
                                  agreement may answer */
-    attempt_record(js, d, NULL, 0, d->reason);
-    note_failure(js, d);
+    give_up(js, d, counts, now);
     return;
   }
   if(d->agree || jv_is_valid(js->first)) {
     /* the partner failed: the main answer stands unchecked; or the
        main flow failed after the partner answered: the partner's does */
-    attempt_record(js, d, NULL, 0, d->reason);
-    note_failure(js, d);
+    give_up(js, d, counts, now);
     if(jv_is_valid(js->first)) {
       jv first = js->first;
       js->first = jv_invalid();
@@ -943,8 +1001,7 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
   if(jv_is_valid(js->held)) {
     /* the hedge's last word: hand on the invalid answer held, so
        validate and escalate proceed as without a hedge */
-    attempt_record(js, d, NULL, 0, d->reason);
-    note_failure(js, d);
+    give_up(js, d, counts, now);
     jv held = js->held;
     js->held = jv_invalid();
     keep(js, js->held_dep, held);
@@ -967,8 +1024,7 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
       js->waiting = 0;
     }
   }
-  attempt_record(js, d, NULL, 0, d->reason);
-  note_failure(js, d);
+  give_up(js, d, counts, now);
   enum llmr_verdict v;
   if(kind == CALL_FAIL_STOP)
     v = fail(js);

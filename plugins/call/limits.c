@@ -249,6 +249,11 @@ int limits_breaker_ok(const struct call_stage *st, const struct breaker *b,
   return b->open_until <= now;
 }
 
+double limits_breaker_reopen(const struct breaker *b)
+{
+  return b ? b->open_until : 0;
+}
+
 void limits_breaker_note(struct call_stage *st, struct breaker *b, int ok,
                          double now)
 {

@@ -123,6 +123,7 @@ struct job_state {
   jv held;              /* an answer found invalid while the other half
                            of the hedge was still out, or jv_invalid() */
   int held_dep;         /* its deployment */
+  int cool_from;        /* advance() resumes here after a cool-down */
   int has_agree;        /* some deployment is for_agree */
   int agree_sent;       /* the partner was asked */
   jv first;             /* with an agreement pending: the answer that
@@ -172,9 +173,12 @@ struct breaker *limits_breaker(struct call_stage *st, const char *prov,
 /* 1 when b lets a call through now. */
 int limits_breaker_ok(const struct call_stage *st, const struct breaker *b,
                       double now);
-/* Record a success (ok = 1) or a failure counting towards opening. */
+/* Record a success (ok = 1) or a failure counting towards opening: a
+ * deployment given up after its retries, not each failed attempt. */
 void limits_breaker_note(struct call_stage *st, struct breaker *b, int ok,
                          double now);
+/* When b lets calls through again (monotonic; 0: it is closed). */
+double limits_breaker_reopen(const struct breaker *b);
 /* The job resumes: the timer callback shared by waits and wake-ups. */
 void call_resume(void *self, struct llmr_job *job);
 

@@ -280,12 +280,25 @@ static enum llmr_verdict cascade(struct escalate *e, struct llmr_job *job)
     }
   }
   else if(!n) {
-    /* nothing was called: not ours to judge */
-    jv_free(last);
-    jv_free(route);
-    return LLMR_NEXT;
+    jv ce = json_get(route, "call_error");
+    int failed = jv_get_kind(ce) == JV_KIND_OBJECT;
+    jv_free(ce);
+    if(!failed) {
+      /* nothing was called and nothing failed (a plan): not ours */
+      jv_free(last);
+      jv_free(route);
+      return LLMR_NEXT;
+    }
+    /* the call failed without an attempt (no usable deployment): as any
+       failed call, escalate it or give up with the call's error */
   }
   lreason = json_get(last, "reason");
+  if(jv_get_kind(lreason) != JV_KIND_STRING) {
+    jv ce = json_get(route, "call_error");
+    jv_free(lreason);
+    lreason = json_get(ce, "message");
+    jv_free(ce);
+  }
   snprintf(reason, sizeof(reason), "%s",
            jv_get_kind(lreason) == JV_KIND_STRING ? jv_string_value(lreason)
            : have_resp ? "invalid answer" : "the call failed");

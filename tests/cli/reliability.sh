@@ -1,0 +1,84 @@
+# tests/cli/reliability.sh - every result is an answer or an error, and a
+# circuit breaker that protects the provider without failing work.
+#
+# (1) A deployment whose breaker opened (failed requests in a row) makes
+#     the requests behind it wait for its half-open probe, instead of
+#     failing them unsent or passing them on with neither an answer nor an
+#     error (the defect: call skipped them, escalate passed "nothing was
+#     called" on, and the results were null/null).
+# (2) A stage that loses the answer: the runner writes internal_error,
+#     exits 1 and says so, never a silent null.
+. tests/lib.sh
+
+if [ ! -x "$MOCKPROV" ] || [ ! -x "$LLMROUTE" ]; then
+  fail reliability_built "$MOCKPROV or $LLMROUTE missing"
+  finish; exit
+fi
+mock_start --log "$TMP/mock.log"
+if [ -z "$MOCK_PORT" ]; then fail reliability_mock "no port"; finish; exit; fi
+
+cat >"$TMP/models.json" <<JSON
+{"providers":{"mock":{"format":"openai","base_url":"$MOCK_URL/v1",
+                      "api_key_env":"LLMR_REL_KEY"}},
+ "models":{
+  "only-1":{"tier":1,"input_usd_per_mtok":1,"output_usd_per_mtok":2,
+    "context_tokens":100000,"max_output_tokens":1000,
+    "deployments":[{"provider":"mock","model":"only-1"}]},
+  "top-3":{"tier":3,"input_usd_per_mtok":100,"output_usd_per_mtok":200,
+    "context_tokens":100000,"max_output_tokens":1000,
+    "deployments":[{"provider":"mock","model":"top-3"}]}}}
+JSON
+export LLMR_REL_KEY=test-rel-key
+# the shipped default's shape (call on_failure=next, validate, escalate),
+# one model, a breaker that opens after 2 failed requests for 1 s
+printf '%s\n' 'set catalog=models.json baseline=top-3' \
+  'call timeout=10 retries=0 breaker=2 cooldown=1 on_failure=next' \
+  'validate' 'escalate max=0 to=call' >"$TMP/one.pipeline"
+req() { # req ID TEXT
+  printf '{"custom_id":"%s","body":{"model":"only-1","messages":[{"role":"user","content":"%s"}]}}\n' "$1" "$2"
+}
+{
+  for i in 1 2 3; do req "bad$i" "b$i [[mock {\\\"status\\\":503}]]"; done
+  for i in $(seq 1 10); do req "ok$i" "plain $i"; done
+} >"$TMP/in.jsonl"
+"$LLMROUTE" -v -j 1 --keep-order -p "$TMP/one.pipeline" "$TMP/in.jsonl" \
+  >"$TMP/out.jsonl" 2>"$TMP/err"
+check_eq "breaker: exit 1 (three requests failed for good)" "$?" 1
+check_json "breaker: one result a request" 'length == 13' "$TMP/out.jsonl"
+check_json "breaker: every result is an answer or an error" \
+  'all((.response == null) != (.error == null))' "$TMP/out.jsonl"
+check_json "breaker: the failing ones are provider errors" \
+  '[.[0:3][] | .error.code] == ["provider_error","provider_error","provider_error"]' \
+  "$TMP/out.jsonl"
+check_json "breaker: the plain requests after it opened are all answered" \
+  '[.[3:][] | .response.body.choices[0].message.content | type] |
+   all(. == "string") and length == 10' "$TMP/out.jsonl"
+check_grep "breaker: it said it waited for the cool-down" \
+  'cooling down: waiting' "$TMP/err"
+check_json "breaker: nothing was failed unsent" \
+  'all(.error == null or (.route.attempts | length) >= 1)' "$TMP/out.jsonl"
+
+# (2) the invariant, with a stage that drops the answer after call
+printf '%s\n' 'set catalog=models.json' 'call timeout=10 retries=0' \
+  "$PWD/$BUILD/tests/plugins/drop.so" >"$TMP/drop.pipeline"
+req x1 "plain" >"$TMP/d.jsonl"
+env -u LLMROUTE_INVARIANT_LOG "$LLMROUTE" -p "$TMP/drop.pipeline" \
+  "$TMP/d.jsonl" >"$TMP/d.out" 2>"$TMP/d.err"
+check_eq "invariant: exit 1" "$?" 1
+check_json "invariant: internal_error, naming the stage" \
+  '.[0].error.code == "internal_error" and .[0].error.stage == "drop" and
+   .[0].response == null' "$TMP/d.out"
+check_grep "invariant: said on stderr" 'neither an answer nor an error' \
+  "$TMP/d.err"
+LLMROUTE_INVARIANT_LOG=$TMP/inv.log "$LLMROUTE" -q -p "$TMP/drop.pipeline" \
+  "$TMP/d.jsonl" >/dev/null 2>&1
+check_grep "invariant: a line for the test suite to count" \
+  'results with neither an answer nor an error' "$TMP/inv.log"
+# a plan-only pipeline (no call) answers nothing, and that is no error
+printf '%s\n' 'set catalog=models.json' 'route policy=map map="chat=only-1"' \
+  >"$TMP/plan.pipeline"
+env -u LLMROUTE_INVARIANT_LOG "$LLMROUTE" -p "$TMP/plan.pipeline" \
+  "$TMP/d.jsonl" >"$TMP/p.out" 2>"$TMP/p.err"
+check_eq "invariant: a plan is no error (exit 0)" "$?" 0
+
+finish
