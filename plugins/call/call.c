@@ -50,6 +50,21 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
  * Transfers: buffers, headers
  */
 
+/* Every occurrence of key in the n bytes at buf becomes '*': what a
+ * provider echoes back (an error message quoting the Authorization
+ * header, an answer repeating it) never reaches an output. */
+static void mask_key(char *buf, size_t n, const char *key)
+{
+  size_t k = key ? strlen(key) : 0;
+  char *hit = buf, *end = buf + n;
+  if(k < 8)
+    return;
+  while(hit < end && (hit = memmem(hit, (size_t)(end - hit), key, k))) {
+    memset(hit, '*', k);
+    hit += k;
+  }
+}
+
 /* curl write callback: append to the transfer's buffer, up to max_body. */
 static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
 {
@@ -190,15 +205,12 @@ static void state_free(void *p)
  * masked. */
 static void set_reason(struct deployment *d, const char *msg)
 {
-  snprintf(d->reason, sizeof(d->reason), "%s", msg);
-  const char *key = d->p ? d->p->key : NULL;
-  if(!key || strlen(key) < 4)
-    return;
-  char *hit;
-  while((hit = strstr(d->reason, key)) != NULL)
-    memset(hit, '*', strlen(key));
+  /* mask first, then cut: a key cut in half would leak its first half */
+  char full[2048];
+  snprintf(full, sizeof(full), "%s", msg);
+  mask_key(full, strlen(full), d->p ? d->p->key : NULL);
+  snprintf(d->reason, sizeof(d->reason), "%s", full);
 }
-
 /* Finish with the last failure as the job's error.  Returns LLMR_FAIL. */
 static enum llmr_verdict fail(struct job_state *js)
 {
@@ -935,6 +947,8 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
   jv answer;
   struct call_usage u;
   memset(&u, 0, sizeof(u));
+  if(x->body && d->p)
+    mask_key(x->body, x->len, d->p->key);
   enum call_failure kind = read_answer(x, d, rc, status, &answer, &u);
   free(x->body); /* the answer is read: give the memory back now */
   x->body = NULL;

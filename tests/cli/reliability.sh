@@ -81,4 +81,36 @@ env -u LLMROUTE_INVARIANT_LOG "$LLMROUTE" -p "$TMP/plan.pipeline" \
   "$TMP/d.jsonl" >"$TMP/p.out" 2>"$TMP/p.err"
 check_eq "invariant: a plan is no error (exit 0)" "$?" 0
 
+# (3) secrets: a 164-character key (an OpenAI project key's length) that
+# the provider echoes after 60 characters of text, in an error message,
+# an answer and an error inside a 200, never reaches an output, not even
+# a 16-character piece of it, at any -v level.
+KEY=sk-proj-$(printf 'k%.0s' $(seq 1 20))$(head -c 200 /dev/zero | tr '\0' 'Q' | head -c 136)
+check_eq "secrets: the key is 164 characters" "${#KEY}" 164
+export LLMR_REL_KEY=$KEY
+PAD="The request was refused by the upstream service because the key"
+{
+  req s1 "e1 [[mock {\\\"status\\\":401,\\\"message\\\":\\\"$PAD $KEY is not valid\\\"}]]"
+  req s2 "e2 [[mock {\\\"answer\\\":\\\"$PAD $KEY echoed\\\"}]]"
+  req s3 "e3 [[mock {\\\"error_in_200\\\":true,\\\"message\\\":\\\"$PAD $KEY\\\"}]]"
+} >"$TMP/s.jsonl"
+printf '%s\n' 'set catalog=models.json' 'call timeout=10 retries=0' \
+  >"$TMP/s.pipeline"
+"$LLMROUTE" -vv -j 1 --keep-order -p "$TMP/s.pipeline" "$TMP/s.jsonl" \
+  >"$TMP/s.out" 2>"$TMP/s.err"
+check_json "secrets: the three requests came back" 'length == 3' "$TMP/s.out"
+check_grep "secrets: the provider's text is kept around the key" \
+  'refused by the upstream service because the key \*+' "$TMP/s.out"
+leaks=0
+i=0
+while [ $i -le $((${#KEY} - 16)) ]; do
+  piece=$(printf '%s' "$KEY" | cut -c$((i + 1))-$((i + 16)))
+  if grep -qF -- "$piece" "$TMP/s.out" "$TMP/s.err"; then
+    leaks=$((leaks + 1))
+  fi
+  i=$((i + 1))
+done
+check_eq "secrets: no 16-character piece of the key on stdout or stderr" \
+  "$leaks" 0
+
 finish
