@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -158,6 +159,15 @@ static int check_provider(const char *path, const char *name, jv p,
   if(!replay && !has_string(p, "base_url"))
     return fail(err, errlen, path,
                 "providers.%s: base_url must be a non-empty string", name);
+  if(!replay) {
+    v = json_get(p, "base_url");
+    i = !strncasecmp(jv_string_value(v), "http://", 7) ||
+        !strncasecmp(jv_string_value(v), "https://", 8);
+    jv_free(v);
+    if(!i)
+      return fail(err, errlen, path, "providers.%s: base_url must be an "
+                  "http:// or https:// URL", name);
+  }
   v = json_get(p, "api_key_env");
   if(jv_get_kind(v) != JV_KIND_NULL && jv_get_kind(v) != JV_KIND_STRING) {
     jv_free(v);
@@ -168,10 +178,11 @@ static int check_provider(const char *path, const char *name, jv p,
   jv_free(v);
   for(i = 0; limits[i]; i++) {
     v = json_get(p, limits[i]);
-    if(jv_get_kind(v) != JV_KIND_NULL && !is_num(v, 1, 1)) {
+    if(jv_get_kind(v) != JV_KIND_NULL &&
+       (!is_num(v, 1, 1) || jv_number_value(v) > 1e9)) {
       jv_free(v);
       return fail(err, errlen, path,
-                  "providers.%s: %s must be an integer >= 1", name,
+                  "providers.%s: %s must be an integer from 1 to 1e9", name,
                   limits[i]);
     }
     jv_free(v);
@@ -216,19 +227,23 @@ static int check_deployment(const char *path, const char *name, int i,
 static int check_model(const char *path, const char *name, jv m,
                        jv providers, char *err, size_t errlen)
 {
+  /* the upper bounds keep costs and token sums far from overflow: no
+     model costs a million dollars per million tokens, nor holds more
+     than a billion tokens */
   static const struct {
     const char *key;
     int required, integer;
-    double min;
+    double min, max;
     const char *what;
   } fields[] = {
-    { "tier", 1, 1, 1, "an integer 1..3" },
-    { "input_usd_per_mtok", 1, 0, 0, "a number >= 0" },
-    { "output_usd_per_mtok", 1, 0, 0, "a number >= 0" },
-    { "cached_input_usd_per_mtok", 0, 0, 0, "a number >= 0" },
-    { "context_tokens", 1, 1, 1, "an integer >= 1" },
-    { "max_output_tokens", 1, 1, 1, "an integer >= 1" },
-    { NULL, 0, 0, 0, NULL }
+    { "tier", 1, 1, 1, 3, "an integer 1..3" },
+    { "input_usd_per_mtok", 1, 0, 0, 1e6, "a number from 0 to 1e6" },
+    { "output_usd_per_mtok", 1, 0, 0, 1e6, "a number from 0 to 1e6" },
+    { "cached_input_usd_per_mtok", 0, 0, 0, 1e6, "a number from 0 to 1e6" },
+    { "cache_write_usd_per_mtok", 0, 0, 0, 1e6, "a number from 0 to 1e6" },
+    { "context_tokens", 1, 1, 1, 1e9, "an integer from 1 to 1e9" },
+    { "max_output_tokens", 1, 1, 1, 1e9, "an integer from 1 to 1e9" },
+    { NULL, 0, 0, 0, 0, NULL }
   };
   jv v, deps;
   int i, n;
@@ -242,13 +257,16 @@ static int check_model(const char *path, const char *name, jv m,
       continue;
     }
     if(!is_num(v, fields[i].min, fields[i].integer) ||
-       (!strcmp(fields[i].key, "tier") && jv_number_value(v) > 3)) {
+       jv_number_value(v) > fields[i].max) {
       jv_free(v);
       return fail(err, errlen, path, "models.%s: %s must be %s", name,
                   fields[i].key, fields[i].what);
     }
     jv_free(v);
   }
+  if(json_num(m, "max_output_tokens", 0) > json_num(m, "context_tokens", 0))
+    return fail(err, errlen, path, "models.%s: max_output_tokens is more "
+                "than context_tokens", name);
   deps = json_get(m, "deployments");
   if(jv_get_kind(deps) != JV_KIND_ARRAY ||
      jv_array_length(jv_copy(deps)) == 0) {
@@ -462,7 +480,7 @@ int catalog_load(const char *path, jv *out, char *err, size_t errlen)
   text = read_file(path, &len);
   if(!text)
     return fail(err, errlen, path, "cannot read: %s", strerror(errno));
-  cat = json_parse(text, (size_t)len);
+  cat = json_parse_strict(text, (size_t)len);
   free(text);
   if(!jv_is_valid(cat)) {
     jv msg = jv_invalid_get_msg(cat);

@@ -83,6 +83,9 @@ void json_write_cache_free(void);
 /* Parse one JSON text of len bytes (need not be NUL-terminated).  The
  * value, or jv_invalid_with_msg("what at column N"). */
 jv json_parse(const char *s, size_t len);
+/* The same, refusing a key given twice in one object (files a person
+ * writes: a second "input_usd_per_mtok" is a mistake, not an override). */
+jv json_parse_strict(const char *s, size_t len);
 /* 1 when json_parse() makes strings of valid bytes itself, skipping jq's
  * UTF-8 re-check (the layout probe in jsonin.c passed on this jq). */
 int json_direct_strings(void);

@@ -456,6 +456,16 @@ static int h_goto_stage(struct llmr_job *job, const char *stage,
   return LLMR_EINVAL;
 }
 
+static int h_stage_before(const struct llmr_config *cf, const char *stage)
+{
+  int i;
+
+  for(i = 0; cf && stage && i <= cf->index && i < R.pl->nstages; i++)
+    if(!strcmp(stage_at(i)->cf.instance, stage))
+      return 1;
+  return 0;
+}
+
 static int h_complete(struct llmr_job *job, enum llmr_verdict v)
 {
   if(v == LLMR_PENDING || job->has_verdict ||
@@ -537,4 +547,5 @@ void host_init(struct llmr_host *h)
   h->content_text = mt_content_text;
   h->set_message_text = mt_set_message_text;
   h->map_text = mt_map_text;
+  h->stage_before = h_stage_before;
 }

@@ -28,6 +28,7 @@
 struct parser {
   const char *s, *p, *end;
   int depth;
+  int strict;           /* a key twice in one object is an error */
   struct buf scratch;   /* unescaped string bytes */
   char err[160];
 };
@@ -486,6 +487,20 @@ static jv parse_object(struct parser *ps)
       jvf_free(o);
       return v;
     }
+    if(ps->strict) {
+      jv had = jvf_get(o, k);
+      if(jv_is_valid(had)) {
+        char what[120];
+        snprintf(what, sizeof(what), "duplicate key \"%.60s\"",
+                 jv_string_value(k));
+        jvf_free(had);
+        jvf_free(k);
+        jvf_free(v);
+        jvf_free(o);
+        return fail(ps, what);
+      }
+      jvf_free(had);
+    }
     o = jvf_set(o, k, v);
     skip_ws(ps);
     if(ps->p < ps->end && *ps->p == ',') {
@@ -537,12 +552,13 @@ static jv parse_value(struct parser *ps)
   return fail(ps, "unexpected character");
 }
 
-jv json_parse(const char *s, size_t len)
+static jv parse_text(const char *s, size_t len, int strict)
 {
   struct parser ps;
   jv v;
 
   memset(&ps, 0, sizeof(ps));
+  ps.strict = strict;
   ps.s = ps.p = s;
   ps.end = s + len;
   buf_init(&ps.scratch);
@@ -561,6 +577,16 @@ jv json_parse(const char *s, size_t len)
                                                    : "invalid JSON"));
   }
   return v;
+}
+
+jv json_parse(const char *s, size_t len)
+{
+  return parse_text(s, len, 0);
+}
+
+jv json_parse_strict(const char *s, size_t len)
+{
+  return parse_text(s, len, 1);
 }
 
 jv json_get(jv obj, const char *key)

@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define LLMR_ABI_MAJOR 1
-#define LLMR_ABI_MINOR 3
+#define LLMR_ABI_MINOR 4
 
 #if defined(__GNUC__)
 #define LLMR_EXPORT __attribute__((visibility("default")))
@@ -472,6 +472,15 @@ struct llmr_host {
    * A redaction stage is one call:
    *   req = host->map_text(req, LLMR_TEXT_ALL, redact, self); */
   jv (*map_text)(jv request, unsigned which, llmr_text_fn fn, void *ctx);
+
+  /* --- since ABI 1.4 --------------------------------------------- */
+
+  /* For init(): 1 when a stage whose instance label is `stage` ("route",
+   * "call#2") comes at or before the stage of cf in this pipeline (where
+   * goto_stage() could send a job), else 0.  A stage that GOTOs a stage
+   * named in its options checks it here, so a wrong name stops the run
+   * before any input is read. */
+  int (*stage_before)(const struct llmr_config *cf, const char *stage);
 
   /* new fields are only ever appended here */
 };

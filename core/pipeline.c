@@ -345,6 +345,15 @@ static int add_kv(struct kv **arr, int *n, const char *k, char *v,
   return 0;
 }
 
+/* The run-wide settings a `set` line may hold (llmroute(1), PIPELINE
+ * FILE), so a misspelled key is refused, not ignored.  A key with a dot
+ * ("mystage.knob") is a third-party stage's own, read through
+ * host->setting(), and is not checked. */
+static const char *const known_settings[] = {
+  "catalog", "baseline", "budget", "concurrency", "max_hops",
+  "job_timeout", "max_line", NULL
+};
+
 static int parse_set(struct pipeline *pl, struct tok *t, int nt, int line)
 {
   int i, j;
@@ -360,6 +369,15 @@ static int parse_set(struct pipeline *pl, struct tok *t, int nt, int line)
     if(!val || !valid_key(t[i].text)) {
       PL_ERR(pl, line, "expected KEY=VALUE after 'set', got '%s'",
              t[i].text);
+      return -1;
+    }
+    for(j = 0; known_settings[j] && strcmp(known_settings[j], t[i].text);
+        j++)
+      ;
+    if(!known_settings[j] && !strchr(t[i].text, '.')) {
+      PL_ERR(pl, line, "unknown setting '%s' (valid: catalog, baseline, "
+             "budget, concurrency, max_hops, job_timeout, max_line; a "
+             "stage's own: NAME.KEY)", t[i].text);
       return -1;
     }
     for(j = 0; j < pl->nsettings; j++)

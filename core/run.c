@@ -21,8 +21,10 @@ static int setting_line(const char *key)
   return 0;
 }
 
-/* A numeric setting: *out stays as is when absent.  -1 on a bad value. */
-static int number_setting(const char *key, double min, double *out)
+/* A numeric setting in [min, max]: *out stays as is when absent.  -1 on
+ * a bad value (said as FILE:LINE: message). */
+static int number_setting(const char *key, double min, double max,
+                          double *out)
 {
   const char *v = pipeline_setting(R.pl, key);
   char *end;
@@ -32,9 +34,9 @@ static int number_setting(const char *key, double min, double *out)
     return 0;
   errno = 0;
   d = strtod(v, &end);
-  if(!*v || *end || errno || !isfinite(d) || d < min) {
-    fprintf(stderr, "%s:%d: set %s: '%s' is not a number >= %g\n",
-            R.pl->file, setting_line(key), key, v, min);
+  if(!*v || *end || errno || !isfinite(d) || d < min || d > max) {
+    fprintf(stderr, "%s:%d: set %s: '%s' is not a number from %g to %g\n",
+            R.pl->file, setting_line(key), key, v, min, max);
     return -1;
   }
   *out = d;
@@ -46,11 +48,13 @@ static int read_settings(const struct run_opts *ro)
   double hops = 8, timeout = 600, maxline = 16 * 1024 * 1024;
   double conc = 64, budget = -1;
 
-  if(number_setting("max_hops", 0, &hops) ||
-     number_setting("job_timeout", 0, &timeout) ||
-     number_setting("max_line", 1, &maxline) ||
-     number_setting("concurrency", 1, &conc) ||
-     number_setting("budget", 0, &budget))
+  /* the ranges keep every value representable where it goes (an int,
+     a size_t, seconds of a timer) */
+  if(number_setting("max_hops", 0, 1000, &hops) ||
+     number_setting("job_timeout", 0, 31536000, &timeout) ||
+     number_setting("max_line", 1, 1073741824, &maxline) ||
+     number_setting("concurrency", 1, 1000000, &conc) ||
+     number_setting("budget", 0, 1e9, &budget))
     return -1;
   R.max_hops = (int)hops;
   R.job_timeout = timeout;

@@ -129,6 +129,10 @@ struct mock_state {
   llmr_answer_check checker;  /* set_answer_check(): the last one given */
   void *checker_self;
   int ncheck_asks;            /* check_answer() calls */
+  const char *const *stages_before; /* host->stage_before(): the labels
+                                 of the stages the test pretends come
+                                 before the one loaded (NULL-terminated;
+                                 NULL: none) */
 };
 
 /* The one mock runner of the test program. */

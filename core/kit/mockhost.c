@@ -295,6 +295,20 @@ static void mock_budget_settle(long ticket, double actual_usd)
   mock.reserved[ticket] = actual_usd;
 }
 
+/* The mock runs one stage: the stages before it are the labels the test
+ * put in mock.stages_before (NULL-terminated), and the stage itself. */
+static int mock_stage_before(const struct llmr_config *cf, const char *stage)
+{
+  int i;
+
+  if(cf && stage && cf->instance && !strcmp(cf->instance, stage))
+    return 1;
+  for(i = 0; stage && mock.stages_before && mock.stages_before[i]; i++)
+    if(!strcmp(mock.stages_before[i], stage))
+      return 1;
+  return 0;
+}
+
 /* The catalog's C view, rebuilt when mock.catalog is another value
  * than the one it was built from. */
 static jv built_from;
@@ -325,7 +339,8 @@ static const struct llmr_host mock_host_table = {
   json_parse,
   mock_set_answer_check, mock_check_answer,
   models_all, models_find, usage_cost,
-  mt_text, mt_content_text, mt_set_message_text, mt_map_text
+  mt_text, mt_content_text, mt_set_message_text, mt_map_text,
+  mock_stage_before
 };
 
 /* The host table to hand to a stage's init(). */

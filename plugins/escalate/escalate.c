@@ -456,6 +456,13 @@ static int escalate_init(const struct llmr_host *host,
     host->config_error(cf, "out of memory");
     goto fail;
   }
+  if(e->mode == MODE_CASCADE && e->max > 0 &&
+     host->abi_minor >= 4 && !host->stage_before(cf, e->to)) {
+    host->config_error(cf, "to=%s: no stage of that name comes before "
+                       "escalate, so an escalation could never go back "
+                       "(name an earlier stage, e.g. to=route)", e->to);
+    goto fail;
+  }
   o = host->opt(cf, "ladder");
   if(o && o->str && *o->str && parse_ladder(e, o->str)) {
     host->config_error(cf, "ladder: at most %d models", MAX_LADDER);

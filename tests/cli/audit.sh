@@ -95,7 +95,7 @@ jq '.models["gpt-5-mini"].input_usd_per_mtok = "cheap"' "$CAT" \
 "$LLMROUTE" -p "$TMP/bad.pipeline" "$EX" >"$TMP/out" 2>"$TMP/err"
 check_eq "bad catalog: exit 2" "$?" 2
 check_grep "bad catalog: names the file and the entry" \
-  'bad\.json: models\.gpt-5-mini: input_usd_per_mtok must be a number >= 0' \
+  'bad\.json: models\.gpt-5-mini: input_usd_per_mtok must be a number from 0 to 1e6' \
   "$TMP/err"
 check_eq "bad catalog: nothing on stdout" "$(wc -c <"$TMP/out" | tr -d ' ')" 0
 

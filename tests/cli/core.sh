@@ -64,6 +64,19 @@ check_grep "unknown stage: names where it looked" \
   "no nosuchstage\\.so in .*/lib/llmroute" "$TMP/err"
 check_grep "unknown stage: says how to add a path" \
   "\\./nosuchstage\\.so.*LLMROUTE_PLUGIN_PATH" "$TMP/err"
+pipeline_error "a misspelled set key is refused" 2 \
+  "unknown setting 'budgte'.*valid: catalog, baseline, budget" \
+  "$(printf 'jq program=.\nset budgte=0.0001')"
+pipeline_error "escalate to= a stage that is not before it" 2 \
+  "to=nowhere: no stage of that name comes before escalate" \
+  "$(printf 'jq program=.\nescalate max=2 to=nowhere')"
+pipeline_error "an unknown set key is refused" 1 "unknown setting 'colour'" \
+  "set colour=blue"
+pipeline_error "concurrency beyond an int is refused" 1 \
+  "set concurrency: '2147483648' is not a number from 1 to 1e\\+?0?6" \
+  "$(printf 'set concurrency=2147483648\njq program=.')"
+pipeline_error "max_line=1e30 is refused" 1 "set max_line: '1e30'" \
+  "$(printf 'set max_line=1e30\njq program=.')"
 pipeline_error "unknown option lists the valid ones" 1 \
   "wat.*what.*verdict|wat.*verdict.*what" "echo wat=1"
 pipeline_error "bad int value" 3 "ms" \

@@ -67,11 +67,12 @@ int main(void)
   R.cur_stage = -1;
   host_init(&h);
   host = &h;
-  CHECK_INT("abi: minor 3", h.abi_minor, 3);
+  CHECK_INT("abi: minor 4", h.abi_minor, 4);
   CHECK("abi: services set", h.set_answer_check && h.check_answer);
   CHECK("abi 1.3: services set", h.models && h.model && h.cost &&
         h.request_text && h.content_text && h.set_message_text &&
         h.map_text);
+  CHECK("abi 1.4: stage_before set", h.stage_before != NULL);
 
   /* nothing registered: every answer counts as valid */
   job->stage = 1;

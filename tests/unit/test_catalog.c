@@ -235,11 +235,11 @@ static void test_bad(void)
       "environment variable)");
   bad("rpm zero", set3(good_obj(), "providers", "my-host", "rpm",
                        jv_number(0)),
-      "providers.my-host: rpm must be an integer >= 1");
+      "providers.my-host: rpm must be an integer from 1 to 1e9");
   bad("concurrency fractional",
       set3(good_obj(), "providers", "anthropic", "concurrency",
            jv_number(1.5)),
-      "providers.anthropic: concurrency must be an integer >= 1");
+      "providers.anthropic: concurrency must be an integer from 1 to 1e9");
   bad("model not an object",
       set3(good_obj(), "models", "mid", NULL, jv_string("x")),
       "models.mid: must be an object");
@@ -253,28 +253,57 @@ static void test_bad(void)
   bad("tier a string", set3(good_obj(), "models", "tiny", "tier",
                             jv_string("1")),
       "models.tiny: tier must be an integer 1..3");
+  bad("an absurd price (1e308)",
+      set3(good_obj(), "models", "mid", "output_usd_per_mtok",
+           jv_number(1e308)),
+      "models.mid: output_usd_per_mtok must be a number from 0 to 1e6");
+  bad("max output above the context",
+      set3(good_obj(), "models", "mid", "max_output_tokens",
+           jv_number(300000)),
+      "models.mid: max_output_tokens is more than context_tokens");
+  bad("a file:// base_url",
+      set3(good_obj(), "providers", "my-host", "base_url",
+           jv_string("file:///etc/passwd")),
+      "providers.my-host: base_url must be an http:// or https:// URL");
+  bad("a gopher:// base_url",
+      set3(good_obj(), "providers", "openai", "base_url",
+           jv_string("gopher://x:70/")),
+      "providers.openai: base_url must be an http:// or https:// URL");
+  {
+    /* a key twice in one object: a mistake, not an override */
+    const char *path = write_tmp("dup.json",
+      "{\"providers\":{},\"models\":{\"m\":{\"tier\":1,"
+      "\"tier\":2}}}");
+    char err[512];
+    jv out;
+    CHECK_INT("a duplicate key is refused",
+              catalog_load(path, &out, err, sizeof(err)), LLMR_ERR);
+    CHECK("a duplicate key: named", strstr(err, "duplicate key \"tier\"")
+          != NULL);
+    jv_free(out);
+  }
   bad("negative input price",
       set3(good_obj(), "models", "mid", "input_usd_per_mtok",
            jv_number(-1)),
-      "models.mid: input_usd_per_mtok must be a number >= 0");
+      "models.mid: input_usd_per_mtok must be a number from 0 to 1e6");
   bad("input price a string",
       set3(good_obj(), "models", "mid", "input_usd_per_mtok",
            jv_string("1.0")),
-      "models.mid: input_usd_per_mtok must be a number >= 0");
+      "models.mid: input_usd_per_mtok must be a number from 0 to 1e6");
   bad("output price missing",
       set3(good_obj(), "models", "big", "output_usd_per_mtok",
            jv_invalid()),
-      "models.big: output_usd_per_mtok must be a number >= 0");
+      "models.big: output_usd_per_mtok must be a number from 0 to 1e6");
   bad("negative cached price",
       set3(good_obj(), "models", "big", "cached_input_usd_per_mtok",
            jv_number(-0.5)),
-      "models.big: cached_input_usd_per_mtok must be a number >= 0");
+      "models.big: cached_input_usd_per_mtok must be a number from 0 to 1e6");
   bad("context 0", set3(good_obj(), "models", "big", "context_tokens",
                         jv_number(0)),
-      "models.big: context_tokens must be an integer >= 1");
+      "models.big: context_tokens must be an integer from 1 to 1e9");
   bad("max output missing",
       set3(good_obj(), "models", "big", "max_output_tokens", jv_invalid()),
-      "models.big: max_output_tokens must be an integer >= 1");
+      "models.big: max_output_tokens must be an integer from 1 to 1e9");
   bad("deployments empty",
       set3(good_obj(), "models", "big", "deployments", jv_array()),
       "models.big: deployments must be a non-empty array of "

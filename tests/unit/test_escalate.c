@@ -360,9 +360,27 @@ static void test_preempt(void)
   mock_stage_unload(&ms);
 }
 
+/* to= must name a stage before escalate */
+static void test_to_checked(void)
+{
+  static const char *const none[] = {NULL};
+  const char *kv[] = {"to=nowhere", NULL};
+  struct mock_stage ms;
+
+  mock.stages_before = none;
+  CHECK("to=nowhere refused at load",
+        mock_stage_load(&ms, STAGE_SO, kv) != 0 &&
+        strstr(mock.errbuf, "to=nowhere: no stage of that name") != NULL);
+  mock_stage_unload(&ms);
+}
+
 int main(void)
 {
+  static const char *const before[] = {"route", NULL};
   mock.catalog = jv_parse(CATALOG);
+  mock.stages_before = before; /* the stages before escalate */
+  test_to_checked();
+  mock.stages_before = before;
   test_valid_passes();
   test_raise_tier();
   test_top_tier();

@@ -115,7 +115,7 @@ int main(void)
   CHECK("option twice: message", strstr(err, "given twice") != NULL);
   pipeline_free(&pl);
 
-  rc = parse("set a=1\nset a=2\njq program=.\n", &pl, err, sizeof(err));
+  rc = parse("set x.a=1\nset x.a=2\njq program=.\n", &pl, err, sizeof(err));
   CHECK_INT("setting twice fails", rc, LLMR_ERR);
   CHECK("setting twice: line 2", strstr(err, "t.pipeline:2: ") != NULL);
   pipeline_free(&pl);
