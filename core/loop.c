@@ -409,6 +409,9 @@ int loop_run(void)
     curl_multi_perform(R.multi, &running);
     finish_transfers();
     fire_due_timers();
+    /* paid answers are durable at once: a kill loses only what is out */
+    if(writer_flush_paid() < 0)
+      break;
     if(R.runq_head || R.interrupted)
       continue;
     timeout = poll_timeout_ms();

@@ -460,10 +460,14 @@ int reader_fill(void)
  */
 int resume_load(const char *path)
 {
-  FILE *f = fopen(path, "r");
+  FILE *f = fopen(path, "r+");
   char *line = NULL;
   size_t cap = 0, capids = 0;
   ssize_t len;
+  off_t at = 0;
+
+  if(!f && errno == EACCES)
+    f = fopen(path, "r"); /* read-only: a torn line is only reported */
 
   if(!f) {
     log_msg(LLMR_LOG_ERROR, NULL, "--resume %s: %s", path,
@@ -471,8 +475,21 @@ int resume_load(const char *path)
     return LLMR_ERR;
   }
   while((len = getline(&line, &cap, f)) > 0) {
-    jv v = json_parse(line, (size_t)len), err, id;
+    jv v, err, id;
 
+    if(line[len - 1] != '\n') {
+      /* a torn last line (the run was killed while writing it): its
+         request counts as not done; cut it off, so that the file ends
+         on a whole line and `cat old new` cannot fuse two results */
+      int cut = ftruncate(fileno(f), at) == 0;
+      log_msg(LLMR_LOG_WARN, NULL, "--resume %s: the last line is torn "
+              "(%zd bytes without a newline): %s; its request will be sent "
+              "again", path, len, cut ? "cut off" : "ignored (the file is "
+              "read-only)");
+      break;
+    }
+    at += (off_t)len;
+    v = json_parse(line, (size_t)len);
     if(jv_get_kind(v) != JV_KIND_OBJECT) {
       jvf_free(v);
       continue;

@@ -144,5 +144,7 @@ void answer_free(void);
 void writer_init(int keep_order, int max_jobs);
 void writer_put(struct llmr_job *job);   /* consumes the job */
 int writer_flush(void);                  /* -1 on EPIPE / write error */
+int writer_flush_paid(void);             /* the same, when a result of a
+                                            paid call is waiting */
 void writer_free(void);
 #endif

@@ -3,7 +3,11 @@
  * order or, with
  * --keep-order, through a reorder ring of -j slots.  Output is gathered
  * in one buffer and written whole lines at a time; every write is
- * checked, and EPIPE ends the run quietly.
+ * checked, and EPIPE ends the run quietly.  A result of a paid call
+ * (an answer, or attempts) reaches the kernel at the end of the loop
+ * turn it finished in (writer_flush_paid), so `kill -9` loses only what
+ * was in flight; plans and pass-through lines are written 64 KiB at a
+ * time.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +27,7 @@ static struct {
   size_t *ringlen;
   size_t ringsize;
   unsigned long next_write;
+  int paid;              /* a result of a paid call is in out */
 } wr;
 
 void writer_init(int keep_order, int max_jobs)
@@ -60,6 +65,7 @@ int writer_flush(void)
 
   if(R.epipe)
     return -1;
+  wr.paid = 0;
   while(off < wr.out.len) {
     ssize_t n = write(1, wr.out.p + off, wr.out.len - off);
 
@@ -115,7 +121,7 @@ static void format_result(struct llmr_job *job)
 
 static void account(struct llmr_job *job)
 {
-  jv c;
+  jv c, a;
 
   if(jv_get_kind(job->error) != JV_KIND_NULL)
     R.nerrors++;
@@ -125,6 +131,18 @@ static void account(struct llmr_job *job)
   if(jv_get_kind(c) == JV_KIND_NUMBER)
     R.cost_usd += jv_number_value(c);
   jv_free(c);
+  if(jv_get_kind(job->response) == JV_KIND_OBJECT)
+    wr.paid = 1;
+  else {
+    a = json_get(job->route, "attempts");
+    wr.paid |= jv_get_kind(a) == JV_KIND_ARRAY;
+    jv_free(a);
+  }
+}
+
+int writer_flush_paid(void)
+{
+  return wr.paid ? writer_flush() : 0;
 }
 
 void writer_put(struct llmr_job *job)

@@ -113,4 +113,42 @@ done
 check_eq "secrets: no 16-character piece of the key on stdout or stderr" \
   "$leaks" 0
 
+# (4) durable results: kill -9 mid-run loses only what was in flight; a
+# resume sends only what has no result, and cuts a torn last line.
+mock_start --log "$TMP/k.log" --latency-ms 150
+KURL=$MOCK_URL
+printf '%s\n' 'set catalog=models.json' 'call timeout=10 retries=0' \
+  >"$TMP/k.pipeline"
+sed -i "s|http://127.0.0.1:[0-9]*/v1|$KURL/v1|" "$TMP/models.json"
+export LLMR_REL_KEY=test-rel-key
+for i in $(seq 1 40); do req "k$i" "kill test $i"; done >"$TMP/k.jsonl"
+"$LLMROUTE" -q -j 4 -p "$TMP/k.pipeline" "$TMP/k.jsonl" >"$TMP/k1.out" \
+  2>/dev/null &
+kpid=$!
+sleep 1
+served=$(grep -c . "$TMP/k.log")
+kill -9 $kpid
+wait $kpid 2>/dev/null
+got=$(grep -c . "$TMP/k1.out")
+check "kill -9: some results were written before the kill" \
+  test "$got" -ge 1
+check "kill -9: at most the in-flight ones lost ($got written, $served sent)" \
+  test "$got" -ge $((served - 8))
+check_json "kill -9: every line written is whole" 'length > 0' "$TMP/k1.out"
+"$LLMROUTE" -q -j 4 --resume "$TMP/k1.out" -p "$TMP/k.pipeline" \
+  "$TMP/k.jsonl" >"$TMP/k2.out" 2>"$TMP/k2.err"
+check_eq "resume: exit 0" "$?" 0
+check_eq "resume: every request has a result once" \
+  "$(cat "$TMP/k1.out" "$TMP/k2.out" | jq -r .custom_id | sort -u | wc -l | tr -d ' ')" 40
+check_eq "resume: nothing answered before was sent again" \
+  "$(cat "$TMP/k1.out" "$TMP/k2.out" | jq -r .custom_id | sort | uniq -d | wc -l | tr -d ' ')" 0
+head -n 3 "$TMP/k1.out" >"$TMP/torn.out"
+printf '{"custom_id":"k39","respo' >>"$TMP/torn.out"
+"$LLMROUTE" --resume "$TMP/torn.out" -p "$TMP/k.pipeline" "$TMP/k.jsonl" \
+  >/dev/null 2>"$TMP/torn.err"
+check_grep "resume: a torn last line is reported" 'last line is torn' \
+  "$TMP/torn.err"
+check_eq "resume: and cut off, so the file ends on a whole line" \
+  "$(tail -c 1 "$TMP/torn.out" | od -An -c | tr -d ' ')" '\n'
+
 finish
