@@ -1,9 +1,12 @@
 /*
  * budget.c - the run's hard spending cap (llmroute(1), CATALOG).
- * Before each call a
- * stage reserves the worst case; when the answer arrives the reservation
- * is replaced by what was spent.  Reserved + settled never exceeds the
- * cap, so spend never does either.
+ * Before each call a stage reserves the worst case; when the answer
+ * arrives the reservation is replaced by what was spent, even when that
+ * is more (a provider billed more input than estimated): the overrun
+ * counts against the cap at once, so later reservations see it.  A
+ * reservation is refused when reserved + spent + it would pass the cap.
+ * So spend passes the cap only by what calls already sent were billed
+ * beyond their reservations.  Settled tickets are reused.
  */
 #include <stdlib.h>
 
@@ -11,16 +14,21 @@
 
 static double cap = -1;       /* < 0: no budget */
 static double committed;      /* settled + outstanding reservations */
-static double *tickets;       /* outstanding reservation by ticket */
+static double *tickets;       /* outstanding reservation by ticket, -1
+                                 when settled */
 static long nticket, capticket;
+static long *free_tickets;    /* settled tickets, to reuse */
+static long nfree;
 
 void budget_init(double cap_usd)
 {
   cap = cap_usd;
   committed = 0;
   free(tickets);
+  free(free_tickets);
   tickets = NULL;
-  nticket = capticket = 0;
+  free_tickets = NULL;
+  nticket = capticket = nfree = 0;
 }
 
 int budget_reserve(double usd, long *ticket)
@@ -29,13 +37,27 @@ int budget_reserve(double usd, long *ticket)
     usd = 0;
   if(cap >= 0 && committed + usd > cap + 1e-12)
     return LLMR_EBUDGET;
+  if(nfree) {
+    *ticket = free_tickets[--nfree];
+    tickets[*ticket] = usd;
+    committed += usd;
+    return LLMR_OK;
+  }
   if(nticket == capticket) {
     long nc = capticket ? capticket * 2 : 1024;
     double *t = realloc(tickets, (size_t)nc * sizeof(*t));
 
-    if(!t)
+    long *fr = realloc(free_tickets, (size_t)nc * sizeof(*fr));
+
+    if(!t || !fr) {
+      if(t)
+        tickets = t;
+      if(fr)
+        free_tickets = fr;
       return LLMR_ENOMEM;
+    }
     tickets = t;
+    free_tickets = fr;
     capticket = nc;
   }
   tickets[nticket] = usd;
@@ -51,5 +73,6 @@ void budget_settle(long ticket, double actual_usd)
   if(actual_usd < 0)
     actual_usd = 0;
   committed += actual_usd - tickets[ticket];
-  tickets[ticket] = -1; /* settled */
+  tickets[ticket] = -1; /* settled: free for the next reservation */
+  free_tickets[nfree++] = ticket;
 }

@@ -435,7 +435,12 @@ static int submit(struct job_state *js, int i, int hedge)
   struct provider *p = d->p;
   double now = host->now();
   long cap = output_cap(js, d);
-  struct llmr_usage plan = { js->est_tokens, 0, 0, cap };
+  /* the worst case: the input estimate with a margin for the
+     estimator's error (the largest ratio of billed to estimated input
+     seen in this run, at least 1.25), and the whole output cap */
+  struct llmr_usage plan = {
+    (long)ceil((double)js->est_tokens * st->input_margin), 0, 0, cap
+  };
   double worst = host->cost(&d->price, &plan);
   long ticket = 0;
   if(host->budget_reserve(worst, &ticket) != LLMR_OK) {
@@ -905,6 +910,28 @@ static enum call_failure read_answer(struct xfer *x, struct deployment *d,
   return kind;
 }
 
+/* An answer billed u (cost USD) against a reservation of worst: when
+ * the provider billed more input than the estimate with its margin, the
+ * margin grows to cover it for every reservation after this one, and an
+ * overrun of the reservation is said (the budget has counted it). */
+static void learn_margin(struct call_stage *st, struct job_state *js,
+                         struct deployment *d, const struct call_usage *u,
+                         double cost, double worst)
+{
+  if(js->est_tokens > 0) {
+    double ratio = (double)u->input / (double)js->est_tokens;
+    if(ratio > st->input_margin) /* an absurd count stops at 1000x */
+      st->input_margin = ratio < 1000 ? ratio : 1000;
+  }
+  if(cost > worst + 1e-12)
+    st->host->log(js->job, LLMR_LOG_WARN, "%s/%s billed %.6f USD against a "
+                  "reservation of %.6f (input %ld tokens, estimated %ld): "
+                  "the budget counts it; reservations now allow %.2fx the "
+                  "input estimate", jv_string_value(d->provider),
+                  jv_string_value(d->model), cost, worst, u->input,
+                  js->est_tokens, st->input_margin);
+}
+
 /* Deployment d failed for good in this request: the attempt recorded,
  * and (counts) a failure for its breaker. */
 static void give_up(struct job_state *js, struct deployment *d, int counts,
@@ -956,6 +983,7 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
 
   if(kind == CALL_FAIL_NONE) {
     double cost = attempt_cost(js->st->host, d, &u);
+    learn_margin(st, js, d, &u, cost, x->worst_usd);
     host->budget_settle(x->ticket, cost);
     limits_breaker_note(st, d->brk, 1, now);
     attempt_record(js, d, &u, cost, NULL);

@@ -206,6 +206,7 @@ static int call_init(const struct llmr_host *host,
         dear = &ms[i];
     st->baseline = b && host->model(b) ? host->model(b) : dear;
   }
+  st->input_margin = 1.25;
   st->rng = (unsigned)time(NULL) ^ (unsigned)(size_t)st;
   *self = st;
   return LLMR_OK;

@@ -49,6 +49,7 @@ struct call_stage {
   long retries, hedge_ms, fallbacks, breaker_after, max_body, max_tokens;
   int pass_failures;    /* on_failure=next */
   const struct llmr_model *baseline; /* prices route.baseline_cost_usd */
+  double input_margin;  /* reservations price input estimate x this */
   jv catalog;
   struct provider *prov;
   int nprov;

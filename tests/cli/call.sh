@@ -229,6 +229,24 @@ run budget "$P" --budget 0.0000001
 check_eq budget_exceeded "$(res budget budget '.error.code') $(sent \
   c-budget)" '"budget_exceeded" 0'
 
+# --- a provider bills far more input than estimated: the overrun counts
+# against the cap at once and later reservations allow for it, so only
+# the first call (billed before anything was known) can pass the cap.
+# Each call bills $0.010002 (10,000 input tokens at $1/Mtok, one output
+# token at $2/Mtok); under a $0.025 cap exactly two fit.
+for i in 1 2 3 4 5; do
+  printf '{"custom_id":"over%s","body":{"model":"m-openai","max_tokens":1,"messages":[{"role":"user","content":"c-over [[mock {\\"prompt_tokens\\":10000,\\"completion_tokens\\":1}]]"}]}}\n' \
+    "$i"
+done >"$TMP/over.in"
+run over "$P" -j 1 --keep-order --budget 0.025
+check_eq budget_input_overrun_counted "$(jq -sc '[map(.error.code //
+  "ok") | group_by(.) | .[] | [.[0], length]]' "$TMP/over.out") $(sent \
+  c-over)" '[["budget_exceeded",3],["ok",2]] 2'
+check_eq budget_spend_within_cap "$(jq -s '[.[].route.cost_usd // 0] |
+  add <= 0.025' "$TMP/over.out")" true
+check_eq budget_overrun_said "$(grep -c 'billed .* against a reservation' \
+  "$TMP/over.err")" 1
+
 # --- on_failure=next: the failure is left to escalate ----------------------
 cat >"$TMP/esc.pipeline" <<EOF
 set catalog=$PWD/$FIX/ctx.json baseline=m-big
