@@ -548,4 +548,6 @@ void host_init(struct llmr_host *h)
   h->set_message_text = mt_set_message_text;
   h->map_text = mt_map_text;
   h->stage_before = h_stage_before;
+  h->set_request_check = request_set_check;
+  h->check_request = request_check;
 }

@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define LLMR_ABI_MAJOR 1
-#define LLMR_ABI_MINOR 4
+#define LLMR_ABI_MINOR 5
 
 #if defined(__GNUC__)
 #define LLMR_EXPORT __attribute__((visibility("default")))
@@ -181,6 +181,22 @@ typedef enum llmr_answer (*llmr_answer_check)(void *self,
                                               struct llmr_job *job,
                                               jv response, char *reason,
                                               size_t len);
+
+/* Since ABI 1.5.  A request checker, registered by a stage with
+ * host->set_request_check() and run by host->check_request() on behalf of
+ * a stage about to pay for an answer (call, before its first send).  It
+ * judges the checks the request itself carries (validate: the schema of
+ * response_format and routing.schema, the routing.expect patterns), so a
+ * request whose checks are broken is refused before any money is spent
+ * on an answer nothing could judge.  self is what the registering stage
+ * gave; job is the job being asked about, its request as it stands.
+ * Returns NULL when the request's checks are sound; else the error code
+ * the job should fail with (a static string such as "invalid_schema")
+ * and a one-line reason in reason (len bytes, len >= 1, owned by the
+ * asker, "" on entry; truncate, never overflow).  The same rules as an
+ * answer checker: it only looks, must not block, may log. */
+typedef const char *(*llmr_request_check)(void *self, struct llmr_job *job,
+                                          char *reason, size_t len);
 
 /* ---------------------------------------------------------------------
  * Since ABI 1.3.  The catalog as C structs, built by the runner once when
@@ -481,6 +497,32 @@ struct llmr_host {
    * named in its options checks it here, so a wrong name stops the run
    * before any input is read. */
   int (*stage_before)(const struct llmr_config *cf, const char *stage);
+
+  /* --- since ABI 1.5 --------------------------------------------- */
+
+  /* Request checkers: a stage whose checks the request carries
+   * (validate) registers one, so a stage that pays for answers (call)
+   * refuses a request with broken checks before sending it.
+   *
+   * set_request_check(): register check for the stage of cf (from
+   * init(); cf is the config init() got).  One per stage instance: a
+   * second call replaces the first, a NULL check removes it.  LLMR_OK,
+   * or LLMR_EINVAL when cf is not a stage of this run's pipeline. */
+  int (*set_request_check)(const struct llmr_config *cf,
+                           llmr_request_check check, void *self);
+
+  /* check_request(): are the checks the job's request carries, for the
+   * stages after the job's current one, sound?  Runs their checkers in
+   * pipeline order and returns NULL when all are (also when none is
+   * registered), else the first one's error code with its reason in
+   * reason (len bytes, owned by the caller; may be NULL when len is 0;
+   * always NUL-terminated).  Nothing is written to the job: fail it
+   * yourself, e.g.
+   *   const char *code = host->check_request(job, why, sizeof(why));
+   *   if(code) { host->set_error(job, code, "%s", why); return LLMR_FAIL; }
+   * Called from a checker, it returns NULL without running anything. */
+  const char *(*check_request)(struct llmr_job *job, char *reason,
+                               size_t len);
 
   /* new fields are only ever appended here */
 };

@@ -132,12 +132,16 @@ int resume_load(const char *path);
 /* run.c */
 void progress_line(double t0);
 
-/* answer.c: host->set_answer_check() and host->check_answer() (see
- * llmroute.h); answer_free() drops every checker (after finish()). */
+/* answer.c: host->set_answer_check(), host->check_answer(),
+ * host->set_request_check() and host->check_request() (see llmroute.h);
+ * answer_free() drops every checker (after finish()). */
 int answer_set_check(const struct llmr_config *cf, llmr_answer_check fn,
                      void *self);
 enum llmr_answer answer_check(struct llmr_job *job, jv response,
                               char *reason, size_t len);
+int request_set_check(const struct llmr_config *cf, llmr_request_check fn,
+                      void *self);
+const char *request_check(struct llmr_job *job, char *reason, size_t len);
 void answer_free(void);
 
 /* writer.c */

@@ -129,6 +129,9 @@ struct mock_state {
   llmr_answer_check checker;  /* set_answer_check(): the last one given */
   void *checker_self;
   int ncheck_asks;            /* check_answer() calls */
+  llmr_request_check request_checker; /* set_request_check(): the last */
+  void *request_checker_self;
+  int nrequest_asks;          /* check_request() calls */
   const char *const *stages_before; /* host->stage_before(): the labels
                                  of the stages the test pretends come
                                  before the one loaded (NULL-terminated;

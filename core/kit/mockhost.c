@@ -275,6 +275,39 @@ static enum llmr_answer mock_check_answer(struct llmr_job *job, jv response,
   return a;
 }
 
+/* One request checker (the stage under test's); a NULL check removes
+ * it. */
+static int mock_set_request_check(const struct llmr_config *cf,
+                                  llmr_request_check check, void *self)
+{
+  if(!cf)
+    return LLMR_EINVAL;
+  mock.request_checker = check;
+  mock.request_checker_self = check ? self : NULL;
+  return LLMR_OK;
+}
+
+/* Runs the registered request checker, if any (set
+ * mock.request_checker by hand to play a validate stage downstream). */
+static const char *mock_check_request(struct llmr_job *job, char *reason,
+                                      size_t len)
+{
+  char tmp[512] = "";
+  const char *code;
+
+  mock.nrequest_asks++;
+  if(reason && len)
+    reason[0] = '\0';
+  if(!mock.request_checker)
+    return NULL;
+  code = mock.request_checker(mock.request_checker_self, job, tmp,
+                              sizeof(tmp));
+  tmp[sizeof(tmp) - 1] = '\0';
+  if(code && reason && len)
+    snprintf(reason, len, "%s", tmp);
+  return code;
+}
+
 static int mock_budget_reserve(double usd, long *ticket)
 {
   if(mock.nreserved == MOCK_MAX_EVENTS)
@@ -340,7 +373,8 @@ static const struct llmr_host mock_host_table = {
   mock_set_answer_check, mock_check_answer,
   models_all, models_find, usage_cost,
   mt_text, mt_content_text, mt_set_message_text, mt_map_text,
-  mock_stage_before
+  mock_stage_before,
+  mock_set_request_check, mock_check_request
 };
 
 /* The host table to hand to a stage's init(). */

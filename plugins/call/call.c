@@ -7,7 +7,10 @@
  *
  *   call timeout=60 retries=2 deadline=600 hedge_ms=0 fallbacks=4 ...
  *
- * The job's way: process() resolves the deployments, then send_to() passes
+ * The job's way: process() asks the checks downstream whether the
+ * request's own checks are sound (host->check_request: validate's; a
+ * broken schema fails the job unsent), resolves the deployments, then
+ * send_to() passes
  * the rate limits and the provider's concurrency (limits.c), reserves
  * the worst case against the budget and hands a transfer to host->http().
  * on_done() reads the answer: a good one completes the job, a failed one
@@ -1103,6 +1106,15 @@ enum llmr_verdict call_process(void *self, struct llmr_job *job)
   if(!ok) {
     jv_free(body);
     host->set_error(job, "no_messages", "the request has no messages");
+    return LLMR_FAIL;
+  }
+  /* a check downstream that could never judge the answer (a broken
+     schema or pattern in the request): refused before anything is paid */
+  char why[512];
+  const char *code = host->check_request(job, why, sizeof(why));
+  if(code) {
+    jv_free(body);
+    host->set_error(job, code, "%s", why);
     return LLMR_FAIL;
   }
   struct job_state *js = calloc(1, sizeof(*js));

@@ -17,6 +17,11 @@
 struct cctx {
   struct schema *s;
   int pass;             /* 1: index $id and anchors; 2: check */
+  const void **done;    /* loop search: schemas found loop-free (a set
+                           of jv object identities, open addressing) */
+  size_t ndone, capdone;
+  const void *stack[SCHEMA_MAX_DEPTH]; /* loop search: the current chain */
+  int nstack;
   const char *base;     /* URI of the current resource (owned by s) */
   char path[SCHEMA_PATH_LEN];  /* schema pointer, "#/properties/a" */
   size_t plen;
@@ -258,6 +263,138 @@ static int compile_shapes(struct cctx *c, jv sch)
   return bad ? -1 : 0;
 }
 
+/* ---------------------------------------------------------------------
+ * $ref loops.  The subschemas applied at the same place in the instance
+ * as a schema (its $ref target, the items of allOf/anyOf/oneOf, not,
+ * if/then/else, the values of dependentSchemas) form a graph; a cycle in
+ * it is a check that never ends ({"$ref":"#"} at the root, or two $defs
+ * referring to each other), and a chain longer than SCHEMA_MAX_DEPTH is
+ * one the checker refuses.  Both are compile errors, so a request never
+ * pays for an answer its schema cannot judge.  Recursion through
+ * properties, items and the like is fine: each step goes one level into
+ * the instance, so the compiler's own walk needs no such care.
+ */
+
+/* The identity of an object schema (the same jv however it was reached). */
+static const void *node_id(jv sch)
+{
+  return (const void *)sch.u.ptr;
+}
+
+static size_t done_slot(const struct cctx *c, const void *id)
+{
+  size_t h = ((size_t)id >> 4) * (size_t)0x9E3779B97F4A7C15ull;
+  size_t i = h & (c->capdone - 1);
+  while(c->done[i] && c->done[i] != id)
+    i = (i + 1) & (c->capdone - 1);
+  return i;
+}
+
+/* Remember id as loop-free.  0, or -1 when out of memory. */
+static int done_add(struct cctx *c, const void *id)
+{
+  if(2 * (c->ndone + 1) > c->capdone) {
+    size_t cap = c->capdone ? c->capdone * 2 : 64, i;
+    const void **old = c->done;
+    size_t oldcap = c->capdone;
+    c->done = calloc(cap, sizeof(*c->done));
+    if(!c->done) {
+      c->done = old;
+      return -1;
+    }
+    c->capdone = cap;
+    for(i = 0; i < oldcap; i++)
+      if(old[i])
+        c->done[done_slot(c, old[i])] = old[i];
+    free(old);
+  }
+  c->done[done_slot(c, id)] = id;
+  c->ndone++;
+  return 0;
+}
+
+static int loop_from(struct cctx *c, jv sch, const char *base);
+
+/* The in-place subschemas of sch under keyword kw (one, or an array or
+ * object of them). */
+static int loop_kw(struct cctx *c, jv sch, const char *kw, const char *base)
+{
+  jv k = get(sch, kw);
+  int rc = 0;
+  switch(jv_get_kind(k)) {
+  case JV_KIND_OBJECT:
+    if(strcmp(kw, "dependentSchemas")) {
+      rc = loop_from(c, k, base);
+      break;
+    }
+    jv_object_foreach(k, key, sub) {
+      if(!rc)
+        rc = loop_from(c, sub, base);
+      jv_free(key);
+      jv_free(sub);
+    }
+    break;
+  case JV_KIND_ARRAY:
+    jv_array_foreach(k, i, sub) {
+      (void)i;
+      if(!rc)
+        rc = loop_from(c, sub, base);
+      jv_free(sub);
+    }
+    break;
+  default:
+    break;
+  }
+  jv_free(k);
+  return rc;
+}
+
+/* Borrows sch.  0 when no chain of in-place subschemas from sch comes
+ * back to one on the current chain; else -1 with c->err set. */
+static int loop_from(struct cctx *c, jv sch, const char *base)
+{
+  static const char *const inplace[] = {
+    "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+    "dependentSchemas", NULL};
+  const void *id;
+  jv ref;
+  int i, rc = 0;
+  if(jv_get_kind(sch) != JV_KIND_OBJECT)
+    return 0;
+  id = node_id(sch);
+  if(c->capdone && c->done[done_slot(c, id)])
+    return 0;
+  for(i = 0; i < c->nstack; i++)
+    if(c->stack[i] == id)
+      return cfail(c, "a $ref loop: the schema refers back to itself "
+                      "without going into the instance, so no check "
+                      "could end");
+  if(c->nstack == SCHEMA_MAX_DEPTH)
+    return cfail(c, "more than %d schemas applied in a chain through "
+                    "$ref, allOf, anyOf, oneOf, not or if", SCHEMA_MAX_DEPTH);
+  c->stack[c->nstack++] = id;
+  {
+    const char *uri = schema_resource_uri(c->s, sch);
+    if(uri)
+      base = uri;
+  }
+  ref = get(sch, "$ref");
+  if(jv_get_kind(ref) == JV_KIND_STRING) {
+    const char *tbase = base;
+    jv target = schema_resolve(c->s, base, jv_string_value(ref), &tbase);
+    if(jv_is_valid(target))
+      rc = loop_from(c, target, tbase);
+    jv_free(target);
+  }
+  jv_free(ref);
+  for(i = 0; !rc && inplace[i]; i++)
+    rc = loop_kw(c, sch, inplace[i], base);
+  c->nstack--;
+  if(!rc && done_add(c, id))
+    rc = cfail(c, "out of memory");
+  return rc;
+}
+
 /* Pass 1: index sch's $id, $anchor and $dynamicAnchor.  Both passes:
  * move c->base into the resource sch opens.  0 or -1. */
 static int index_ids(struct cctx *c, jv sch)
@@ -308,7 +445,7 @@ static int compile_node(struct cctx *c, jv sch)
     return cfail(c, "a schema must be an object or a boolean");
   if(index_ids(c, sch))
     return -1;
-  if(c->pass == 2 && compile_shapes(c, sch))
+  if(c->pass == 2 && (compile_shapes(c, sch) || loop_from(c, sch, c->base)))
     return -1;
   for(i = 0; subs[i]; i++)
     if(compile_sub(c, sch, subs[i]))
@@ -366,10 +503,12 @@ struct schema *schema_compile(jv doc, char *err, size_t errlen)
     c.plen = 1;
     c.base = "";
     if(compile_node(&c, doc)) {
+      free(c.done);
       schema_free(s);
       return NULL;
     }
   }
+  free(c.done);
   return s;
 }
 

@@ -33,7 +33,10 @@
  * The same checks are registered as the stage's answer checker (ABI 1.2,
  * host->set_answer_check), so a stage before validate can ask whether an
  * answer would pass (call does, to keep the first valid answer of a
- * hedge).
+ * hedge); the checks the request carries (its schemas, its expect
+ * patterns) as its request checker (ABI 1.5, host->set_request_check),
+ * so call refuses a request whose checks are broken before paying for an
+ * answer.
  */
 #include <ctype.h>
 #include <math.h>
@@ -356,6 +359,37 @@ static enum outcome check_expect_one(jv want, const char *text,
   return ANSWER_VALID;
 }
 
+/* Borrows expect.  REQUEST_BAD (reason set) unless it is a string or an
+ * array of strings whose "re:" patterns all compile. */
+static enum outcome expect_sound(jv expect, char *reason)
+{
+  enum outcome o = ANSWER_VALID;
+  jv all = jv_get_kind(expect) == JV_KIND_ARRAY
+               ? jv_copy(expect)
+               : jv_array_append(jv_array(), jv_copy(expect));
+  jv_array_foreach(all, i, w) {
+    (void)i;
+    if(o == ANSWER_VALID && jv_get_kind(w) != JV_KIND_STRING) {
+      snprintf(reason, REASON_LEN, "routing.expect must be a string or an "
+               "array of strings");
+      o = REQUEST_BAD;
+    }
+    else if(o == ANSWER_VALID && !strncmp(jv_string_value(w), "re:", 3)) {
+      char err[256];
+      OnigRegex re = regex_new(jv_string_value(w) + 3, 0, err, sizeof(err));
+      if(re)
+        onig_free(re);
+      else {
+        snprintf(reason, REASON_LEN, "routing.expect: %s", err);
+        o = REQUEST_BAD;
+      }
+    }
+    jv_free(w);
+  }
+  jv_free(all);
+  return o;
+}
+
 /* Borrows expect.  A string, or an array of strings that must all hold. */
 static enum outcome check_expect(jv expect, const char *text, char *reason)
 {
@@ -655,6 +689,49 @@ static enum llmr_answer validate_check(void *self, struct llmr_job *job,
 }
 
 /* ---------------------------------------------------------------------
+ * The request checker (ABI 1.5): the checks the request carries, judged
+ * before call pays for an answer, so a broken schema or pattern fails
+ * the job as invalid_schema with nothing sent.  Compiled schemas go to
+ * the cache the answer checks use.
+ */
+static const char *validate_check_request(void *self, struct llmr_job *job,
+                                          char *reason, size_t len)
+{
+  static const char *const rf_schema[] = {
+    "body", "response_format", "json_schema", "schema", NULL};
+  static const char *const rt_schema[] = {"routing", "schema", NULL};
+  static const char *const rt_expect[] = {"routing", "expect", NULL};
+  struct validate *v = self;
+  jv req = v->host->request(job);
+  jv s1 = json_path(req, rf_schema), s2 = json_path(req, rt_schema);
+  jv expect = json_path(req, rt_expect);
+  char why[REASON_LEN] = "", msg[REASON_LEN - 16];
+  enum outcome o = ANSWER_VALID;
+
+  if(jv_get_kind(s1) != JV_KIND_NULL && !schema_for(v, s1, msg, sizeof(msg))) {
+    snprintf(why, sizeof(why), "response_format.json_schema.schema is not "
+             "a valid schema: %.400s", msg);
+    o = REQUEST_BAD;
+  }
+  else if(jv_get_kind(s2) != JV_KIND_NULL &&
+          !schema_for(v, s2, msg, sizeof(msg))) {
+    snprintf(why, sizeof(why), "routing.schema is not a valid schema: "
+             "%.400s", msg);
+    o = REQUEST_BAD;
+  }
+  else if(jv_get_kind(expect) != JV_KIND_NULL)
+    o = expect_sound(expect, why);
+  jv_free(s1);
+  jv_free(s2);
+  jv_free(expect);
+  jv_free(req);
+  if(o != REQUEST_BAD)
+    return NULL;
+  snprintf(reason, len, "%s", why);
+  return "invalid_schema";
+}
+
+/* ---------------------------------------------------------------------
  * The stage
  */
 
@@ -825,8 +902,9 @@ static int validate_init(const struct llmr_host *host,
                        o->str);
     goto fail;
   }
-  if(host->set_answer_check(cf, validate_check, v) != LLMR_OK) {
-    host->config_error(cf, "cannot register the answer checker");
+  if(host->set_answer_check(cf, validate_check, v) != LLMR_OK ||
+     host->set_request_check(cf, validate_check_request, v) != LLMR_OK) {
+    host->config_error(cf, "cannot register the answer checkers");
     goto fail;
   }
   *self = v;

@@ -10,7 +10,7 @@ if [ ! -x "$MOCKPROV" ] || [ ! -x "$LLMROUTE" ]; then
   fail cascade_built "$MOCKPROV or $LLMROUTE missing (make BUILD=$BUILD)"
   finish; exit
 fi
-mock_start
+mock_start --log "$TMP/mock.log"
 if [ -z "$MOCK_PORT" ]; then fail cascade_mock "mockprov did not start"
   finish; exit; fi
 
@@ -197,6 +197,41 @@ check_json call_failure_keeps_code '.[] | select(.custom_id == "fail2") |
   .response == null and .error.code == "provider_error"
   and (.error.message | test("max=1"))
   and [.route.attempts[].model] == ["cheap-1","mid-2"]' "$TMP/f.out"
+
+# --- checks the request carries are judged before anything is paid: a
+# schema that does not compile, a $ref loop, a bad expect pattern (also
+# after a good one), a bad response_format schema: invalid_schema, no call
+bad() { # bad ID ROUTING_JSON [BODY_EXTRA_JSON]
+  jq -nc --arg id "$1" --argjson r "$2" --argjson x "${3:-{\}}" \
+    '{custom_id:$id, routing:$r,
+      body:({messages:[{role:"user",content:("mark-" + $id)}]} + $x)}'
+}
+{
+  bad pre-type '{"schema":{"type":"float"}}'
+  bad pre-loop '{"schema":{"$defs":{"a":{"$ref":"#/$defs/b"},
+                 "b":{"allOf":[{"$ref":"#/$defs/a"}]}},"$ref":"#/$defs/a"}}'
+  bad pre-re '{"expect":["total","re:([a-z"]}'
+  bad pre-shape '{"expect":{"re":"x"}}'
+  bad pre-rf '{}' '{"response_format":{"type":"json_schema",
+                "json_schema":{"name":"x","schema":{"minimum":"1"}}}}'
+  bad pre-ok '{"expect":["re:^[a-z]+$"]}'
+} >"$TMP/pre.in"
+run pre "$TMP/cascade.pipeline"
+check_json precheck_invalid_schema '[.[] | select(.custom_id != "pre-ok") |
+  .error.code] == ["invalid_schema","invalid_schema","invalid_schema",
+  "invalid_schema","invalid_schema"]' "$TMP/pre.out"
+check_json precheck_reasons '[.[] | select(.custom_id != "pre-ok") |
+  .error.message] as $m |
+  ($m[0] | test("routing.schema is not a valid schema: #: type")) and ($m[1] | test("\\$ref loop")) and ($m[2] |
+  test("routing.expect")) and ($m[4] | test("response_format"))' \
+  "$TMP/pre.out"
+check_json precheck_no_attempt '[.[] | select(.custom_id != "pre-ok") |
+  .route.attempts // [] | length] | add == 0' "$TMP/pre.out"
+check_eq precheck_nothing_sent "$(jq -r '.body | tostring' "$TMP/mock.log" |
+  grep -c 'mark-pre-[^o]')" 0
+check_json precheck_good_sent '.[] | select(.custom_id == "pre-ok") |
+  (.route.attempts | length) >= 1 and .error.code != "invalid_schema"' \
+  "$TMP/pre.out"
 
 # --- review sampling: about the rate, the same ids on a second run -------
 i=0

@@ -1,7 +1,8 @@
 /*
  * test_answer.c - the runner's answer checkers (core/answer.c, ABI 1.2):
  * host->set_answer_check() and host->check_answer() on a pipeline of four
- * stages and jobs standing at different stages.
+ * stages and jobs standing at different stages; and its request checkers
+ * (ABI 1.5): host->set_request_check() and host->check_request().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,110 @@ static enum llmr_answer fake_check(void *self, struct llmr_job *job,
   return f->says;
 }
 
+/* A request checker's instance. */
+struct rfake {
+  const char *code;     /* what it returns */
+  const char *why;
+  int calls;
+  int stage_seen;
+  int nested;           /* ask check_request() from inside */
+  const char *nested_got;
+};
+
+static const char *rfake_check(void *self, struct llmr_job *job,
+                               char *reason, size_t len)
+{
+  struct rfake *f = self;
+  char inner[64];
+
+  f->calls++;
+  f->stage_seen = R.cur_stage;
+  if(f->nested)
+    f->nested_got = host->check_request(job, inner, sizeof(inner));
+  if(f->why)
+    snprintf(reason, len, "%s", f->why);
+  return f->code;
+}
+
+/* Request checkers share the answer checkers' table: one entry a stage,
+ * holding either kind or both. */
+static void test_request_checks(const struct llmr_host *h,
+                                struct stage_inst *stages,
+                                struct llmr_job *job)
+{
+  struct rfake p = {NULL, NULL, 0, 0, 0, NULL};
+  struct rfake q = {"invalid_schema", "routing.schema is not a valid schema",
+                    0, 0, 0, NULL};
+  struct rfake u = {"bad_upstream", "upstream", 0, 0, 0, NULL};
+  struct fake a = {LLMR_ANSWER_INVALID, "answer", 0, 0, 0, 0, {0}};
+  struct llmr_config other = stages[1].cf;
+  jv answer = jv_parse("{\"choices\":[]}");
+  char why[32];
+
+  a.seen = jv_null();
+  job->stage = 1;
+  strcpy(why, "junk");
+  CHECK("request: none registered", h->check_request(job, why,
+                                                     sizeof(why)) == NULL);
+  CHECK_STR("request: none: empty reason", why, "");
+  CHECK_INT("request: foreign cf", h->set_request_check(&other, rfake_check,
+                                                        &q), LLMR_EINVAL);
+  CHECK_INT("request: stage 3", h->set_request_check(&stages[3].cf,
+                                                     rfake_check, &q),
+            LLMR_OK);
+  CHECK_INT("request: stage 2", h->set_request_check(&stages[2].cf,
+                                                     rfake_check, &p),
+            LLMR_OK);
+  CHECK_INT("request: stage 0 (upstream)",
+            h->set_request_check(&stages[0].cf, rfake_check, &u), LLMR_OK);
+  /* stage 2 also judges answers: one entry holds both */
+  CHECK_INT("request: answer checker beside it",
+            h->set_answer_check(&stages[2].cf, fake_check, &a), LLMR_OK);
+
+  R.cur_stage = 1;
+  {
+    const char *code = h->check_request(job, why, sizeof(why));
+    CHECK_STR("request: the first broken one's code", code ? code : "(null)",
+              "invalid_schema");
+  }
+  CHECK_STR("request: its reason, cut to the buffer", why,
+            "routing.schema is not a valid s");
+  CHECK_INT("request: upstream not asked", u.calls, 0);
+  CHECK_INT("request: sound one ran", p.calls, 1);
+  CHECK_INT("request: runs under the checker's stage", q.stage_seen, 3);
+  CHECK_INT("request: caller's stage restored", R.cur_stage, 1);
+  CHECK("request: no reason buffer", h->check_request(job, NULL, 0) != NULL);
+
+  /* the answer checker of the same stage is still there, and vice versa */
+  CHECK_INT("request: answer checker kept",
+            h->check_answer(job, answer, why, sizeof(why)),
+            LLMR_ANSWER_INVALID);
+  CHECK_INT("request: remove answer checker",
+            h->set_answer_check(&stages[2].cf, NULL, NULL), LLMR_OK);
+  p.calls = 0;
+  h->check_request(job, why, sizeof(why));
+  CHECK_INT("request: request checker kept", p.calls, 1);
+
+  /* a checker asking again is not re-entered */
+  p.nested = 1;
+  p.nested_got = "junk";
+  h->check_request(job, why, sizeof(why));
+  CHECK("request: nested refused", p.nested_got == NULL);
+  p.nested = 0;
+
+  /* NULL removes; none left downstream: NULL */
+  h->set_request_check(&stages[3].cf, NULL, NULL);
+  h->set_request_check(&stages[2].cf, NULL, NULL);
+  CHECK("request: removed", h->check_request(job, why, sizeof(why)) == NULL);
+  job->stage = -1;
+  CHECK("request: an upstream one asked from before it",
+        h->check_request(job, why, sizeof(why)) != NULL && u.calls == 1);
+  answer_free();
+  CHECK("request: freed", h->check_request(job, why, sizeof(why)) == NULL);
+  jv_free(a.seen);
+  jv_free(answer);
+}
+
 int main(void)
 {
   static struct llmr_host h;
@@ -67,12 +172,14 @@ int main(void)
   R.cur_stage = -1;
   host_init(&h);
   host = &h;
-  CHECK_INT("abi: minor 4", h.abi_minor, 4);
+  CHECK_INT("abi: minor 5", h.abi_minor, 5);
   CHECK("abi: services set", h.set_answer_check && h.check_answer);
   CHECK("abi 1.3: services set", h.models && h.model && h.cost &&
         h.request_text && h.content_text && h.set_message_text &&
         h.map_text);
   CHECK("abi 1.4: stage_before set", h.stage_before != NULL);
+  CHECK("abi 1.5: request checks set", h.set_request_check &&
+        h.check_request);
 
   /* nothing registered: every answer counts as valid */
   job->stage = 1;
@@ -174,6 +281,8 @@ int main(void)
   CHECK_INT("freed: valid", h.check_answer(job, answer, why, sizeof(why)),
             LLMR_ANSWER_VALID);
   CHECK_INT("freed: none ran", a.calls, 0);
+
+  test_request_checks(&h, stages, job);
 
   jv_free(a.seen);
   jv_free(b.seen);

@@ -220,6 +220,11 @@ static const struct tcase cases[] = {
    "{\"$defs\":{\"pos\":{\"type\":\"number\",\"minimum\":0}},"
    "\"properties\":{\"n\":{\"$ref\":\"#/$defs/pos\"}}}", "{\"n\":-1}", 0,
    "/n: -1 is less than minimum 0"},
+  {"ref mutual recursion through properties",
+   "{\"$ref\":\"#/$defs/a\",\"$defs\":{\"a\":{\"properties\":{\"b\":{\"$ref\":"
+   "\"#/$defs/b\"}}},\"b\":{\"allOf\":[{\"$ref\":\"#/$defs/a\"},{\"$ref\":"
+   "\"#/$defs/a\"}],\"required\":[\"b\"]}}}",
+   "{\"b\":{\"b\":{}}}", 0, "/b/b: missing required property \"b\""},
   {"ref root recursion",
    "{\"properties\":{\"kids\":{\"type\":\"array\",\"items\":{\"$ref\":"
    "\"#\"}},\"name\":{\"type\":\"string\"}},\"required\":[\"name\"]}",
@@ -247,9 +252,6 @@ static const struct tcase cases[] = {
    "\"$ref\":\"#flag\"}", "1", 0, "/: expected boolean"},
   {"ref to boolean", "{\"$defs\":{\"no\":false},\"$ref\":\"#/$defs/no\"}",
    "1", 0, "/: not allowed (false schema)"},
-  {"ref loop", "{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"$ref\":"
-   "\"#/$defs/a\"}},\"$ref\":\"#/$defs/a\"}", "1", 0,
-   "/: schema nesting deeper than 128 (a $ref loop?)"},
 
   {"ref by $id",
    "{\"$id\":\"http://x.test/s/root.json\",\"$defs\":{\"n\":{\"$id\":"
@@ -326,6 +328,22 @@ static const struct tcase bad_schemas[] = {
   {"bad subschema", "{\"not\":3}", NULL, 0,
    "#/not: a schema must be an object or a boolean"},
   {"bad root", "[1]", NULL, 0, "#: a schema must be an object"},
+  /* $ref loops: found when compiling, before any answer is paid for */
+  {"ref loop root", "{\"$ref\":\"#\"}", NULL, 0, "#: a $ref loop"},
+  {"ref loop defs", "{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"$ref\":"
+   "\"#/$defs/a\"}},\"$ref\":\"#/$defs/a\"}", NULL, 0, "#: a $ref loop"},
+  {"ref loop pair",
+   "{\"properties\":{\"a\":{\"$ref\":\"#/$defs/x\"}},\"$defs\":{\"x\":"
+   "{\"$ref\":\"#/$defs/y\"},\"y\":{\"allOf\":[{\"$ref\":\"#/$defs/x\"}]}}}",
+   NULL, 0, "#/properties/a: a $ref loop"},
+  {"ref loop anchor", "{\"$anchor\":\"top\",\"anyOf\":[{\"type\":\"null\"},"
+   "{\"not\":{\"$ref\":\"#top\"}}]}", NULL, 0, "#: a $ref loop"},
+  {"ref loop id",
+   "{\"$id\":\"urn:r\",\"$defs\":{\"n\":{\"$id\":\"node\",\"if\":{\"$ref\":"
+   "\"node\"}}}}", NULL, 0, "#/$defs/n: a $ref loop"},
+  {"ref loop dependentSchemas",
+   "{\"dependentSchemas\":{\"a\":{\"$ref\":\"#\"}}}", NULL, 0,
+   "#: a $ref loop"},
 };
 
 /* Compile schema text; NULL and err set on failure. */

@@ -276,6 +276,63 @@ static void test_bad_request_schema(void)
   mock_stage_unload(&ms);
 }
 
+/* The request checker validate registers (ABI 1.5): the checks the
+ * request carries, judged before any answer exists. */
+static void test_request_checker(void)
+{
+  static const char *const none[] = {NULL};
+  static const struct {
+    const char *name, *routing, *extra, *code, *reason;
+  } cases[] = {
+    {"sound", "{\"schema\":{\"type\":\"object\"},\"expect\":\"re:^a\"}", "",
+     NULL, ""},
+    {"no checks", "{}", "", NULL, ""},
+    {"bad schema", "{\"schema\":{\"type\":\"decimal\"}}", "",
+     "invalid_schema", "routing.schema is not a valid schema: #: type"},
+    {"ref loop", "{\"schema\":{\"$ref\":\"#\"}}", "", "invalid_schema",
+     "routing.schema is not a valid schema: #: a $ref loop"},
+    {"bad pattern after a good one", "{\"expect\":[\"re:a\",\"b\",\"re:(\"]}",
+     "", "invalid_schema", "routing.expect: "},
+    {"expect not strings", "{\"expect\":[1]}", "", "invalid_schema",
+     "routing.expect must be a string or an array of strings"},
+    {"response_format schema", "{}",
+     ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
+     "{\"schema\":{\"required\":\"a\"}}}", "invalid_schema",
+     "response_format.json_schema.schema is not a valid schema: #: required"},
+  };
+  struct mock_stage ms;
+  size_t i;
+  if(load(&ms, "request checker", none))
+    return;
+  CHECK("request checker: registered", mock.request_checker != NULL);
+  for(i = 0; mock.request_checker && i < sizeof(cases) / sizeof(*cases);
+      i++) {
+    char req[1024], why[512] = "", name[200];
+    struct llmr_job *job;
+    const char *code;
+    snprintf(req, sizeof(req), "{\"body\":{" MSGS "%s},\"routing\":%s}",
+             cases[i].extra, cases[i].routing);
+    job = mock_job_new("r1", jv_parse(req));
+    code = mock.request_checker(mock.request_checker_self, job, why,
+                                sizeof(why));
+    snprintf(name, sizeof(name), "request checker: %s: code", cases[i].name);
+    CHECK_STR(name, code ? code : "(none)",
+              cases[i].code ? cases[i].code : "(none)");
+    snprintf(name, sizeof(name), "request checker: %s: reason",
+             cases[i].name);
+    if(strncmp(why, cases[i].reason, strlen(cases[i].reason)) ||
+       (!cases[i].code && why[0]))
+      CHECK_STR(name, why, cases[i].reason);
+    else
+      CHECK(name, 1);
+    CHECK("request checker: the job untouched",
+          jv_get_kind(job->error) == JV_KIND_NULL ||
+          !jv_is_valid(job->error));
+    mock_job_free(job);
+  }
+  mock_stage_unload(&ms);
+}
+
 /* The answer checker validate registers (ABI 1.2): the same checks,
  * asked through host->check_answer(), with nothing written to the job. */
 static void test_answer_checker(void)
@@ -560,6 +617,7 @@ int main(void)
   test_no_response();
   test_creates_attempt();
   test_bad_request_schema();
+  test_request_checker();
   test_answer_checker();
   test_schema_file();
   test_check_error_and_fixture();
