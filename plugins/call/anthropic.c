@@ -458,12 +458,11 @@ static jv anthropic_response(jv answer, const char *model,
 
   /* input_tokens excludes the cache; the router's input includes it */
   jv us = call_get(answer, "usage");
-  long in = call_count(call_num(us, "input_tokens", 0));
-  u->cached = call_count(call_num(us, "cache_read_input_tokens", 0));
-  u->cache_write = call_count(call_num(us, "cache_creation_input_tokens",
-                                        0));
+  long in = call_usage_count(u, us, "input_tokens");
+  u->cached = call_usage_count(u, us, "cache_read_input_tokens");
+  u->cache_write = call_usage_count(u, us, "cache_creation_input_tokens");
   u->input = in + u->cached + u->cache_write;
-  u->output = call_count(call_num(us, "output_tokens", 0));
+  u->output = call_usage_count(u, us, "output_tokens");
   jv_free(us);
   out = call_set_usage(out, u);
   jv_free(answer);

@@ -77,6 +77,9 @@ void attempt_record(struct job_state *js, struct deployment *d,
     a = jv_object_set(a, jv_string("agree"), jv_true());
   if(reason)
     a = jv_object_set(a, jv_string("reason"), jv_string(reason));
+  if(u->impossible[0])
+    a = jv_object_set(a, jv_string("usage_reason"),
+                      jv_string(u->impossible));
 
   jv route = host->route(js->job);
   if(jv_get_kind(route) != JV_KIND_OBJECT) {

@@ -365,7 +365,7 @@ static int send_failed(struct job_state *js, struct deployment *d,
  * on a zero-delay timer as a transfer's end would be (replay.c).  SENT,
  * or MOVE_ON with the failure recorded (not_recorded). */
 static int submit_replay(struct job_state *js, int i, long ticket,
-                         double worst)
+                         double worst, const struct llmr_usage *plan)
 {
   const struct llmr_host *host = js->st->host;
   struct deployment *d = &js->deps[i];
@@ -400,6 +400,7 @@ static int submit_replay(struct job_state *js, int i, long ticket,
   x->dep = i;
   x->ticket = ticket;
   x->worst_usd = worst;
+  x->plan = *plan;
   x->t0 = host->now();
   x->next = js->xfers;
   js->xfers = x;
@@ -456,7 +457,7 @@ static int submit(struct job_state *js, int i, int hedge)
     return BUDGET;
   }
   if(p->replay)
-    return submit_replay(js, i, ticket, worst);
+    return submit_replay(js, i, ticket, worst, &plan);
   jv body = jv_copy(js->body);
   if(call_max_tokens(body, -1) < 0) /* make the reservation hold */
     body = jv_object_set(body, jv_string("max_completion_tokens"),
@@ -484,6 +485,7 @@ static int submit(struct job_state *js, int i, int hedge)
   x->dep = i;
   x->ticket = ticket;
   x->worst_usd = worst;
+  x->plan = plan;
   x->t0 = now;
   x->next = js->xfers;
   js->xfers = x;
@@ -913,6 +915,43 @@ static enum call_failure read_answer(struct xfer *x, struct deployment *d,
   return kind;
 }
 
+/* The counts of an answer's usage u, judged: besides what the format's
+ * parser found impossible (u->impossible), a count above the model's
+ * context window is one no provider could bill.  An impossible usage is
+ * replaced by the reservation's plan (so the attempt costs what was
+ * reserved, never a negative or absurd figure) and said in
+ * u->impossible, which the attempt records as its usage_reason; the
+ * answer's usage follows.  Returns the answer. */
+static jv usage_judge(struct call_stage *st, struct job_state *js,
+                      struct deployment *d, const struct xfer *x,
+                      struct call_usage *u, jv answer)
+{
+  double limit = d->context > 0 ? d->context : 1e8;
+  const char *what = u->input > limit ? "input" : u->output > limit ?
+                     "output" : u->cached > limit ? "cached" :
+                     u->cache_write > limit ? "cache write" : NULL;
+  char why[96];
+  if(!u->impossible[0] && !what)
+    return answer;
+  if(u->impossible[0])
+    snprintf(why, sizeof(why), "%.60s", u->impossible);
+  else
+    snprintf(why, sizeof(why), "%s tokens over the %.0f-token context",
+             what, limit);
+  snprintf(u->impossible, sizeof(u->impossible), "impossible usage (%.60s): "
+           "priced as reserved", why);
+  st->host->log(js->job, LLMR_LOG_WARN, "%s/%s reported an impossible "
+                "usage (%s): the attempt is priced at its reservation "
+                "(%ld input, %ld output tokens)", jv_string_value(d->provider),
+                jv_string_value(d->model), why, x->plan.input_tokens,
+                x->plan.output_tokens);
+  u->input = x->plan.input_tokens;
+  u->output = x->plan.output_tokens;
+  u->cached = u->cache_write = 0;
+  u->has_cost = 0;
+  return call_set_usage(answer, u);
+}
+
 /* An answer billed u (cost USD) against a reservation of worst: when
  * the provider billed more input than the estimate with its margin, the
  * margin grows to cover it for every reservation after this one, and an
@@ -985,6 +1024,7 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
   x->len = x->cap = 0;
 
   if(kind == CALL_FAIL_NONE) {
+    answer = usage_judge(st, js, d, x, &u, answer);
     double cost = attempt_cost(js->st->host, d, &u);
     learn_margin(st, js, d, &u, cost, x->worst_usd);
     host->budget_settle(x->ticket, cost);

@@ -21,6 +21,9 @@ struct call_usage {
                     recorded cost), when has_cost; else the catalog's
                     prices apply */
   int has_cost;
+  char impossible[128]; /* the first count the provider gave that no
+                          provider could mean ("prompt_tokens -5"),
+                          counted 0; "" when every count was possible */
 };
 
 /* What a provider format knows how to do.  Every function is pure: no
@@ -79,6 +82,17 @@ double call_num(jv obj, const char *key, double def);
 /* A token count from a provider's number: 0 for negatives and NaN, at
  * most 2^53 (a cast of a larger double is undefined). */
 long call_count(double d);
+/* Borrows obj.  The token count obj[key] reports for an answer: 0 when
+ * absent or null; a non-negative integer up to 2^53 as is; anything else
+ * (negative, fractional, not finite, larger, not a number) counts 0 and,
+ * the first time, is noted in u->impossible. */
+long call_usage_count(struct call_usage *u, jv obj, const char *key);
+/* Consumes us.  The provider's usage object with every number a possible
+ * count (call_usage_count's rule; an impossible one noted in u and set to
+ * 0) and only numbers and objects of them kept, two levels deep: what a
+ * provider reports beside the counts llmroute reads (OpenAI's
+ * *_tokens_details) passes, checked. */
+jv call_usage_clean(struct call_usage *u, jv us);
 /* Borrows v.  1 when v is of kind k. */
 int call_is(jv v, jv_kind k);
 /* Build a malloc'd "base + path" without doubling the slash. */

@@ -3,6 +3,8 @@
  * Every helper checks kinds first: provider answers are untrusted, and
  * jq's kind-specific calls assert.
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,6 +51,76 @@ long call_count(double d)
   if(!(d > 0))
     return 0;
   return d > 9007199254740992.0 ? 9007199254740992L : (long)d;
+}
+
+/* The first impossible count, noted once. */
+static void note_impossible(struct call_usage *u, const char *key, jv v)
+{
+  if(u->impossible[0])
+    return;
+  if(jv_get_kind(v) == JV_KIND_NUMBER)
+    snprintf(u->impossible, sizeof(u->impossible), "%.40s %.6g", key,
+             jv_number_value(v));
+  else
+    snprintf(u->impossible, sizeof(u->impossible), "%.40s is a%s %s", key,
+             jv_get_kind(v) == JV_KIND_ARRAY || jv_get_kind(v) ==
+             JV_KIND_OBJECT ? "n" : "", jv_kind_name(jv_get_kind(v)));
+}
+
+/* Borrows v.  1 when v is a possible token count. */
+static int possible_count(jv v)
+{
+  double d;
+  if(jv_get_kind(v) != JV_KIND_NUMBER)
+    return 0;
+  d = jv_number_value(v);
+  return d >= 0 && d < 9007199254740992.0 && d == floor(d);
+}
+
+long call_usage_count(struct call_usage *u, jv obj, const char *key)
+{
+  jv v = call_get(obj, key);
+  long n = 0;
+  if(possible_count(v))
+    n = (long)jv_number_value(v);
+  else if(jv_get_kind(v) != JV_KIND_NULL && jv_is_valid(v))
+    note_impossible(u, key, v);
+  jv_free(v);
+  return n;
+}
+
+/* Consumes obj.  call_usage_clean at depth. */
+static jv clean_counts(struct call_usage *u, jv obj, int depth)
+{
+  jv out = jv_object();
+  jv_object_foreach(obj, k, v) {
+    jv_kind kind = jv_get_kind(v);
+    if(kind == JV_KIND_NUMBER) {
+      if(!possible_count(v)) {
+        note_impossible(u, jv_string_value(k), v);
+        jv_free(v);
+        v = jv_number(0);
+      }
+      out = jv_object_set(out, k, v);
+    }
+    else if(kind == JV_KIND_OBJECT && depth < 2)
+      out = jv_object_set(out, k, clean_counts(u, v, depth + 1));
+    else {
+      jv_free(k);
+      jv_free(v);
+    }
+  }
+  jv_free(obj);
+  return out;
+}
+
+jv call_usage_clean(struct call_usage *u, jv us)
+{
+  if(jv_get_kind(us) != JV_KIND_OBJECT) {
+    jv_free(us);
+    return jv_object();
+  }
+  return clean_counts(u, us, 1);
 }
 
 /* Borrows v. */

@@ -480,10 +480,10 @@ static jv gemini_response(jv answer, const char *model, struct call_usage *u)
   jv_free(cands);
   out = jv_object_set(out, jv_string("choices"), choices);
   jv um = call_get(answer, "usageMetadata");
-  u->input = call_count(call_num(um, "promptTokenCount", 0));
-  u->cached = call_count(call_num(um, "cachedContentTokenCount", 0));
-  u->output = call_count(call_num(um, "candidatesTokenCount", 0)) +
-              call_count(call_num(um, "thoughtsTokenCount", 0));
+  u->input = call_usage_count(u, um, "promptTokenCount");
+  u->cached = call_usage_count(u, um, "cachedContentTokenCount");
+  u->output = call_usage_count(u, um, "candidatesTokenCount");
+  u->output += call_usage_count(u, um, "thoughtsTokenCount");
   if(u->cached > u->input)
     u->cached = u->input;
   jv_free(um);

@@ -161,17 +161,18 @@ static jv openai_response(jv answer, const char *model, struct call_usage *u)
   out = jv_object_set(out, jv_string("choices"), nc);
 
   jv us = call_get(answer, "usage");
-  u->input = call_count(call_num(us, "prompt_tokens", 0));
-  u->output = call_count(call_num(us, "completion_tokens", 0));
+  u->input = call_usage_count(u, us, "prompt_tokens");
+  u->output = call_usage_count(u, us, "completion_tokens");
   jv det = call_get(us, "prompt_tokens_details");
-  u->cached = call_count(call_num(det, "cached_tokens", 0));
+  u->cached = call_usage_count(u, det, "cached_tokens");
   jv_free(det);
   if(!u->cached) /* DeepSeek reports its cache this way */
-    u->cached = call_count(call_num(us, "prompt_cache_hit_tokens", 0));
+    u->cached = call_usage_count(u, us, "prompt_cache_hit_tokens");
   if(u->cached > u->input)
     u->cached = u->input;
   if(jv_get_kind(us) == JV_KIND_OBJECT) {
-    /* keep the provider's details, fill the required counts */
+    /* keep the provider's details (checked), fill the required counts */
+    us = call_usage_clean(u, us);
     us = jv_object_set(us, jv_string("prompt_tokens"),
                        jv_number((double)u->input));
     us = jv_object_set(us, jv_string("completion_tokens"),

@@ -182,10 +182,10 @@ static jv replay_response(jv rec, const char *model, struct call_usage *u)
                                          "string"));
   }
   memset(u, 0, sizeof(*u));
-  u->input = call_count(call_num(us, "input_tokens", 0));
-  u->cached = call_count(call_num(us, "cached_tokens", 0));
+  u->input = call_usage_count(u, us, "input_tokens");
+  u->cached = call_usage_count(u, us, "cached_tokens");
   u->input += u->cached;
-  u->output = call_count(call_num(us, "output_tokens", 0));
+  u->output = call_usage_count(u, us, "output_tokens");
   u->has_cost = cost >= 0 && cost < 1e6;
   u->cost = u->has_cost ? cost : 0;
   msg = jv_object_set(jv_object(), jv_string("role"), jv_string("assistant"));

@@ -97,6 +97,8 @@ struct xfer {
   int overflow;
   long ticket;
   double worst_usd;
+  struct llmr_usage plan; /* what worst_usd prices: the input estimate
+                             with its margin, the whole output cap */
   double t0;
   char *h_retry_after, *h_retry_after_ms, *h_should_retry;
   char *h_rem_req, *h_rem_tok, *h_reset_req, *h_reset_tok, *h_lim_req;

@@ -247,6 +247,28 @@ check_eq budget_spend_within_cap "$(jq -s '[.[].route.cost_usd // 0] |
 check_eq budget_overrun_said "$(grep -c 'billed .* against a reservation' \
   "$TMP/over.err")" 1
 
+# --- usage no provider could mean is never a cost: the attempt is priced
+# at its reservation and says why; the answer's usage follows ---------------
+{
+  line imp-oa m-openai 'c-imp [[mock {\"prompt_tokens\":1e308}]]'
+  line imp-an m-anthropic 'c-imp [[mock {\"prompt_tokens\":-5,\"completion_tokens\":-100}]]'
+  line imp-ge m-gemini 'c-imp [[mock {\"completion_tokens\":1e300}]]'
+  line imp-ok m-openai 'c-imp [[mock {\"prompt_tokens\":20,\"completion_tokens\":3}]]'
+} >"$TMP/imp.in"
+run imp "$P" --keep-order
+check_eq impossible_usage_reason "$(jq -c '.route.attempts[0].usage_reason //
+  "none" | .[0:16]' "$TMP/imp.out" | tr '\n' ' ')" \
+  '"impossible usage" "impossible usage" "impossible usage" "none" '
+check_eq impossible_usage_priced_as_reserved "$(jq -c '.error == null and
+  (.route.cost_usd | . >= 0 and . < 0.01) and .route.cost_usd ==
+  .route.attempts[0].cost_usd and
+  ([.response.body.usage[] | numbers] | all(. >= 0 and . < 1e6))' \
+  "$TMP/imp.out" | tr '\n' ' ')" 'true true true true '
+check_eq sound_usage_priced_as_billed "$(res imp imp-ok \
+  '.route.cost_usd * 1e6 | round')" 26
+check_eq impossible_usage_said "$(grep -c 'impossible usage' \
+  "$TMP/imp.err")" 3
+
 # --- on_failure=next: the failure is left to escalate ----------------------
 cat >"$TMP/esc.pipeline" <<EOF
 set catalog=$PWD/$FIX/ctx.json baseline=m-big

@@ -404,8 +404,85 @@ static void test_agree(void)
   jv_free(a);
 }
 
+/* Usage a provider could not mean: counted 0, the first one noted, and
+ * OpenAI's kept details checked the same way (strings dropped). */
+static void test_impossible_usage(void)
+{
+  static const struct {
+    const struct call_format *fmt;
+    const char *name, *body, *note;
+    long input, output;
+  } cases[] = {
+    {&call_openai, "openai: 1e308",
+     "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"usage\":"
+     "{\"prompt_tokens\":1e308,\"completion_tokens\":3}}",
+     "prompt_tokens 1e+308", 0, 3},
+    {&call_openai, "openai: negative, fractional",
+     "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"usage\":"
+     "{\"prompt_tokens\":-5,\"completion_tokens\":2.5}}",
+     "prompt_tokens -5", 0, 0},
+    {&call_openai, "openai: a string count",
+     "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"usage\":"
+     "{\"prompt_tokens\":\"12\",\"completion_tokens\":1}}",
+     "prompt_tokens is a string", 0, 1},
+    {&call_openai, "openai: 2^53",
+     "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"usage\":"
+     "{\"prompt_tokens\":9007199254740992,\"completion_tokens\":1}}",
+     "prompt_tokens 9.0072e+15", 0, 1},
+    {&call_openai, "openai: a detail",
+     "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"usage\":"
+     "{\"prompt_tokens\":4,\"completion_tokens\":1,"
+     "\"completion_tokens_details\":{\"reasoning_tokens\":-1e300,"
+     "\"note\":\"sk-echo\"}}}",
+     "reasoning_tokens -1e+300", 4, 1},
+    {&call_anthropic, "anthropic: negative cache",
+     "{\"content\":[{\"type\":\"text\",\"text\":\"a\"}],"
+     "\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":10,"
+     "\"cache_read_input_tokens\":-100,\"output_tokens\":1e308}}",
+     "cache_read_input_tokens -100", 10, 0},
+    {&call_gemini, "gemini: infinite-ish thoughts",
+     "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]},"
+     "\"finishReason\":\"STOP\"}],\"usageMetadata\":{"
+     "\"promptTokenCount\":7,\"candidatesTokenCount\":2,"
+     "\"thoughtsTokenCount\":-3}}",
+     "thoughtsTokenCount -3", 7, 2},
+    {&call_openai, "openai: sound",
+     "{\"choices\":[{\"message\":{\"content\":\"a\"}}],\"usage\":"
+     "{\"prompt_tokens\":9007199254740991,\"completion_tokens\":0}}",
+     "", 9007199254740991L, 0},
+  };
+  size_t i;
+  for(i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+    struct call_usage us;
+    char name[160];
+    jv c = cases[i].fmt->response(parse(cases[i].body), "m", &us);
+    snprintf(name, sizeof(name), "%s: answer kept", cases[i].name);
+    CHECK(name, jv_is_valid(c));
+    snprintf(name, sizeof(name), "%s: noted", cases[i].name);
+    CHECK_STR(name, us.impossible, cases[i].note);
+    snprintf(name, sizeof(name), "%s: input", cases[i].name);
+    CHECK_INT(name, us.input, cases[i].input);
+    snprintf(name, sizeof(name), "%s: output", cases[i].name);
+    CHECK_INT(name, us.output, cases[i].output);
+    snprintf(name, sizeof(name), "%s: every usage number a count",
+             cases[i].name);
+    {
+      jv u = jv_getpath(jv_copy(c), jv_array_append(jv_array(),
+                                                    jv_string("usage")));
+      jv bad = jv_dump_string(jv_copy(u), 0);
+      CHECK(name, !strstr(jv_string_value(bad), "e+") &&
+                  !strstr(jv_string_value(bad), "-") &&
+                  !strstr(jv_string_value(bad), "sk-echo"));
+      jv_free(bad);
+      jv_free(u);
+    }
+    jv_free(c);
+  }
+}
+
 int main(void)
 {
+  test_impossible_usage();
   test_agree();
   test_openai();
   test_anthropic();
