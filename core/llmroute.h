@@ -348,7 +348,12 @@ struct llmr_host {
                     const char *fmt, ...) LLMR_PRINTF(3, 4);
 
   /* Per-job state of the calling stage.  free_state (may be NULL) is
-   * called once, when the job leaves the stage or is cancelled. */
+   * called once, when the job leaves the stage or is cancelled.  A job
+   * cut off (job_timeout, SIGINT) has its state freed before its record
+   * is written, after its transfers and timers are cancelled: the free
+   * function may still note in the route record (route()/set_route())
+   * what the stage had under way, as call records its unfinished
+   * attempts. */
   void *(*state)(const struct llmr_job *job);
   void (*set_state)(struct llmr_job *job, void *state,
                     void (*free_state)(void *state));

@@ -39,6 +39,7 @@
 #define CALL_DEFAULT_MAX_OUT 4096
 
 static enum llmr_verdict advance(struct job_state *js, int from);
+static void record_unfinished(struct job_state *js, const char *why);
 static enum llmr_verdict send_to(struct job_state *js, int i);
 static void on_done(void *self, struct llmr_job *job, CURL *easy,
                    CURLcode rc);
@@ -175,12 +176,47 @@ static void xfer_free(struct xfer *x)
 /* The free function given to set_state(): gives back what the job still
  * holds (queue place, concurrency slots, reservations of transfers cut
  * off, kept at their worst case), then frees it. */
+/* Record the attempts the job had under way when it stopped short (cut
+ * off by job_timeout or SIGINT, or the budget refusing a retry): every
+ * deployment sent to and not yet recorded, so the result keeps each
+ * attempt.  One still in flight is priced as reserved, as the budget
+ * counts it (the provider may bill it); one waiting to retry keeps its
+ * last failure. */
+static void record_unfinished(struct job_state *js, const char *why)
+{
+  for(int i = 0; i < js->ndeps; i++) {
+    struct deployment *d = &js->deps[i];
+    struct xfer *x = js->xfers;
+    char reason[400];
+    if(!d->sent || d->recorded)
+      continue;
+    while(x && !(x->active && x->dep == i))
+      x = x->next;
+    if(x) {
+      struct call_usage u;
+      memset(&u, 0, sizeof(u));
+      u.input = x->plan.input_tokens;
+      u.output = x->plan.output_tokens;
+      snprintf(reason, sizeof(reason), "%s while in flight: priced as "
+               "reserved", why);
+      attempt_record(js, d, &u, x->worst_usd, reason);
+    }
+    else {
+      snprintf(reason, sizeof(reason), "%s%s%s", d->reason,
+               d->reason[0] ? "; then " : "", why);
+      attempt_record(js, d, NULL, 0, reason);
+    }
+  }
+}
+
 static void state_free(void *p)
 {
   struct job_state *js = p;
   if(!js)
     return;
   struct call_stage *st = js->st;
+  if(js->pending) /* cut off: the record still gets every attempt */
+    record_unfinished(js, "cut off (job_timeout or a signal)");
   limits_forget(js);
   struct xfer *x = js->xfers;
   while(x) {
@@ -329,6 +365,7 @@ static void keep(struct job_state *js, int i, jv answer)
   host->set_response(js->job, answer);
   jv_free(js->held);
   js->held = jv_invalid();
+  js->pending = 0;
   host->complete(js->job, LLMR_NEXT);
 }
 
@@ -456,6 +493,7 @@ static int submit(struct job_state *js, int i, int hedge)
                     "budget", jv_string_value(d->name), worst);
     return BUDGET;
   }
+  d->sent = 1;
   if(p->replay)
     return submit_replay(js, i, ticket, worst, &plan);
   jv body = jv_copy(js->body);
@@ -658,8 +696,10 @@ static enum llmr_verdict send_to(struct job_state *js, int i)
     return LLMR_PENDING; /* queued: woken by limits_release() */
   js->paid = 0; /* spent on this send */
   int r = submit(js, i, 0);
-  if(r == BUDGET)
+  if(r == BUDGET) {
+    record_unfinished(js, "the budget refused the next send");
     return LLMR_FAIL;
+  }
   if(r == MOVE_ON)
     return advance(js, i + 1);
   if(js->has_agree && !js->agree_sent)
@@ -785,8 +825,10 @@ static void cool_resume(void *self, struct llmr_job *job)
     return;
   js->waiting = 0;
   enum llmr_verdict v = advance(js, js->cool_from);
-  if(v != LLMR_PENDING)
+  if(v != LLMR_PENDING) {
+    js->pending = 0;
     st->host->complete(job, v);
+  }
 }
 
 /* Timer: the call has not answered in hedge_ms; send it to route.hedge's
@@ -835,8 +877,10 @@ void call_resume(void *self, struct llmr_job *job)
     return;
   js->waiting = 0;
   enum llmr_verdict v = send_to(js, js->cur);
-  if(v != LLMR_PENDING)
+  if(v != LLMR_PENDING) {
+    js->pending = 0;
     st->host->complete(job, v);
+  }
 }
 
 /* ------------------------------------------------------------------
@@ -1079,8 +1123,10 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
     }
     /* both failed (the main flow waited for the partner): fall back */
     enum llmr_verdict v = advance(js, js->cur + 1);
-    if(v != LLMR_PENDING)
+    if(v != LLMR_PENDING) {
+      js->pending = 0;
       host->complete(job, v);
+    }
     return;
   }
   if(jv_is_valid(js->held)) {
@@ -1125,8 +1171,10 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
     /* the hedge is no fallback: after it, the main flow goes on */
     v = advance(js, (d->hedge || x->dep < js->cur ? js->cur : x->dep) + 1);
   }
-  if(v != LLMR_PENDING)
+  if(v != LLMR_PENDING) {
+    js->pending = 0;
     host->complete(job, v);
+  }
 }
 
 /* ------------------------------------------------------------------
@@ -1179,5 +1227,7 @@ enum llmr_verdict call_process(void *self, struct llmr_job *job)
   }
   if(st->deadline > 0)
     js->deadline = host->now() + st->deadline;
-  return advance(js, 0);
+  enum llmr_verdict v = advance(js, 0);
+  js->pending = v == LLMR_PENDING;
+  return v;
 }

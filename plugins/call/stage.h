@@ -74,6 +74,7 @@ struct deployment {
   struct breaker *brk;
   /* the attempt on this deployment */
   int started, recorded, retries;
+  int sent;         /* a request went to it (its budget reserved) */
   int hedge;        /* sent as the hedge (hedge_fire) */
   int for_agree;    /* route.agree's model: the agreement partner, asked
                        once beside the main flow, never a fallback */
@@ -117,6 +118,9 @@ struct job_state {
   int cur;              /* the deployment the main flow is on */
   int tried;            /* deployments sent to so far */
   int waiting;          /* a resume timer is set */
+  int pending;          /* the job waits on this stage (LLMR_PENDING
+                           given, not yet completed): freed so, it was
+                           cut off */
   int paid;             /* 1 + the deployment whose rate-limit units are
                            taken for the next send, or 0 */
   int has_hedge;        /* some deployment is for_hedge */

@@ -151,4 +151,57 @@ check_grep "resume: a torn last line is reported" 'last line is torn' \
 check_eq "resume: and cut off, so the file ends on a whole line" \
   "$(tail -c 1 "$TMP/torn.out" | od -An -c | tr -d ' ')" '\n'
 
+# (5) a request stopped short keeps every attempt in its record: one
+# waiting to retry (its last failure), one in flight (priced as reserved,
+# as the budget counted it), under SIGINT and job_timeout; and a retry the
+# budget refuses keeps the attempt before it.
+mock_start --log "$TMP/c.log"
+sed -i "s|http://127.0.0.1:[0-9]*/v1|$MOCK_URL/v1|" "$TMP/models.json"
+printf '%s\n' 'set catalog=models.json' 'call timeout=30 retries=2' \
+  >"$TMP/c.pipeline"
+{
+  req c-retry "c1 [[mock {\\\"status\\\":503,\\\"retry_after\\\":20}]]"
+  req c-flight "c2 [[mock {\\\"hang\\\":true}]]"
+} >"$TMP/c.jsonl"
+"$LLMROUTE" -q -j 2 -p "$TMP/c.pipeline" "$TMP/c.jsonl" >"$TMP/c.out" \
+  2>/dev/null &
+cpid=$!
+sleep 1
+kill -INT $cpid
+wait $cpid
+check_eq "cut off: SIGINT exits 130" "$?" 130
+check_json "cut off: both interrupted, each with its attempt" \
+  'length == 2 and all(.error.code == "interrupted" and
+   (.route.attempts | length) == 1)' "$TMP/c.out"
+check_json "cut off: the one waiting to retry keeps its failure" \
+  '.[] | select(.custom_id == "c-retry") | .route.attempts[0] |
+   .status == 503 and .cost_usd == 0 and (.reason | test("HTTP 503.*cut off"))' \
+  "$TMP/c.out"
+check_json "cut off: the one in flight is priced as reserved" \
+  '.[] | select(.custom_id == "c-flight") | .route |
+   (.attempts[0].reason | test("in flight: priced as reserved")) and
+   .attempts[0].cost_usd > 0 and .cost_usd == .attempts[0].cost_usd' \
+  "$TMP/c.out"
+printf '%s\n' 'set catalog=models.json job_timeout=1' \
+  'call timeout=30 retries=0' >"$TMP/t.pipeline"
+req t-flight "t1 [[mock {\\\"hang\\\":true}]]" >"$TMP/t.jsonl"
+"$LLMROUTE" -q -p "$TMP/t.pipeline" "$TMP/t.jsonl" >"$TMP/t.out" 2>/dev/null
+check_json "cut off: job_timeout keeps the attempt in flight" \
+  '.[0].error.code == "timeout" and (.[0].route.attempts | length) == 1 and
+   .[0].route.cost_usd > 0' "$TMP/t.out"
+# b-big bills 90,000 input tokens ($0.09 at $1/Mtok) and passes the $0.05
+# cap once; b-retry's second try, a second later, is refused
+printf '%s\n' 'set catalog=models.json' 'call timeout=30 retries=2' \
+  >"$TMP/b.pipeline"
+{
+  req b-retry "b1 [[mock {\\\"seq\\\":[{\\\"status\\\":503,\\\"retry_after\\\":1},{}]}]]"
+  req b-big "b2 [[mock {\\\"prompt_tokens\\\":90000}]]"
+} >"$TMP/b.jsonl"
+"$LLMROUTE" -q -j 2 --budget 0.05 -p "$TMP/b.pipeline" "$TMP/b.jsonl" \
+  >"$TMP/b.out" 2>/dev/null
+check_json "budget: a refused retry keeps the attempt before it" \
+  '.[] | select(.custom_id == "b-retry") | .error.code == "budget_exceeded"
+   and (.route.attempts | length) == 1 and .route.attempts[0].status == 503
+   and (.route.attempts[0].reason | test("budget refused"))' "$TMP/b.out"
+
 finish
