@@ -48,8 +48,9 @@ static void usage(FILE *out)
 "  -V, --version            the version and the stage ABI\n"
 "\n"
 "Exit status: 0 all requests succeeded, 1 some result is an error\n"
-"record, 2 usage, pipeline or catalog error (nothing read), 130\n"
-"interrupted.\n");
+"record, 2 usage, pipeline or catalog error (nothing read), 74 the\n"
+"results could not be written (a full disk), 130 interrupted, 141 stdout\n"
+"closed (| head).\n");
 }
 
 static int parse_jobs(const char *s, int *out)

@@ -246,7 +246,9 @@ int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
             "done", R.nskipped);
   if(R.ninternal)
     invariant_broken();
-  if(R.interrupted)
+  if(R.write_errno)
+    status = 74; /* EX_IOERR: the results could not be written */
+  else if(R.interrupted)
     status = 130;
   else if(R.epipe)
     status = 141;

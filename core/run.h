@@ -87,7 +87,8 @@ struct runner {
   double cost_usd;
   int stop_reading;          /* EOF, signal or EPIPE */
   volatile int interrupted;
-  int epipe;
+  int epipe;              /* stdout is gone (closed or failing) */
+  int write_errno;        /* why, when it was no EPIPE (a full disk) */
   int sigpipe_fd[2];
   int progress;              /* progress line on stderr */
 };

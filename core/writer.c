@@ -78,9 +78,13 @@ int writer_flush(void)
         poll(&p, 1, 1000);
         continue;
       }
-      if(errno != EPIPE)
-        log_msg(LLMR_LOG_ERROR, NULL, "writing results: %s",
+      if(errno != EPIPE) {
+        /* a full disk, an I/O error: not the quiet end of `| head` */
+        R.write_errno = errno;
+        log_msg(LLMR_LOG_ERROR, NULL, "writing results: %s; stopping "
+                "(results not written are lost, exit status 74)",
                 strerror(errno));
+      }
       R.epipe = 1;
       R.stop_reading = 1;
       return -1;

@@ -97,6 +97,17 @@ if crashed "$TMP/err"; then
   fail "EPIPE: no crash message" "$(head -c 300 "$TMP/err")"
 else pass "EPIPE: no crash message"; fi
 
+# --- a full disk is no EPIPE: exit 74 and a message ------------------------
+if [ -w /dev/full ]; then
+  "$LLMROUTE" -p "$TMP/echo.pipeline" "$TMP/mixed.jsonl" >/dev/full \
+    2>"$TMP/full.err"
+  check_eq "full disk: exit 74, not the 141 of | head" "$?" 74
+  check_grep "full disk: said on stderr" 'writing results: No space left' \
+    "$TMP/full.err"
+else
+  echo "# skipped the full-disk checks: no writable /dev/full"
+fi
+
 # --- SIGTERM / SIGINT with jobs in flight ------------------------------------
 # Fast jobs finish; slow ones (an hour) and never-completed ones must come
 # out as "interrupted" records; the exit status is 130.  Stdin stays open
