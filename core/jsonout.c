@@ -32,7 +32,9 @@ void buf_free(struct buf *b)
 }
 
 /* Make room for extra more bytes (plus a NUL).  Aborts when out of
- * memory: a filter that cannot hold one line cannot go on. */
+ * memory: a filter that cannot hold one line cannot go on.  A buffer
+ * with memory is always a string: p[len] is '\0' (a word of a pipeline
+ * line that expands to nothing is the buffer as reserved). */
 void buf_reserve(struct buf *b, size_t extra)
 {
   size_t need = b->len + extra + 1;
@@ -51,6 +53,7 @@ void buf_reserve(struct buf *b, size_t extra)
   }
   b->p = p;
   b->cap = cap;
+  p[b->len] = '\0';
 }
 
 void buf_put(struct buf *b, const char *s, size_t n)

@@ -98,6 +98,29 @@ int main(void)
   pipeline_free(&pl);
   pipeline_free(&pl); /* twice is safe */
 
+  /* fuzz_pipeline: a word that expands to nothing (a set but empty
+     variable, an empty default) was a buffer never terminated; dirty
+     the heap so the old code reads garbage, not a lucky zero */
+  setenv("LLMR_T_EMPTY", "", 1);
+  {
+    char *dirty = malloc(256);
+
+    if(dirty)
+      memset(dirty, 'x', 256);
+    free(dirty);
+  }
+  rc = parse("${LLMR_T_EMPTY} k=${LLMR_T_EMPTY}\n"
+             "\"${LLMR_T_UNSET:-}\"\n", &pl, err, sizeof(err));
+  CHECK_INT("empty expansion parses", rc, LLMR_OK);
+  CHECK_INT("empty expansion: two stages", pl.nstages, 2);
+  if(pl.nstages == 2) {
+    CHECK_STR("empty ${VAR} word is empty", pl.stages[0].cf.name, "");
+    CHECK_STR("empty ${VAR} value", pl.stages[0].opts[0].val, "");
+    CHECK_STR("empty quoted default word is empty", pl.stages[1].cf.name,
+              "");
+  }
+  pipeline_free(&pl);
+
   rc = parse("jq program='.a\n", &pl, err, sizeof(err));
   CHECK_INT("unterminated quote fails", rc, LLMR_ERR);
   CHECK("unterminated quote: FILE:LINE", strstr(err, "t.pipeline:1: ") &&
