@@ -194,7 +194,12 @@ static int check_provider(const char *path, const char *name, jv p,
 static int check_deployment(const char *path, const char *name, int i,
                             jv d, jv providers, char *err, size_t errlen)
 {
+  static const char *const prices[] = {
+    "input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok",
+    "cache_write_usd_per_mtok", NULL
+  };
   jv prov, p;
+  int k;
 
   if(jv_get_kind(d) != JV_KIND_OBJECT)
     return fail(err, errlen, path,
@@ -208,6 +213,16 @@ static int check_deployment(const char *path, const char *name, int i,
     return fail(err, errlen, path,
                 "models.%s: deployments[%d].model must be a "
                 "non-empty string", name, i);
+  /* a deployment's own prices: the same bounds as the model's */
+  for(k = 0; prices[k]; k++) {
+    jv v = json_get(d, prices[k]);
+    int bad = jv_get_kind(v) != JV_KIND_NULL &&
+              (!is_num(v, 0, 0) || jv_number_value(v) > 1e6);
+    jv_free(v);
+    if(bad)
+      return fail(err, errlen, path, "models.%s: deployments[%d].%s must "
+                  "be a number from 0 to 1e6", name, i, prices[k]);
+  }
   prov = json_get(d, "provider");
   p = json_get(providers, jv_string_value(prov));
   if(jv_get_kind(p) != JV_KIND_OBJECT) {

@@ -326,6 +326,45 @@ static void test_bad(void)
            jv_array_append(jv_array(), jv_string("openai"))),
       "models.big: deployments[0] must be an object "
       "{\"provider\":...,\"model\":...}");
+  /* fuzz_catalog: a deployment's own prices went unchecked (a negative
+     one made negative costs, 1e400 an infinite one) */
+  {
+    static const char *const keys[] = {
+      "input_usd_per_mtok", "output_usd_per_mtok",
+      "cached_input_usd_per_mtok", "cache_write_usd_per_mtok", NULL
+    };
+    static const double vals[] = {-3, 1e7, INFINITY};
+    int k, v;
+
+    for(k = 0; keys[k]; k++)
+      for(v = 0; v < 3; v++) {
+        char name[120], want[200];
+        jv d = jv_object_set(jv_object_set(jv_object(),
+                                           jv_string("provider"),
+                                           jv_string("openai")),
+                             jv_string("model"), jv_string("big-1"));
+
+        d = jv_object_set(d, jv_string(keys[k]), jv_number(vals[v]));
+        snprintf(name, sizeof(name), "deployment %s %g", keys[k], vals[v]);
+        snprintf(want, sizeof(want), "models.big: deployments[1].%s must "
+                 "be a number from 0 to 1e6", keys[k]);
+        bad(name, set3(good_obj(), "models", "big", "deployments",
+                       jv_array_append(jv_array_append(jv_array(),
+                         jv_object_set(jv_object_set(jv_object(),
+                           jv_string("provider"), jv_string("openai")),
+                           jv_string("model"), jv_string("big-0"))), d)),
+            want);
+      }
+    bad("deployment price a string",
+        set3(good_obj(), "models", "big", "deployments",
+             jv_array_append(jv_array(), jv_object_set(jv_object_set(
+               jv_object_set(jv_object(), jv_string("provider"),
+                             jv_string("openai")),
+               jv_string("model"), jv_string("big-1")),
+               jv_string("output_usd_per_mtok"), jv_string("cheap")))),
+        "models.big: deployments[0].output_usd_per_mtok must be a number "
+        "from 0 to 1e6");
+  }
 }
 
 int main(void)
