@@ -25,6 +25,7 @@ struct vctx {
   size_t plen;
   int quiet;         /* > 0 inside anyOf/oneOf/not/if: no reason kept */
   int depth;
+  long steps;        /* check() calls so far, up to SCHEMA_MAX_STEPS */
   char *reason;
   size_t rlen;
 };
@@ -101,6 +102,11 @@ static void kws_load(struct kws *w, jv sch)
     for(i = 0; i < K_COUNT; i++)
       if(name[0] == kw_names[i][0] && !strcmp(name, kw_names[i]))
         break;
+    /* "$ref\u0000x" is no keyword: the compiler, which looks keys up
+       whole, never checked it */
+    if(i < K_COUNT &&
+       (size_t)jv_string_length_bytes(jv_copy(key)) != strlen(name))
+      i = K_COUNT;
     if(i < K_COUNT && !(w->present & (1ULL << i))) {
       w->v[i] = val;
       w->present |= 1ULL << i;
@@ -706,6 +712,8 @@ static int check(struct vctx *c, jv sch, jv inst)
     return fail(c, "not allowed (false schema)");
   if(sk != JV_KIND_OBJECT)
     return 1;
+  if(++c->steps > SCHEMA_MAX_STEPS)
+    return 0; /* schema_check() says why */
   if(c->depth >= SCHEMA_MAX_DEPTH)
     return fail(c, "schema nesting deeper than %d (a $ref loop?)",
                 SCHEMA_MAX_DEPTH);
@@ -794,6 +802,7 @@ done:
 int schema_check(struct schema *s, jv inst, char *reason, size_t len)
 {
   struct vctx c;
+  int ok;
   memset(&c, 0, sizeof(c));
   c.s = s;
   c.base = s->nres ? s->res[0].uri : "";
@@ -801,5 +810,15 @@ int schema_check(struct schema *s, jv inst, char *reason, size_t len)
   c.rlen = len;
   if(reason && len)
     reason[0] = '\0';
-  return check(&c, s->root, inst);
+  ok = check(&c, s->root, inst);
+  if(c.steps > SCHEMA_MAX_STEPS) {
+    /* a schema that branches at every level (anyOf of two $refs to the
+       next $defs entry, 40 deep) would take 2^40 steps: the answer is
+       not shown valid, whatever the steps so far said */
+    if(reason && len)
+      snprintf(reason, len, "/: too costly to check (more than %d "
+               "subschema checks)", SCHEMA_MAX_STEPS);
+    return 0;
+  }
+  return ok;
 }

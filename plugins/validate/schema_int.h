@@ -19,6 +19,7 @@
 #endif
 
 #define SCHEMA_MAX_DEPTH 128  /* nested schemas (through $ref) per check */
+#define SCHEMA_MAX_STEPS 200000 /* subschema checks per schema_check() */
 #define SCHEMA_PATH_LEN 512   /* instance and schema pointer buffers */
 #define SCHEMA_URI_LEN 512    /* a resolved URI */
 

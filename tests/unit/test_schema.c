@@ -5,6 +5,7 @@
  * reads tests/fixtures/schema/).
  */
 #include <jq.h>
+#include <unistd.h>
 #include "harness.h"
 #include "../../plugins/validate/schema.c"
 #include "../../plugins/validate/schema_compile.c"
@@ -450,6 +451,55 @@ static void test_deep_path(void)
   jv_free(inst);
 }
 
+/* Found with tests/fuzz/fuzz_schema.c: checks that never ended.  A key
+ * holding a NUL byte ("$ref\u0000") was taken for the keyword by the
+ * checker but not by the compiler, so its $ref loop went unseen; and a
+ * schema sharing its $defs, each an anyOf of two $refs to the next,
+ * takes 2^depth steps without any loop.  SIGALRM ends a hang. */
+static void test_costly(void)
+{
+  char err[256], reason[256], text[4096];
+  struct schema *s;
+  size_t n = 0;
+  int i;
+  jv inst = jv_number(1);
+
+  alarm(30);
+  s = compile_text("{\"anyOf\":[{\"$ref\\u0000\":\"#\"},"
+                   "{\"$ref\\u0000\":\"#\"}]}", err, sizeof(err));
+  CHECK("NUL key: compiles", s != NULL);
+  if(s)
+    CHECK_INT("NUL key: no $ref, valid at once",
+              schema_check(s, inst, reason, sizeof(reason)), 1);
+  schema_free(s);
+  s = compile_text("{\"minimum\\u0000\":5}", err, sizeof(err));
+  if(s)
+    CHECK_INT("NUL key: no minimum",
+              schema_check(s, inst, reason, sizeof(reason)), 1);
+  schema_free(s);
+
+  n += (size_t)snprintf(text + n, sizeof(text) - n, "{\"$defs\":{");
+  for(i = 0; i < 40; i++)
+    n += (size_t)snprintf(text + n, sizeof(text) - n,
+                          "\"a%d\":{\"anyOf\":[{\"$ref\":\"#/$defs/a%d\"},"
+                          "{\"$ref\":\"#/$defs/a%d\"}]},", i, i + 1, i + 1);
+  snprintf(text + n, sizeof(text) - n, "\"a40\":false},\"not\":"
+           "{\"$ref\":\"#/$defs/a0\"}}");
+  s = compile_text(text, err, sizeof(err));
+  CHECK("2^40 steps: compiles (no loop)", s != NULL);
+  if(s) {
+    CHECK_INT("2^40 steps: gives up, never valid",
+              schema_check(s, inst, reason, sizeof(reason)), 0);
+    CHECK_STR("2^40 steps: reason", reason, "/: too costly to check "
+              "(more than 200000 subschema checks)");
+    CHECK_INT("2^40 steps: the same again", schema_check(s, inst, NULL, 0),
+              0);
+  }
+  schema_free(s);
+  alarm(0);
+  jv_free(inst);
+}
+
 /* Borrows nothing.  New ref of the JSON in file path, or jv_invalid(). */
 static jv load_json(const char *path)
 {
@@ -557,5 +607,6 @@ int main(void)
     run_bad_schema(&bad_schemas[i]);
   test_reuse();
   test_deep_path();
+  test_costly();
   return harness_done();
 }
