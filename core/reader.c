@@ -83,8 +83,10 @@ static int open_next(void)
 
 int reader_open(char **files)
 {
+  /* a fresh start: line numbers and the end of input are this run's */
+  memset(&rd, 0, sizeof(rd));
+  rd.fd = -1;
   rd.files = files;
-  rd.next_file = 0;
   buf_init(&rd.in);
   buf_reserve(&rd.in, READ_CHUNK);
   return open_next() == 0 || rd.eof_all ? LLMR_OK : LLMR_ERR;
