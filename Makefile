@@ -3,6 +3,8 @@
 #   make              build into $(BUILD)/ (bin, lib/llmroute, share, include)
 #   make test         build, then run the whole test suite
 #   make test-asan    the same under AddressSanitizer + UBSan (BUILD=build-asan)
+#   make fuzz         build the libFuzzer harnesses of tests/fuzz/ with clang
+#                     and run each for FUZZ_TIME seconds (default 60)
 #   make bench        run the benchmarks in tests/bench/
 #   make install PREFIX=/usr/local
 #   make deps         install missing Debian packages (as root)
@@ -42,11 +44,23 @@ DEPS_HDRS := /usr/include/jq.h:libjq-dev \
              /usr/bin/jq:jq \
              /usr/bin/curl:curl \
              /usr/bin/pkg-config:pkg-config
-DEPS_MISSING = $(strip $(foreach d,$(DEPS_HDRS),\
+# What `make fuzz` needs besides (clang and its libFuzzer runtime):
+# installed by `make deps`, checked by `make fuzz` only, so a build
+# without clang still works.
+FUZZ_CC     ?= clang
+FUZZ_RESDIR  = $(or $(shell $(FUZZ_CC) -print-resource-dir 2>/dev/null),\
+                    /usr/lib/llvm-14/lib/clang/14.0.6)
+FUZZ_ARCH    = $(or $(firstword $(subst -, ,$(MULTIARCH))),x86_64)
+DEPS_FUZZ    = /usr/bin/clang:clang \
+  $(FUZZ_RESDIR)/lib/linux/libclang_rt.fuzzer-$(FUZZ_ARCH).a:libclang-rt-14-dev
+missing_of = $(strip $(foreach d,$(1),\
   $(if $(wildcard $(firstword $(subst :, ,$(d)))),,\
        $(lastword $(subst :, ,$(d))))))
+DEPS_MISSING = $(call missing_of,$(DEPS_HDRS))
+DEPS_FUZZ_MISSING = $(call missing_of,$(DEPS_FUZZ))
 
-.PHONY: all deps test test-asan bench install clean check-deps kit
+.PHONY: all deps test test-asan bench install clean check-deps kit fuzz \
+        check-deps-fuzz
 
 all: check-deps bin plugins share include kit testbins
 
@@ -54,7 +68,7 @@ check-deps:
 	@if [ -n "$(DEPS_MISSING)" ]; then $(MAKE) --no-print-directory deps; fi
 
 deps:
-	@missing="$(DEPS_MISSING)"; \
+	@missing="$(strip $(DEPS_MISSING) $(DEPS_FUZZ_MISSING))"; \
 	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
 	echo "deps: installing $$missing"; \
 	if [ "$$(id -u)" != 0 ]; then \
@@ -223,7 +237,56 @@ install: check-deps bin plugins share include kit
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$(basename $$pc .in); done
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
+
+# --- fuzzing: make fuzz -------------------------------------------------------
+# tests/fuzz/fuzz_NAME.c -> $(FUZZ_BUILD)/fuzz_NAME, a libFuzzer harness
+# built with clang -fsanitize=fuzzer,address,undefined over the runner's
+# sources compiled afresh (a plugin's files are #included by its
+# harness, as the unit tests do).  tests/fuzz/run.sh runs each on a copy
+# of its seed corpus tests/fuzz/corpus/NAME/ for FUZZ_TIME seconds and
+# prints PASS/FAIL lines and "N passed, N failed"; what it finds goes to
+# $(FUZZ_BUILD)/run/NAME/ (crash artifacts, new inputs, the log).
+FUZZ_TIME  ?= 60
+FUZZ_BUILD ?= $(BUILD)-fuzz
+FUZZ_OBJ   := $(FUZZ_BUILD)/obj
+FUZZ_CFLAGS = $(STD) $(filter-out -Werror,$(WARN)) -O1 -g \
+              -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined $(CURL_CFLAGS)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_BINS  := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_LIBOBJ := $(filter-out $(FUZZ_OBJ)/core/main.o,\
+                 $(CORE_SRC:core/%.c=$(FUZZ_OBJ)/core/%.o)) \
+               $(LIB_SRC:core/lib/%.c=$(FUZZ_OBJ)/lib/%.o)
+FUZZ_A     := $(FUZZ_OBJ)/libllmr-fuzz.a
+
+check-deps-fuzz:
+	@if [ -n "$(DEPS_MISSING)$(DEPS_FUZZ_MISSING)" ]; then \
+	  $(MAKE) --no-print-directory deps; fi
+
+$(FUZZ_OBJ)/core/%.o: core/%.c $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Icore -Icore/lib \
+	  -DLLMR_VERSION='"$(VERSION)"' -c -o $@ $<
+$(FUZZ_OBJ)/lib/%.o: core/lib/%.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Icore -Icore/lib \
+	  -c -o $@ $<
+$(FUZZ_A): $(FUZZ_LIBOBJ)
+	rm -f $@
+	ar rcs $@ $^
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) \
+                      $(FUZZ_A) $(CORE_HDR) \
+                      $(wildcard plugins/*/*.c plugins/*/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -I. -Icore -Icore/lib \
+	  -Itests/fuzz -o $@ $< $(FUZZ_A) $(CURL_LIBS) $(JQ_LIBS) -ldl -lm
+
+fuzz: check-deps-fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_TIME=$(FUZZ_TIME) \
+	  sh tests/fuzz/run.sh $(FUZZ_NAMES)
 
 # --- router: retrain pipelines/router.model on RouterBench's outcomes ------
 ROUTERBENCH ?= ../shared/data/routerbench
