@@ -202,9 +202,20 @@ jv request_normalise(jv in, char **custom_id, int *id_kept)
   int id_string;
 
   id = object_get(in, CK_CUSTOM_ID);
-  *custom_id = id_text(id);
   *id_kept = 0;
   id_string = jv_get_kind(id) == JV_KIND_STRING;
+  if(id_string && strlen(jv_string_value(id)) !=
+                  (size_t)jv_string_length_bytes(jv_copy(id))) {
+    /* "a\u0000b" and "a\u0000c" would both be "a" to every C string
+       (stages, logs, --resume): refused, not silently cut */
+    *custom_id = NULL;
+    jvf_free(id);
+    jvf_free(in);
+    return jv_invalid_with_msg(jv_string(
+        "invalid_request: \"custom_id\" contains a NUL character "
+        "(\\u0000)"));
+  }
+  *custom_id = id_text(id);
   jvf_free(id);
   routing = object_get(in, CK_ROUTING);
   if(jv_get_kind(routing) != JV_KIND_NULL &&
