@@ -29,13 +29,24 @@ jv mock_get(jv obj, const char *key)
   return v;
 }
 
-/* Borrows obj.  The number at key, or def. */
+/* Borrows obj.  The number at key, or def; clamped to +-2^53 (a
+   directive's 1e308 must not overflow the conversion to long, nor the
+   sums of counts built from it). */
 long mock_get_long(jv obj, const char *key, long def)
 {
   jv v = mock_get(obj, key);
   long r = def;
-  if(jv_get_kind(v) == JV_KIND_NUMBER)
-    r = (long)jv_number_value(v);
+  if(jv_get_kind(v) == JV_KIND_NUMBER) {
+    double d = jv_number_value(v);
+    if(d != d)
+      r = def;
+    else if(d > MOCK_NUM_MAX)
+      r = (long)MOCK_NUM_MAX;
+    else if(d < -MOCK_NUM_MAX)
+      r = -(long)MOCK_NUM_MAX;
+    else
+      r = (long)d;
+  }
   jv_free(v);
   return r;
 }

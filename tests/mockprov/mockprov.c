@@ -77,6 +77,12 @@
  *                       STOP/MAX_TOKENS/SAFETY/STOP; other names verbatim
  *   prompt_tokens N, completion_tokens N   override P and K
  *   cached_tokens N, cache_creation_tokens N, reasoning_tokens N
+ *                       (numbers here and elsewhere are clamped to
+ *                       +-2^53; use "usage" for absurd counts)
+ *   usage {..}          merged over the answer's usage object (OpenAI
+ *                       and Anthropic "usage", Gemini "usageMetadata")
+ *                       after the counts above, values verbatim
+ *                       (1e308, negative, non-numbers reach the client)
  *   seq [{..},{..}]     the k-th request (from 0) carrying the same
  *                       directive text for the same model uses seq[k],
  *                       the last one repeating; merged over the rest

@@ -89,7 +89,9 @@ const char *mock_format_name(enum mock_format f);
 
 /* Borrows obj.  New ref, or jv_null() when absent or obj no object. */
 jv mock_get(jv obj, const char *key);
-/* Borrows obj.  The number at key, or def. */
+/* Largest magnitude mock_get_long() returns: 2^53. */
+#define MOCK_NUM_MAX 9007199254740992.0
+/* Borrows obj.  The number at key, or def, clamped to +-MOCK_NUM_MAX. */
 long mock_get_long(jv obj, const char *key, long def);
 /* Borrows obj.  1 when key is true, a non-zero number or "true". */
 int mock_get_flag(jv obj, const char *key);

@@ -453,6 +453,27 @@ static void plan_faults(const struct mock_request *rq, struct mock_reply *rp,
   }
 }
 
+/* Consumes body; borrows d.  body with the directive's "usage" object
+   merged over its usage object (OpenAI and Anthropic "usage", Gemini
+   "usageMetadata"), the values as given: absurd counts reach the client
+   unchanged. */
+static jv override_usage(enum mock_format f, jv body, jv d)
+{
+  jv over = mock_get(d, "usage"), cur;
+  const char *key = f == FMT_GEMINI ? "usageMetadata" : "usage";
+  if(jv_get_kind(over) != JV_KIND_OBJECT ||
+     jv_get_kind(body) != JV_KIND_OBJECT) {
+    jv_free(over);
+    return body;
+  }
+  cur = mock_get(body, key);
+  if(jv_get_kind(cur) != JV_KIND_OBJECT) {
+    jv_free(cur);
+    cur = jv_object();
+  }
+  return jv_object_set(body, jv_string(key), jv_object_merge(cur, over));
+}
+
 /* Borrows d.  New ref: the answer text. */
 static jv plan_answer(const struct mock_request *rq, jv d, jv texts)
 {
@@ -630,6 +651,7 @@ void mock_plan(struct mock_request *rq, struct mock_reply *rp)
     if(jv_get_kind(tools) == JV_KIND_ARRAY)
       body = mock_add_tool_calls(rq->format, body, tools, with_text, rq->n);
     jv_free(tools);
+    body = override_usage(rq->format, body, d);
     set_json_body(rp, body);
     if(big > 0) {
       char *at = strstr(rp->body, BIG_MARK);
