@@ -162,6 +162,35 @@ static size_t on_header(char *b, size_t size, size_t n, void *ud)
   return len;
 }
 
+/* curl's pre-request callback, before each send of the transfer,
+ * libcurl's own included: a request on a reused connection that closed
+ * before any answer is sent again on a fresh one (POST and all), which
+ * the provider may have seen and billed.  Such a re-send is one of the
+ * deployment's retries, so attempts[].retries says how many requests went
+ * out; when no retry is left (or for a hedge or the agreement partner,
+ * which never retry) it is refused, and the transfer fails as the
+ * connection error it is. */
+static int on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
+{
+  struct xfer *x = ud;
+  struct job_state *js = x->js;
+  struct deployment *d = &js->deps[x->dep];
+  (void)conn_primary_ip;
+  (void)conn_local_ip;
+  (void)conn_primary_port;
+  (void)conn_local_port;
+  if(x->sends++ == 0)
+    return CURL_PREREQFUNC_OK;
+  if(x->dep != js->cur || d->hedge || d->agree ||
+     d->retries >= js->st->retries) {
+    x->resend_refused = 1;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  d->retries++;
+  return CURL_PREREQFUNC_OK;
+}
+
 /* Free one transfer (its easy handle belongs to the runner). */
 static void xfer_free(struct xfer *x)
 {
@@ -551,6 +580,8 @@ static int submit(struct job_state *js, int i, int hedge)
   curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+  curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+  curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
   curl_easy_setopt(e, CURLOPT_PRIVATE, x);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left * 1000));
@@ -910,6 +941,9 @@ static enum call_failure read_answer(struct xfer *x, struct deployment *d,
     if(x->overflow)
       snprintf(msg, sizeof(msg), "answer larger than max_body (%ld bytes)",
                x->js->st->max_body);
+    else if(x->resend_refused)
+      snprintf(msg, sizeof(msg), "the connection closed before an answer "
+               "(no retry left to send it again)");
     else
       snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(rc));
     d->code = code;

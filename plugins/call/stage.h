@@ -105,6 +105,8 @@ struct xfer {
   char *h_rem_req, *h_rem_tok, *h_reset_req, *h_reset_tok, *h_lim_req;
   char *h_lim_tok;
   int replayed;        /* a replay answer waiting for its timer */
+  int sends;           /* requests curl sent for it (on_prereq) */
+  int resend_refused;  /* a re-send by curl itself was refused */
 };
 
 /* The job's state while it is in the call stage. */
