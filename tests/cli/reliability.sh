@@ -204,4 +204,67 @@ check_json "budget: a refused retry keeps the attempt before it" \
    and (.route.attempts | length) == 1 and .route.attempts[0].status == 503
    and (.route.attempts[0].reason | test("budget refused"))' "$TMP/b.out"
 
+# (6) secrets, every format and every place: a provider that echoes the
+# credentials it got (Authorization, x-api-key, x-goog-api-key) into its
+# answers, its error messages, errors inside a 200 and its response
+# headers (retry-after, the ratelimit resets), with 164-character keys, at
+# -vv: no 16-character piece of any key on stdout, stderr or the log.
+mock_start --log "$TMP/e.log"
+long_key() { # long_key PREFIX CHAR: a 164-character key
+  printf '%s' "$1"; head -c 200 /dev/zero | tr '\0' "$2" | head -c $((164 - ${#1}))
+}
+export LLMR_E_OA=$(long_key sk-proj- A) LLMR_E_AN=$(long_key sk-ant-api03- B)
+export LLMR_E_GE=$(long_key AIza C)
+cat >"$TMP/e.json" <<JSON
+{"providers":{
+  "oa":{"format":"openai","base_url":"$MOCK_URL/v1","api_key_env":"LLMR_E_OA"},
+  "an":{"format":"anthropic","base_url":"$MOCK_URL","api_key_env":"LLMR_E_AN"},
+  "ge":{"format":"gemini","base_url":"$MOCK_URL","api_key_env":"LLMR_E_GE"}},
+ "models":{
+  "m-oa":{"tier":1,"input_usd_per_mtok":1,"output_usd_per_mtok":2,
+    "context_tokens":100000,"max_output_tokens":1000,
+    "deployments":[{"provider":"oa","model":"m-oa"}]},
+  "m-an":{"tier":1,"input_usd_per_mtok":1,"output_usd_per_mtok":2,
+    "context_tokens":100000,"max_output_tokens":1000,
+    "deployments":[{"provider":"an","model":"m-an"}]},
+  "m-ge":{"tier":1,"input_usd_per_mtok":1,"output_usd_per_mtok":2,
+    "context_tokens":100000,"max_output_tokens":1000,
+    "deployments":[{"provider":"ge","model":"m-ge"}]}}}
+JSON
+printf '%s\n' 'set catalog=e.json' 'call timeout=10 retries=1 retry_after_max=1' \
+  >"$TMP/e.pipeline"
+E='$CREDENTIALS'
+for m in m-oa m-an m-ge; do
+  for d in "{\"answer\":\"$PAD $E\"}" \
+           "{\"status\":401,\"message\":\"$PAD $E\"}" \
+           "{\"status\":400,\"message\":\"$E $PAD $E\"}" \
+           "{\"error_in_200\":true,\"message\":\"$PAD $E\"}" \
+           "{\"status\":429,\"retry_after\":\"$E\",\"message\":\"$E\"}" \
+           "{\"answer\":\"ok\",\"remaining_requests\":0,\"reset_requests\":\"$E\",\"remaining_tokens\":0,\"reset_tokens\":\"$E\"}"; do
+    jq -nc --arg m "$m" --arg t "echo [[mock $d]]" \
+      '{body:{model:$m,messages:[{role:"user",content:$t}]}}'
+  done
+done >"$TMP/e.jsonl"
+"$LLMROUTE" -vv -j 4 -p "$TMP/e.pipeline" "$TMP/e.jsonl" >"$TMP/e.out" \
+  2>"$TMP/e.err"
+check_json "echoed credentials: 18 results" 'length == 18' "$TMP/e.out"
+check_grep "echoed credentials: the provider's text is kept around them" \
+  'refused by the upstream service because the key' "$TMP/e.out"
+check_eq "echoed credentials: the mock did echo them (its answers held keys)" \
+  "$(jq -r '.response.body.choices[0].message.content // empty' \
+     "$TMP/e.out" | grep -c '\*\*\*')" 3
+leaks=0
+for k in "$LLMR_E_OA" "$LLMR_E_AN" "$LLMR_E_GE"; do
+  i=0
+  while [ $i -le $((${#k} - 16)) ]; do
+    piece=$(printf '%s' "$k" | cut -c$((i + 1))-$((i + 16)))
+    if grep -qF -- "$piece" "$TMP/e.out" "$TMP/e.err" "$TMP/e.log"; then
+      leaks=$((leaks + 1))
+    fi
+    i=$((i + 4))
+  done
+done
+check_eq "echoed credentials: no 16-character piece of a key anywhere (one at every 4th offset)" \
+  "$leaks" 0
+
 finish

@@ -88,6 +88,11 @@
  *                       the last one repeating; merged over the rest
  *   by_model {"m":{..},"*":{..}}  the object for the requested model (or
  *                       "*") merged over the rest; seq and by_model nest
+ * $CREDENTIALS anywhere in an answer, an error message or a scripted
+ * header value (retry_after, the ratelimit resets) is replaced by the
+ * credentials the request carried, raw (Authorization, x-api-key,
+ * x-goog-api-key, ?key=): a provider that echoes them.  The log line is
+ * written before, so it stays key-free.
  * Transport faults:
  *   hang true           answer nothing until the client closes (or
  *                       hang_ms N, then close without an answer)
@@ -345,6 +350,58 @@ static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind,
   return MHD_YES;
 }
 
+static char *xstrdup(const char *s);
+
+/* Borrows c.  The credentials the request carried, raw (Authorization,
+   x-api-key, x-goog-api-key, Gemini's ?key=), joined by ", "; malloc'd,
+   "" when none.  For $CREDENTIALS: a provider that echoes them. */
+static char *credentials(struct MHD_Connection *c)
+{
+  static const struct { enum MHD_ValueKind kind; const char *name; } where[] = {
+    {MHD_HEADER_KIND, "authorization"}, {MHD_HEADER_KIND, "x-api-key"},
+    {MHD_HEADER_KIND, "x-goog-api-key"}, {MHD_GET_ARGUMENT_KIND, "key"}};
+  jv all = jv_string("");
+  char *out;
+  size_t i;
+  for(i = 0; i < sizeof(where) / sizeof(*where); i++) {
+    const char *v = MHD_lookup_connection_value(c, where[i].kind,
+                                                where[i].name);
+    if(!v)
+      continue;
+    if(jv_string_length_bytes(jv_copy(all)))
+      all = jv_string_append_str(all, ", ");
+    all = jv_string_append_str(all, v);
+  }
+  out = xstrdup(jv_string_value(all));
+  jv_free(all);
+  return out;
+}
+
+/* Consumes s (malloc'd).  s with every "$CREDENTIALS" replaced by cred;
+   *len (may be NULL) gets the new length. */
+static char *with_credentials(char *s, const char *cred, size_t *len)
+{
+  static const char mark[] = "$CREDENTIALS";
+  jv out;
+  const char *p = s, *hit;
+  char *r;
+  if(!s || !strstr(s, mark))
+    return s;
+  out = jv_string("");
+  while((hit = strstr(p, mark))) {
+    out = jv_string_append_buf(out, p, (int)(hit - p));
+    out = jv_string_append_str(out, cred);
+    p = hit + sizeof(mark) - 1;
+  }
+  out = jv_string_append_str(out, p);
+  r = xstrdup(jv_string_value(out));
+  if(len)
+    *len = (size_t)jv_string_length_bytes(jv_copy(out));
+  jv_free(out);
+  free(s);
+  return r;
+}
+
 /* Borrows c, path.  1 when the request carries --key where its provider
    expects it, 0 when not, -1 without --key. */
 static int check_key(struct MHD_Connection *c, const char *path)
@@ -579,6 +636,24 @@ static enum MHD_Result provider_request(struct MHD_Connection *c,
 
   mock_plan(&rq, &rp);
   record(&rq, &rp, headers);
+  if((rp.body && strstr(rp.body, "$CREDENTIALS")) ||
+     strstr(rq.body, "$CREDENTIALS")) {
+    /* echoed after the log line is written: the log stays key-free */
+    char *cred = credentials(c);
+    rp.body = with_credentials(rp.body, cred, &rp.body_len);
+    if(jv_get_kind(rp.headers) == JV_KIND_OBJECT) {
+      jv h = jv_object();
+      jv_object_foreach(rp.headers, k, v) {
+        char *t = with_credentials(xstrdup(jv_string_value(v)), cred, NULL);
+        h = jv_object_set(h, k, jv_string(t));
+        free(t);
+        jv_free(v);
+      }
+      jv_free(rp.headers);
+      rp.headers = h;
+    }
+    free(cred);
+  }
 
   if(rp.latency_ms > 0 && wait_ms(fd, rp.latency_ms) != 0)
     goto done;
