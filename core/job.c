@@ -550,4 +550,5 @@ void host_init(struct llmr_host *h)
   h->stage_before = h_stage_before;
   h->set_request_check = request_set_check;
   h->check_request = request_check;
+  h->json_parse_strict = json_parse_strict;
 }

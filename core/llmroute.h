@@ -529,6 +529,11 @@ struct llmr_host {
   const char *(*check_request)(struct llmr_job *job, char *reason,
                                size_t len);
 
+  /* json_parse() for files a person writes (a schema, a table): the same,
+   * but a key given twice in one object is refused (jv_invalid_with_msg
+   * naming it): a second "type" is a mistake, not an override. */
+  jv (*json_parse_strict)(const char *s, size_t len);
+
   /* new fields are only ever appended here */
 };
 

@@ -374,7 +374,8 @@ static const struct llmr_host mock_host_table = {
   models_all, models_find, usage_cost,
   mt_text, mt_content_text, mt_set_message_text, mt_map_text,
   mock_stage_before,
-  mock_set_request_check, mock_check_request
+  mock_set_request_check, mock_check_request,
+  json_parse_strict
 };
 
 /* The host table to hand to a stage's init(). */

@@ -792,7 +792,8 @@ static void validate_finish(void *self)
 
 /* Reads the schema file path into a compiled schema; NULL and a message
  * in err. */
-static struct schema *load_schema_file(const char *path, char *err,
+static struct schema *load_schema_file(const struct llmr_host *host,
+                                       const char *path, char *err,
                                        size_t errlen)
 {
   jv doc = jv_load_file(path, 1);
@@ -810,8 +811,9 @@ static struct schema *load_schema_file(const char *path, char *err,
    * text and parse it, so a file holding two values is refused. */
   {
     jv text = doc;
-    doc = jv_parse_sized(jv_string_value(text),
-                         jv_string_length_bytes(jv_copy(text)));
+    doc = host->json_parse_strict(jv_string_value(text),
+                                  (size_t)jv_string_length_bytes(
+                                      jv_copy(text)));
     jv_free(text);
   }
   if(!jv_is_valid(doc)) {
@@ -844,7 +846,7 @@ static int validate_init(const struct llmr_host *host,
 
   o = host->opt(cf, "schema");
   if(o && o->str && *o->str) {
-    v->file_schema = load_schema_file(o->str, err, sizeof(err));
+    v->file_schema = load_schema_file(host, o->str, err, sizeof(err));
     if(!v->file_schema) {
       host->config_error(cf, "%s", err);
       goto fail;

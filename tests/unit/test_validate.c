@@ -428,6 +428,25 @@ static void test_schema_file(void)
         mock_stage_load(&ms, STAGE_SO, kv) != 0 &&
         strstr(mock.errbuf, "minimum must be a number"));
   mock_stage_unload(&ms);
+  f = fopen(path, "w");
+  if(f) { /* a second "type": a mistake, not an override */
+    fputs("{\"type\":\"object\",\"required\":[\"id\"],\"type\":\"array\"}", f);
+    fclose(f);
+  }
+  CHECK("schema file: a key given twice refused",
+        mock_stage_load(&ms, STAGE_SO, kv) != 0 &&
+        strstr(mock.errbuf, "type"));
+  if(!strstr(mock.errbuf, "type"))
+    printf("  (%s)\n", mock.errbuf);
+  mock_stage_unload(&ms);
+  f = fopen(path, "w");
+  if(f) {
+    fputs("{\"type\":\"object\"} {\"type\":\"array\"}", f);
+    fclose(f);
+  }
+  CHECK("schema file: two values refused",
+        mock_stage_load(&ms, STAGE_SO, kv) != 0);
+  mock_stage_unload(&ms);
   unlink(path);
   snprintf(opt, sizeof(opt), "schema=%s/missing.json", dir);
   CHECK("schema file: missing file refused",
