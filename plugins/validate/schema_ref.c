@@ -188,7 +188,8 @@ static jv pointer_get(jv doc, const char *ptr)
     else if(jv_get_kind(cur) == JV_KIND_ARRAY) {
       char *end;
       long i = strtol(tok, &end, 10);
-      if(!n || *end || i < 0 || (n > 1 && tok[0] == '0')) {
+      if(!n || *end || i < 0 || (n > 1 && tok[0] == '0') ||
+         i >= jv_array_length(jv_copy(cur))) { /* never cut to an int */
         jv_free(cur);
         return jv_invalid();
       }

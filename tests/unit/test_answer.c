@@ -178,8 +178,8 @@ int main(void)
         h.request_text && h.content_text && h.set_message_text &&
         h.map_text);
   CHECK("abi 1.4: stage_before set", h.stage_before != NULL);
-  CHECK("abi 1.5: request checks set", h.set_request_check &&
-        h.check_request);
+  CHECK("abi 1.5: request checks and strict parse set",
+        h.set_request_check && h.check_request && h.json_parse_strict);
 
   /* nothing registered: every answer counts as valid */
   job->stage = 1;

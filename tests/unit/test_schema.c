@@ -322,6 +322,9 @@ static const struct tcase bad_schemas[] = {
    "#/patternProperties: bad pattern \"[\""},
   {"bad ref", "{\"$ref\":\"#/$defs/missing\"}", NULL, 0,
    "#: cannot resolve $ref \"#/$defs/missing\""},
+  {"ref index past int", "{\"prefixItems\":[{\"type\":\"string\"}],"
+   "\"items\":{\"$ref\":\"#/prefixItems/4294967296\"}}", NULL, 0,
+   "#/items: cannot resolve $ref \"#/prefixItems/4294967296\""},
   {"remote ref", "{\"$ref\":\"http://example.com/s.json\"}", NULL, 0,
    "#: cannot resolve $ref"},
   {"bad allOf", "{\"allOf\":[]}", NULL, 0,
