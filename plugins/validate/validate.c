@@ -309,6 +309,14 @@ static struct schema *schema_for(struct validate *v, jv doc, char *err,
  * The checks
  */
 
+/* Where the request carries its checks. */
+static const char *const rf_type[] = {"body", "response_format", "type",
+                                      NULL};
+static const char *const rf_schema[] = {
+  "body", "response_format", "json_schema", "schema", NULL};
+static const char *const rt_schema[] = {"routing", "schema", NULL};
+static const char *const rt_expect[] = {"routing", "expect", NULL};
+
 /* Result of the checks on one answer. */
 enum outcome { ANSWER_VALID = 0, ANSWER_INVALID, REQUEST_BAD };
 
@@ -525,12 +533,6 @@ static enum outcome check_agreement(jv route, char *reason)
 static enum outcome check_answer(struct validate *v, jv req, jv route,
                                  jv body, char *reason)
 {
-  static const char *const rf_type[] = {"body", "response_format", "type",
-                                        NULL};
-  static const char *const rf_schema[] = {
-    "body", "response_format", "json_schema", "schema", NULL};
-  static const char *const rt_schema[] = {"routing", "schema", NULL};
-  static const char *const rt_expect[] = {"routing", "expect", NULL};
   enum outcome o = ANSWER_VALID;
   jv text = answer_text(body), finish = first_choice(body, "finish_reason");
   jv msg = first_choice(body, "message"), tools = json_get(msg, "tool_calls");
@@ -697,10 +699,6 @@ static enum llmr_answer validate_check(void *self, struct llmr_job *job,
 static const char *validate_check_request(void *self, struct llmr_job *job,
                                           char *reason, size_t len)
 {
-  static const char *const rf_schema[] = {
-    "body", "response_format", "json_schema", "schema", NULL};
-  static const char *const rt_schema[] = {"routing", "schema", NULL};
-  static const char *const rt_expect[] = {"routing", "expect", NULL};
   struct validate *v = self;
   jv req = v->host->request(job);
   jv s1 = json_path(req, rf_schema), s2 = json_path(req, rt_schema);
