@@ -202,9 +202,6 @@ static void xfer_free(struct xfer *x)
   free(x);
 }
 
-/* The free function given to set_state(): gives back what the job still
- * holds (queue place, concurrency slots, reservations of transfers cut
- * off, kept at their worst case), then frees it. */
 /* Record the attempts the job had under way when it stopped short (cut
  * off by job_timeout or SIGINT, or the budget refusing a retry): every
  * deployment sent to and not yet recorded, so the result keeps each
@@ -238,6 +235,9 @@ static void record_unfinished(struct job_state *js, const char *why)
   }
 }
 
+/* The free function given to set_state(): gives back what the job still
+ * holds (queue place, concurrency slots, reservations of transfers cut
+ * off, kept at their worst case), then frees it. */
 static void state_free(void *p)
 {
   struct job_state *js = p;
@@ -286,6 +286,7 @@ static void set_reason(struct deployment *d, const char *msg)
   memcpy(d->reason, full, n);
   d->reason[n] = '\0';
 }
+
 /* Finish with the last failure as the job's error.  Returns LLMR_FAIL. */
 static enum llmr_verdict fail(struct job_state *js)
 {
@@ -374,6 +375,16 @@ static jv actual_baseline(struct job_state *js, jv route, jv answer)
                        jv_string("actual"));
 }
 
+/* Hand the job on with verdict v, unless v is LLMR_PENDING: from a
+ * callback or timer, once call_process() said LLMR_PENDING. */
+static void complete(struct job_state *js, enum llmr_verdict v)
+{
+  if(v == LLMR_PENDING)
+    return;
+  js->pending = 0; /* freed from now on, it was not cut off */
+  js->st->host->complete(js->job, v);
+}
+
 static void keep(struct job_state *js, int i, jv answer)
 {
   const struct llmr_host *host = js->st->host;
@@ -401,8 +412,7 @@ static void keep(struct job_state *js, int i, jv answer)
   host->set_response(js->job, answer);
   jv_free(js->held);
   js->held = jv_invalid();
-  js->pending = 0;
-  host->complete(js->job, LLMR_NEXT);
+  complete(js, LLMR_NEXT);
 }
 
 /* ------------------------------------------------------------------
@@ -862,11 +872,7 @@ static void cool_resume(void *self, struct llmr_job *job)
   if(!js || !js->waiting)
     return;
   js->waiting = 0;
-  enum llmr_verdict v = advance(js, js->cool_from);
-  if(v != LLMR_PENDING) {
-    js->pending = 0;
-    st->host->complete(job, v);
-  }
+  complete(js, advance(js, js->cool_from));
 }
 
 /* Timer: the call has not answered in hedge_ms; send it to route.hedge's
@@ -914,11 +920,7 @@ void call_resume(void *self, struct llmr_job *job)
   if(!js || !js->waiting)
     return;
   js->waiting = 0;
-  enum llmr_verdict v = send_to(js, js->cur);
-  if(v != LLMR_PENDING) {
-    js->pending = 0;
-    st->host->complete(job, v);
-  }
+  complete(js, send_to(js, js->cur));
 }
 
 /* ------------------------------------------------------------------
@@ -1163,11 +1165,7 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
       return;
     }
     /* both failed (the main flow waited for the partner): fall back */
-    enum llmr_verdict v = advance(js, js->cur + 1);
-    if(v != LLMR_PENDING) {
-      js->pending = 0;
-      host->complete(job, v);
-    }
+    complete(js, advance(js, js->cur + 1));
     return;
   }
   if(jv_is_valid(js->held)) {
@@ -1212,10 +1210,7 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
     /* the hedge is no fallback: after it, the main flow goes on */
     v = advance(js, (d->hedge || x->dep < js->cur ? js->cur : x->dep) + 1);
   }
-  if(v != LLMR_PENDING) {
-    js->pending = 0;
-    host->complete(job, v);
-  }
+  complete(js, v);
 }
 
 /* ------------------------------------------------------------------

@@ -34,6 +34,20 @@ export LLMR_REL_KEY=test-rel-key
 printf '%s\n' 'set catalog=models.json baseline=top-3' \
   'call timeout=10 retries=0 breaker=2 cooldown=1 on_failure=next' \
   'validate' 'escalate max=0 to=call' >"$TMP/one.pipeline"
+# key_pieces KEY STEP FILE...: how many 16-character pieces of KEY, one
+# at every STEP-th offset, stand in any FILE.
+key_pieces() {
+  _k=$1 _step=$2 _n=0 _i=0
+  shift 2
+  while [ $_i -le $((${#_k} - 16)) ]; do
+    if grep -qF -- "$(printf '%s' "$_k" | cut -c$((_i + 1))-$((_i + 16)))" \
+       "$@"; then
+      _n=$((_n + 1))
+    fi
+    _i=$((_i + _step))
+  done
+  echo $_n
+}
 req() { # req ID TEXT
   printf '{"custom_id":"%s","body":{"model":"only-1","messages":[{"role":"user","content":"%s"}]}}\n' "$1" "$2"
 }
@@ -101,17 +115,8 @@ printf '%s\n' 'set catalog=models.json' 'call timeout=10 retries=0' \
 check_json "secrets: the three requests came back" 'length == 3' "$TMP/s.out"
 check_grep "secrets: the provider's text is kept around the key" \
   'refused by the upstream service because the key \*+' "$TMP/s.out"
-leaks=0
-i=0
-while [ $i -le $((${#KEY} - 16)) ]; do
-  piece=$(printf '%s' "$KEY" | cut -c$((i + 1))-$((i + 16)))
-  if grep -qF -- "$piece" "$TMP/s.out" "$TMP/s.err"; then
-    leaks=$((leaks + 1))
-  fi
-  i=$((i + 1))
-done
 check_eq "secrets: no 16-character piece of the key on stdout or stderr" \
-  "$leaks" 0
+  "$(key_pieces "$KEY" 1 "$TMP/s.out" "$TMP/s.err")" 0
 
 # (4) durable results: kill -9 mid-run loses only what was in flight; a
 # resume sends only what has no result, and cuts a torn last line.
@@ -255,14 +260,8 @@ check_eq "echoed credentials: the mock did echo them (its answers held keys)" \
      "$TMP/e.out" | grep -c '\*\*\*')" 3
 leaks=0
 for k in "$LLMR_E_OA" "$LLMR_E_AN" "$LLMR_E_GE"; do
-  i=0
-  while [ $i -le $((${#k} - 16)) ]; do
-    piece=$(printf '%s' "$k" | cut -c$((i + 1))-$((i + 16)))
-    if grep -qF -- "$piece" "$TMP/e.out" "$TMP/e.err" "$TMP/e.log"; then
-      leaks=$((leaks + 1))
-    fi
-    i=$((i + 4))
-  done
+  leaks=$((leaks + $(key_pieces "$k" 4 "$TMP/e.out" "$TMP/e.err" \
+                     "$TMP/e.log")))
 done
 check_eq "echoed credentials: no 16-character piece of a key anywhere (one at every 4th offset)" \
   "$leaks" 0
