@@ -138,6 +138,9 @@ struct stage_inst {
   void *dl;                 /* dlopen handle */
   void *self;               /* what init() stored */
   int inited;
+  /* its done() hook once init() succeeded (ABI 1.6; NULL: none) */
+  void (*done)(void *self, struct llmr_job *job, const char *line,
+               size_t len);
   char *path;               /* the .so loaded */
   struct llmr_config cf;    /* file, line, name, instance, index, values */
   struct llmr_value *values;

@@ -427,6 +427,11 @@ static void h_set_error(struct llmr_job *job, const char *code,
                             stage_at(job->stage)->cf.instance, msg);
 }
 
+static jv h_error(const struct llmr_job *job)
+{
+  return jv_copy(job->error);
+}
+
 static void *h_state(const struct llmr_job *job)
 {
   return job->state;
@@ -551,4 +556,5 @@ void host_init(struct llmr_host *h)
   h->set_request_check = request_set_check;
   h->check_request = request_check;
   h->json_parse_strict = json_parse_strict;
+  h->error = h_error;
 }

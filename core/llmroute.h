@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define LLMR_ABI_MAJOR 1
-#define LLMR_ABI_MINOR 5
+#define LLMR_ABI_MINOR 6
 
 #if defined(__GNUC__)
 #define LLMR_EXPORT __attribute__((visibility("default")))
@@ -534,6 +534,12 @@ struct llmr_host {
    * naming it): a second "type" is a mistake, not an override. */
   jv (*json_parse_strict)(const char *s, size_t len);
 
+  /* ABI 1.6.  The job's error record ({"code","message","stage",...}), or
+   * jv_null() when it has none (new ref).  Meant for a done() hook: an
+   * error set by any stage, or by the runner (bad input line, deadline,
+   * budget), is there. */
+  jv (*error)(const struct llmr_job *job);
+
   /* new fields are only ever appended here */
 };
 
@@ -561,6 +567,17 @@ struct llmr_stage {
 
   /* Once at the end, after every job is written (may be NULL). */
   void (*finish)(void *self);
+
+  /* ABI 1.6 (may be NULL).  Once for every job whose result is final,
+   * just before its result line is written: for every stage of the
+   * pipeline whether or not the job reached it (a malformed input line,
+   * a job cut off by its deadline, an answer taken from a cache: all
+   * pass here), in pipeline order.  line/len is the result line exactly
+   * as it will be written, without its '\n'; the getters (request,
+   * route, response, error, custom_id, state) still work, set_* and
+   * complete() do not.  Must not block; a log or a cache writes here. */
+  void (*done)(void *self, struct llmr_job *job, const char *line,
+               size_t len);
 
   /* new fields are only ever appended here */
 };

@@ -108,6 +108,15 @@ static int init_stages(void)
     }
     st->inited = 1;
   }
+  for(i = 0; i < R.pl->nstages; i++) {
+    struct stage_inst *st = &R.pl->stages[i];
+
+    if(st->desc->size >= offsetof(struct llmr_stage, done) +
+                         sizeof(st->desc->done) && st->desc->done) {
+      st->done = st->desc->done;
+      R.ndone_hooks++;
+    }
+  }
   return 0;
 }
 

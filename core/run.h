@@ -69,6 +69,7 @@ struct runner {
   int answering;             /* a call stage runs: every result must be
                                 an answer or an error */
   unsigned long ninternal;   /* results turned into internal_error */
+  int ndone_hooks;           /* stages with a done() hook */
   int config_error_seen;
 
   CURLM *multi;

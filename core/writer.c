@@ -149,6 +149,23 @@ int writer_flush_paid(void)
   return wr.paid ? writer_flush() : 0;
 }
 
+/* Every stage's done() hook (ABI 1.6), in pipeline order, with the line
+ * as it will be written; each hook's log lines carry its label. */
+static void notify_done(struct llmr_job *job)
+{
+  int i, saved = R.cur_stage;
+
+  for(i = 0; i < R.pl->nstages; i++) {
+    const struct stage_inst *st = &R.pl->stages[i];
+
+    if(!st->done)
+      continue;
+    R.cur_stage = i;
+    st->done(st->self, job, wr.line.p, wr.line.len - 1);
+  }
+  R.cur_stage = saved;
+}
+
 void writer_put(struct llmr_job *job)
 {
   if(jv_get_kind(job->route) != JV_KIND_OBJECT) {
@@ -157,6 +174,8 @@ void writer_put(struct llmr_job *job)
   }
   account(job);
   format_result(job);
+  if(R.ndone_hooks)
+    notify_done(job);
   if(!wr.keep_order || job->seq == wr.next_write) {
     buf_put(&wr.out, wr.line.p, wr.line.len);
     R.nactive--;

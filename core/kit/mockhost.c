@@ -168,6 +168,11 @@ static void mock_set_error(struct llmr_job *job, const char *code,
   job->error = e;
 }
 
+static jv mock_error(const struct llmr_job *job)
+{
+  return jv_copy(job->error);
+}
+
 static void *mock_state_get(const struct llmr_job *job)
 {
   return job->state;
@@ -375,7 +380,8 @@ static const struct llmr_host mock_host_table = {
   mt_text, mt_content_text, mt_set_message_text, mt_map_text,
   mock_stage_before,
   mock_set_request_check, mock_check_request,
-  json_parse_strict
+  json_parse_strict,
+  mock_error
 };
 
 /* The host table to hand to a stage's init(). */

@@ -238,13 +238,14 @@ static void call_finish(void *self)
 
 static const struct llmr_stage call_stage_desc = {
   LLMR_STAGE_VERSION,
-  "call",
-  "0.1.0",
-  "send each request to its deployments: retries, fallback, rate limits",
-  options,
-  call_init,
-  call_process,
-  call_finish
+  .name = "call",
+  .version = "0.1.0",
+  .description =
+      "send each request to its deployments: retries, fallback, rate limits",
+  .options = options,
+  .init = call_init,
+  .process = call_process,
+  .finish = call_finish
 };
 
 LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned host_major,

@@ -292,13 +292,15 @@ static enum llmr_verdict classify_process(void *self, struct llmr_job *job)
 
 static const struct llmr_stage stage = {
   LLMR_STAGE_VERSION,
-  "classify",
-  "0.1.0",
-  "label each request with a task and a complexity (rules and/or model)",
-  options,
-  classify_init,
-  classify_process,
-  classify_finish};
+  .name = "classify",
+  .version = "0.1.0",
+  .description =
+      "label each request with a task and a complexity (rules and/or model)",
+  .options = options,
+  .init = classify_init,
+  .process = classify_process,
+  .finish = classify_finish
+};
 
 /* The plugin's one export. */
 LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned host_major,

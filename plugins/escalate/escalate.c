@@ -486,13 +486,14 @@ fail:
 
 static const struct llmr_stage escalate_stage = {
   LLMR_STAGE_VERSION,
-  "escalate",
-  ESCALATE_VERSION,
-  "escalate an invalid answer or a failed call to a higher tier",
-  options,
-  escalate_init,
-  escalate_process,
-  escalate_finish
+  .name = "escalate",
+  .version = ESCALATE_VERSION,
+  .description =
+      "escalate an invalid answer or a failed call to a higher tier",
+  .options = options,
+  .init = escalate_init,
+  .process = escalate_process,
+  .finish = escalate_finish
 };
 
 LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned host_major,

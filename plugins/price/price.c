@@ -304,13 +304,13 @@ static enum llmr_verdict price_process(void *self, struct llmr_job *job)
 
 static const struct llmr_stage price_stage = {
   LLMR_STAGE_VERSION,
-  "price",
-  "0.1.0",
-  "estimate tokens, expected/worst-case and baseline cost",
-  price_options,
-  price_init,
-  price_process,
-  price_finish
+  .name = "price",
+  .version = "0.1.0",
+  .description = "estimate tokens, expected/worst-case and baseline cost",
+  .options = price_options,
+  .init = price_init,
+  .process = price_process,
+  .finish = price_finish
 };
 
 LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned host_major,

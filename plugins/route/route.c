@@ -843,13 +843,13 @@ done:
 
 static const struct llmr_stage route_stage = {
   LLMR_STAGE_VERSION,
-  "route",
-  "0.1.0",
-  "choose the model: cheapest-capable, map or threshold",
-  route_options,
-  route_init,
-  route_process,
-  route_finish
+  .name = "route",
+  .version = "0.1.0",
+  .description = "choose the model: cheapest-capable, map or threshold",
+  .options = route_options,
+  .init = route_init,
+  .process = route_process,
+  .finish = route_finish
 };
 
 LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned host_major,

@@ -916,13 +916,14 @@ fail:
 
 static const struct llmr_stage validate_stage = {
   LLMR_STAGE_VERSION,
-  "validate",
-  VALIDATE_VERSION,
-  "structural checks of every answer: schema, JSON, refusal, expect, jq",
-  options,
-  validate_init,
-  validate_process,
-  validate_finish
+  .name = "validate",
+  .version = VALIDATE_VERSION,
+  .description =
+      "structural checks of every answer: schema, JSON, refusal, expect, jq",
+  .options = options,
+  .init = validate_init,
+  .process = validate_process,
+  .finish = validate_finish
 };
 
 LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned host_major,

@@ -140,8 +140,13 @@ static void hello_finish(void *self)
 
 static const struct llmr_stage hello_stage = {
   LLMR_STAGE_VERSION,
-  "hello", "1.0", "sample out-of-tree stage: tags requests, greets",
-  hello_options, hello_init, hello_process, hello_finish
+  .name = "hello",
+  .version = "1.0",
+  .description = "sample out-of-tree stage: tags requests, greets",
+  .options = hello_options,
+  .init = hello_init,
+  .process = hello_process,
+  .finish = hello_finish
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

@@ -65,8 +65,14 @@ static void dc_finish(void *self)
 
 static const struct llmr_stage dc_stage = {
   LLMR_STAGE_VERSION,
-  "double_complete", "1.0", "test: completes each job twice",
-  dc_options, dc_init, dc_process, dc_finish
+  .name = "double_complete",
+  .version = "1.0",
+  .description = "test: completes each job twice",
+  .options = dc_options,
+  .init = dc_init,
+  .process = dc_process,
+  .finish = dc_finish,
+  .done = NULL
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

@@ -25,8 +25,14 @@ static enum llmr_verdict drop_process(void *self, struct llmr_job *job)
 }
 
 static const struct llmr_stage drop_stage = {
-  LLMR_STAGE_VERSION, "drop", "1.0", "drop the response (a buggy stage)",
-  NULL, drop_init, drop_process, NULL
+  LLMR_STAGE_VERSION,
+  .name = "drop",
+  .version = "1.0",
+  .description = "drop the response (a buggy stage)",
+  .options = NULL,
+  .init = drop_init,
+  .process = drop_process,
+  .finish = NULL
 };
 
 LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned major,

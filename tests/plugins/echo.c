@@ -116,8 +116,13 @@ static void echo_finish(void *self)
 
 static const struct llmr_stage echo_stage = {
   LLMR_STAGE_VERSION,
-  "echo", "1.0", "test: answer with the request body as JSON text",
-  echo_options, echo_init, echo_process, echo_finish
+  .name = "echo",
+  .version = "1.0",
+  .description = "test: answer with the request body as JSON text",
+  .options = echo_options,
+  .init = echo_init,
+  .process = echo_process,
+  .finish = echo_finish
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

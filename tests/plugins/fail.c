@@ -58,8 +58,13 @@ static void fail_finish(void *self)
 
 static const struct llmr_stage fail_stage = {
   LLMR_STAGE_VERSION,
-  "fail", "1.0", "test: fail jobs with a chosen error",
-  fail_options, fail_init, fail_process, fail_finish
+  .name = "fail",
+  .version = "1.0",
+  .description = "test: fail jobs with a chosen error",
+  .options = fail_options,
+  .init = fail_init,
+  .process = fail_process,
+  .finish = fail_finish
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

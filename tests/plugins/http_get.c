@@ -124,8 +124,13 @@ static void get_finish(void *self)
 
 static const struct llmr_stage get_stage = {
   LLMR_STAGE_VERSION,
-  "http_get", "1.0", "test: GET a URL through host->http",
-  get_options, get_init, get_process, get_finish
+  .name = "http_get",
+  .version = "1.0",
+  .description = "test: GET a URL through host->http",
+  .options = get_options,
+  .init = get_init,
+  .process = get_process,
+  .finish = get_finish
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

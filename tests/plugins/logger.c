@@ -52,8 +52,13 @@ static void logger_finish(void *self)
 
 static const struct llmr_stage logger_stage = {
   LLMR_STAGE_VERSION,
-  "logger", "1.0", "test: log a line for every job",
-  logger_options, logger_init, logger_process, logger_finish
+  .name = "logger",
+  .version = "1.0",
+  .description = "test: log a line for every job",
+  .options = logger_options,
+  .init = logger_init,
+  .process = logger_process,
+  .finish = logger_finish
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

@@ -70,8 +70,13 @@ static void loop_finish(void *self)
 
 static const struct llmr_stage loop_stage = {
   LLMR_STAGE_VERSION,
-  "loop", "1.0", "test: GOTO an earlier stage",
-  loop_options, loop_init, loop_process, loop_finish
+  .name = "loop",
+  .version = "1.0",
+  .description = "test: GOTO an earlier stage",
+  .options = loop_options,
+  .init = loop_init,
+  .process = loop_process,
+  .finish = loop_finish
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

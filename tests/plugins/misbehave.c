@@ -105,8 +105,13 @@ static void mb_finish(void *self)
 
 static const struct llmr_stage mb_stage = {
   LLMR_STAGE_VERSION,
-  "misbehave", "1.0", "test: breaks one stage rule",
-  mb_options, mb_init, mb_process, mb_finish
+  .name = "misbehave",
+  .version = "1.0",
+  .description = "test: breaks one stage rule",
+  .options = mb_options,
+  .init = mb_init,
+  .process = mb_process,
+  .finish = mb_finish
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

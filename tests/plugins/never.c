@@ -25,8 +25,13 @@ static enum llmr_verdict never_process(void *self, struct llmr_job *job)
 
 static const struct llmr_stage never_stage = {
   LLMR_STAGE_VERSION,
-  "never", "1.0", "test: never completes a job",
-  NULL, never_init, never_process, NULL
+  .name = "never",
+  .version = "1.0",
+  .description = "test: never completes a job",
+  .options = NULL,
+  .init = never_init,
+  .process = never_process,
+  .finish = NULL
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

@@ -25,8 +25,11 @@ static enum llmr_verdict nm_process(void *self, struct llmr_job *job)
 
 static const struct llmr_stage nm_stage = {
   LLMR_ABI_MAJOR, LLMR_ABI_MINOR + 1, sizeof(struct llmr_stage),
-  "new_minor", "1.0", "test: built for a newer ABI minor",
-  NULL, nm_init, nm_process, NULL
+  .name = "new_minor",
+  .version = "1.0",
+  .description = "test: built for a newer ABI minor",
+  .init = nm_init,
+  .process = nm_process
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

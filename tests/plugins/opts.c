@@ -134,8 +134,13 @@ static void opts_finish(void *self)
 
 static const struct llmr_stage opts_stage = {
   LLMR_STAGE_VERSION,
-  "opts", "1.0", "test: report the parsed options in the route",
-  opts_options, opts_init, opts_process, opts_finish
+  .name = "opts",
+  .version = "1.0",
+  .description = "test: report the parsed options in the route",
+  .options = opts_options,
+  .init = opts_init,
+  .process = opts_process,
+  .finish = opts_finish
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

@@ -135,8 +135,13 @@ static void sleep_finish(void *self)
 
 static const struct llmr_stage sleep_stage = {
   LLMR_STAGE_VERSION,
-  "sleep_async", "1.0", "test: hold each job on a host timer",
-  sleep_options, sleep_init, sleep_process, sleep_finish
+  .name = "sleep_async",
+  .version = "1.0",
+  .description = "test: hold each job on a host timer",
+  .options = sleep_options,
+  .init = sleep_init,
+  .process = sleep_process,
+  .finish = sleep_finish
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

@@ -24,8 +24,11 @@ static enum llmr_verdict wm_process(void *self, struct llmr_job *job)
 
 static const struct llmr_stage wm_stage = {
   LLMR_ABI_MAJOR + 1, LLMR_ABI_MINOR, sizeof(struct llmr_stage),
-  "wrong_major", "1.0", "test: built for a future ABI major",
-  NULL, wm_init, wm_process, NULL
+  .name = "wrong_major",
+  .version = "1.0",
+  .description = "test: built for a future ABI major",
+  .init = wm_init,
+  .process = wm_process
 };
 
 const struct llmr_stage *llmr_stage_entry(unsigned host_major,

@@ -83,13 +83,13 @@ static void stage_finish(void *self)
 
 static const struct llmr_stage descriptor = {
   LLMR_STAGE_VERSION,
-  "mystage",
-  "0.1.0",
-  "count the words of the last user message",
-  options,
-  stage_init,
-  stage_process,
-  stage_finish
+  .name = "mystage",
+  .version = "0.1.0",
+  .description = "count the words of the last user message",
+  .options = options,
+  .init = stage_init,
+  .process = stage_process,
+  .finish = stage_finish
 };
 
 LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned host_major,

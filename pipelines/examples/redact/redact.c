@@ -245,13 +245,13 @@ static void redact_finish(void *self)
 
 static const struct llmr_stage descriptor = {
   LLMR_STAGE_VERSION,
-  "redact",
-  "1.0.0",
-  "mask e-mail addresses and phone numbers in every message",
-  options,
-  redact_init,
-  redact_process,
-  redact_finish
+  .name = "redact",
+  .version = "1.0.0",
+  .description = "mask e-mail addresses and phone numbers in every message",
+  .options = options,
+  .init = redact_init,
+  .process = redact_process,
+  .finish = redact_finish
 };
 
 LLMR_EXPORT const struct llmr_stage *llmr_stage_entry(unsigned host_major,
