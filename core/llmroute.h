@@ -573,9 +573,10 @@ struct llmr_stage {
    * pipeline whether or not the job reached it (a malformed input line,
    * a job cut off by its deadline, an answer taken from a cache: all
    * pass here), in pipeline order.  line/len is the result line exactly
-   * as it will be written, without its '\n'; the getters (request,
-   * route, response, error, custom_id, state) still work, set_* and
-   * complete() do not.  Must not block; a log or a cache writes here. */
+   * as it will be written, without its '\n'.  The getters (request,
+   * route, response, error, custom_id, line) still work; per-job state
+   * is already freed (state() is NULL), and set_* and complete() must
+   * not be called.  Must not block; a log or a cache writes here. */
   void (*done)(void *self, struct llmr_job *job, const char *line,
                size_t len);
 
