@@ -76,3 +76,8 @@ void budget_settle(long ticket, double actual_usd)
   tickets[ticket] = -1; /* settled: free for the next reservation */
   free_tickets[nfree++] = ticket;
 }
+
+double budget_cap(void)
+{
+  return cap;
+}

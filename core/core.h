@@ -19,6 +19,9 @@ extern int llmr_log_level;   /* LLMR_LOG_WARN by default; -v raises it */
 void log_msg(int level, const char *prefix, const char *fmt, ...)
     LLMR_PRINTF(3, 4);
 void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap);
+/* fn is called before a message is written (the progress line clears
+ * itself off the terminal); NULL: none. */
+void log_set_progress_hook(void (*fn)(void));
 
 /* --- catalog.c ----------------------------------------------------- */
 /* Load and validate a catalog file (format: llmroute(1), CATALOG).  On
@@ -51,6 +54,7 @@ long tokens_text_scalar(const char *s, size_t len);
 void budget_init(double cap_usd);   /* cap < 0: no budget */
 int budget_reserve(double usd, long *ticket);
 void budget_settle(long ticket, double actual_usd);
+double budget_cap(void);            /* the cap, < 0 when none */
 
 /* --- jqutil.c ------------------------------------------------------ */
 struct llmr_jq *jqutil_compile(const char *program, char **errmsg);
@@ -194,6 +198,10 @@ struct run_opts {
   int keep_order;
   double budget;            /* < 0: none */
   int progress;             /* 1 on, 0 off, -1 auto (stderr is a tty) */
+  double progress_interval; /* seconds between progress lines, 0: 0.5 on
+                               a terminal, else 5 */
+  long total;               /* --total: requests expected, 0 unknown */
+  int quiet;                /* -q: no end-of-run summary */
   const char *resume;       /* --resume FILE */
   int dry_run;              /* --dry-run: stop before the first call
                                stage; results carry the request */

@@ -9,6 +9,12 @@
 #include "core.h"
 
 int llmr_log_level = LLMR_LOG_WARN;
+static void (*progress_hook)(void);
+
+void log_set_progress_hook(void (*fn)(void))
+{
+  progress_hook = fn;
+}
 
 static const char *level_name[] = {"error", "warning", "info", "debug"};
 
@@ -36,6 +42,8 @@ void log_vmsg(int level, const char *prefix, const char *fmt, va_list ap)
   if(n > sizeof(line) - 2)
     n = sizeof(line) - 2;
   line[n++] = '\n';
+  if(progress_hook)
+    progress_hook(); /* a message never lands mid progress line */
   /* one write(2)-sized chunk so lines from several processes interleave
      whole (GNU parallel) */
   fwrite(line, 1, n, stderr);

@@ -381,7 +381,6 @@ static int poll_timeout_ms(void)
 int loop_run(void)
 {
   int running = 0;
-  double t0 = now_seconds(), last_progress = t0;
 
   if(signals_init())
     return LLMR_ERR;
@@ -392,10 +391,8 @@ int loop_run(void)
 
     if(R.interrupted)
       interrupt_all();
-    if(R.progress && now_seconds() - last_progress >= 0.5) {
-      last_progress = now_seconds();
-      progress_line(t0);
-    }
+    if(R.progress && now_seconds() >= R.progress_next)
+      progress_tick();
     if(!R.stop_reading && R.nactive < R.max_jobs)
       reader_fill();
     runq_run();

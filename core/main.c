@@ -19,7 +19,8 @@ static void usage(FILE *out)
 "\n"
 "Read JSONL chat requests from the FILEs (or stdin when none, or '-'),\n"
 "push each through the stages of a pipeline, and write one JSON result\n"
-"line per request on stdout.\n"
+"line per request on stdout.  A one-line summary of the run (requests,\n"
+"errors by code, cost against the baseline, time) ends it on stderr.\n"
 "\n"
 "Options:\n"
 "  -p, --pipeline PIPELINE  a pipeline file, or a NAME looked up as\n"
@@ -32,8 +33,17 @@ static void usage(FILE *out)
 "      --budget USD         hard spending cap for the run\n"
 "      --resume FILE        skip requests whose custom_id already has a\n"
 "                           successful result in FILE\n"
-"      --progress           progress on stderr (default: when a tty)\n"
-"  -q, --quiet              no progress, warnings only when fatal\n"
+"      --progress           progress on stderr (default: when a tty):\n"
+"                           done/total, %%, rate, ETA, in flight, errors,\n"
+"                           $ spent against --budget and the baseline;\n"
+"                           redrawn in place on a terminal, else a line\n"
+"                           every 5 s\n"
+"      --progress-interval S  seconds between progress lines\n"
+"      --total N            requests expected, for the percentage and ETA\n"
+"                           (default: the input files' lines, counted\n"
+"                           when they are regular files)\n"
+"  -q, --quiet              no progress, no end-of-run summary, warnings\n"
+"                           only when fatal\n"
 "  -v, --verbose            more messages on stderr (repeatable)\n"
 "      --check              load and check the pipeline, read nothing\n"
 "      --catalog FILE       use this catalog instead of the pipeline's\n"
@@ -92,6 +102,8 @@ enum {
   OPT_BUDGET,
   OPT_RESUME,
   OPT_PROGRESS,
+  OPT_PROGRESS_INTERVAL,
+  OPT_TOTAL,
   OPT_CHECK,
   OPT_DRY_RUN,
   OPT_CATALOG,
@@ -108,6 +120,8 @@ int main(int argc, char **argv)
     {"budget", required_argument, NULL, OPT_BUDGET},
     {"resume", required_argument, NULL, OPT_RESUME},
     {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"progress-interval", required_argument, NULL, OPT_PROGRESS_INTERVAL},
+    {"total", required_argument, NULL, OPT_TOTAL},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"check", no_argument, NULL, OPT_CHECK},
@@ -172,8 +186,36 @@ int main(int argc, char **argv)
     case OPT_PROGRESS:
       ro.progress = 1;
       break;
+    case OPT_PROGRESS_INTERVAL: {
+      char *end;
+
+      errno = 0;
+      ro.progress_interval = strtod(optarg, &end);
+      if(!*optarg || *end || errno || !isfinite(ro.progress_interval) ||
+         ro.progress_interval < 0.05 || ro.progress_interval > 86400) {
+        fprintf(stderr, "llmroute: --progress-interval wants seconds from "
+                "0.05 to 86400, not '%s'\n", optarg);
+        return 2;
+      }
+      break;
+    }
+    case OPT_TOTAL: {
+      char *end;
+      long v;
+
+      errno = 0;
+      v = strtol(optarg, &end, 10);
+      if(!*optarg || *end || errno || v < 1) {
+        fprintf(stderr, "llmroute: --total wants a number of requests "
+                ">= 1, not '%s'\n", optarg);
+        return 2;
+      }
+      ro.total = v;
+      break;
+    }
     case 'q':
       ro.progress = 0;
+      ro.quiet = 1;
       llmr_log_level = LLMR_LOG_ERROR;
       break;
     case 'v':

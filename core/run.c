@@ -137,13 +137,6 @@ static void finish_stages(void)
   answer_free(); /* the checkers' stages are gone */
 }
 
-void progress_line(double t0)
-{
-  fprintf(stderr, "\rllmroute: %lu done (%lu errors), %ld in flight, "
-          "$%.4f, %.1fs ", R.nok + R.nerrors, R.nerrors, R.nactive,
-          R.cost_usd, now_seconds() - t0);
-}
-
 /* Jobs left when the run stops early (EPIPE): cancel and free them. */
 static void drop_active(void)
 {
@@ -200,7 +193,6 @@ static void invariant_broken(void)
 int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
 {
   int status = 0, rc, i;
-  double t0 = now_seconds();
 
   memset(&R, 0, sizeof(R));
   R.pl = pl;
@@ -240,19 +232,15 @@ int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
   }
   writer_init(ro->keep_order, R.max_jobs);
   reader_open(ro->files);
-  R.progress = ro->progress == 1 || (ro->progress < 0 && isatty(2));
+  progress_start(ro);
   rc = loop_run();
   drop_active();
-  if(R.progress) {
-    progress_line(t0);
-    fputc('\n', stderr);
-  }
+  progress_clear();
   finish_stages();
   reader_close();
   writer_free();
-  if(R.nskipped)
-    log_msg(LLMR_LOG_INFO, NULL, "--resume: skipped %lu requests already "
-            "done", R.nskipped);
+  if(!ro->quiet)
+    progress_summary();
   if(R.ninternal)
     invariant_broken();
   if(R.write_errno)
@@ -275,6 +263,7 @@ out:
   ckeys_free();
   mt_release();
   json_write_cache_free();
+  progress_free();
   if(R.sigpipe_fd[0] >= 0) {
     close(R.sigpipe_fd[0]);
     close(R.sigpipe_fd[1]);

@@ -92,6 +92,15 @@ struct runner {
   int write_errno;        /* why, when it was no EPIPE (a full disk) */
   int sigpipe_fd[2];
   int progress;              /* progress line on stderr */
+
+  /* progress.c */
+  double t0;                 /* when the run started */
+  double baseline_usd;       /* sum of route.baseline_cost_usd */
+  double expected_usd;       /* sum of route.expected_cost_usd (plans) */
+  long total;                /* input lines expected, -1 unknown */
+  int progress_tty;          /* stderr is a terminal: redraw in place */
+  double progress_every;     /* seconds between progress lines */
+  double progress_next;      /* when the next one is due */
 };
 
 extern struct runner R;
@@ -131,8 +140,16 @@ int reader_done(void);
 void reader_close(void);
 int resume_load(const char *path);
 
-/* run.c */
-void progress_line(double t0);
+/* progress.c */
+void progress_start(const struct run_opts *ro); /* t0, total, the mode */
+void progress_account(jv route, jv error);      /* borrows both */
+void progress_tick(void);      /* a progress line (R.progress_next due) */
+void progress_clear(void);     /* take the terminal line off */
+void progress_summary(void);   /* the end-of-run paragraph */
+void progress_free(void);
+/* Non-blank lines of the input files (NULL or empty: stdin), or -1 when
+ * one is not a regular file. */
+long progress_count(char **files);
 
 /* answer.c: host->set_answer_check(), host->check_answer(),
  * host->set_request_check() and host->check_request() (see llmroute.h);

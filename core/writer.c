@@ -135,6 +135,7 @@ static void account(struct llmr_job *job)
   if(jv_get_kind(c) == JV_KIND_NUMBER)
     R.cost_usd += jv_number_value(c);
   jv_free(c);
+  progress_account(job->route, job->error);
   if(jv_get_kind(job->response) == JV_KIND_OBJECT)
     wr.paid = 1;
   else {
