@@ -221,8 +221,8 @@ check_json "stdout: --progress leaves stdout to result lines" \
   'length == 5 and all(has("id") and has("custom_id"))' "$TMP/out"
 check "stdout: --progress writes progress on stderr" test -s "$TMP/err"
 llmr -p "$TMP/echo.pipeline" "$TMP/two.jsonl" </dev/null
-check_eq "stderr: quiet by default when not a terminal" \
-  "$(wc -c <"$TMP/err" | tr -d ' ')" 0
+check_eq "stderr: only the summary line by default when not a terminal" \
+  "$(wc -l <"$TMP/err" | tr -d ' ') $(grep -c '^llmroute: [0-9]* requests\{0,1\} in ' "$TMP/err")" "1 1"
 llmr -p "$TMP/echo.pipeline" --quiet "$TMP/two.jsonl" </dev/null
 check_eq "stderr: --quiet" "$(wc -c <"$TMP/err" | tr -d ' ')" 0
 
