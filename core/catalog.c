@@ -16,6 +16,10 @@
  * The first problem found is reported, naming the file and the entry:
  *   "models.json: models.gpt-5-mini: input_usd_per_mtok must be a
  *    number >= 0".
+ * Before validation "${VAR}" and "${VAR:-default}" in a provider's
+ * base_url and in a deployment's model expand from the environment (as
+ * in pipeline files), so one catalog serves whatever a local server
+ * calls its models.
  * After validation LLMROUTE_<PROVIDER>_BASE_URL overrides base_url, and a
  * model without cached_input_usd_per_mtok gets its input price there.
  */
@@ -481,6 +485,114 @@ static jv apply_defaults(jv cat)
   return cat;
 }
 
+/* obj[key] with its ${VAR}s expanded, when it is a string holding one
+ * (consumes obj).  jv_invalid() and "path: where.key: message" in err
+ * when a variable is not set. */
+static jv expand_field(jv obj, const char *key, const char *path,
+                       const char *where, char *err, size_t errlen)
+{
+  jv v = json_get(obj, key);
+  struct buf b;
+  char msg[256];
+
+  if(jv_get_kind(v) != JV_KIND_STRING || !strstr(jv_string_value(v), "${")) {
+    jv_free(v);
+    return obj;
+  }
+  buf_init(&b);
+  if(env_expand(jv_string_value(v), &b, msg, sizeof(msg))) {
+    fail(err, errlen, path, "%s.%s: %s", where, key, msg);
+    obj = (jv_free(obj), jv_invalid());
+  }
+  else
+    obj = jv_object_set(obj, jv_string(key), jv_string_sized(b.p,
+                                                              (int)b.len));
+  buf_free(&b);
+  jv_free(v);
+  return obj;
+}
+
+/* ${VAR} in providers.*.base_url and models.*.deployments[].model
+ * (consumes cat).  Other shapes are left for validate() to refuse. */
+static jv expand_env(const char *path, jv cat, char *err, size_t errlen)
+{
+  jv providers = json_get(cat, "providers"), models = json_get(cat,
+                                                               "models");
+  jv keys;
+  int i, j, n, nd;
+  char where[256];
+
+  if(jv_get_kind(providers) == JV_KIND_OBJECT) {
+    keys = jv_keys(jv_copy(providers));
+    n = jv_array_length(jv_copy(keys));
+    for(i = 0; i < n && jv_is_valid(cat); i++) {
+      jv k = jv_array_get(jv_copy(keys), i);
+      jv p = jv_object_get(jv_copy(providers), jv_copy(k));
+
+      snprintf(where, sizeof(where), "providers.%s", jv_string_value(k));
+      if(jv_get_kind(p) == JV_KIND_OBJECT) {
+        p = expand_field(p, "base_url", path, where, err, errlen);
+        if(!jv_is_valid(p))
+          cat = (jv_free(cat), jv_invalid());
+        else
+          providers = jv_object_set(providers, jv_copy(k), jv_copy(p));
+      }
+      jv_free(p);
+      jv_free(k);
+    }
+    jv_free(keys);
+  }
+  if(jv_get_kind(models) == JV_KIND_OBJECT && jv_is_valid(cat)) {
+    keys = jv_keys(jv_copy(models));
+    n = jv_array_length(jv_copy(keys));
+    for(i = 0; i < n && jv_is_valid(cat); i++) {
+      jv k = jv_array_get(jv_copy(keys), i);
+      jv m = jv_object_get(jv_copy(models), jv_copy(k));
+      jv d = json_get(m, "deployments");
+
+      if(jv_get_kind(d) == JV_KIND_ARRAY) {
+        nd = jv_array_length(jv_copy(d));
+        for(j = 0; j < nd && jv_is_valid(cat); j++) {
+          jv e = jv_array_get(jv_copy(d), j);
+
+          snprintf(where, sizeof(where), "models.%s.deployments[%d]",
+                   jv_string_value(k), j);
+          if(jv_get_kind(e) == JV_KIND_OBJECT) {
+            e = expand_field(e, "model", path, where, err, errlen);
+            if(!jv_is_valid(e))
+              cat = (jv_free(cat), jv_invalid());
+            else
+              d = jv_array_set(d, j, jv_copy(e));
+          }
+          jv_free(e);
+        }
+        if(jv_is_valid(cat) && jv_get_kind(m) == JV_KIND_OBJECT) {
+          m = jv_object_set(m, jv_string("deployments"), jv_copy(d));
+          models = jv_object_set(models, jv_copy(k), jv_copy(m));
+        }
+      }
+      jv_free(d);
+      jv_free(m);
+      jv_free(k);
+    }
+    jv_free(keys);
+  }
+  if(!jv_is_valid(cat)) {
+    jv_free(providers);
+    jv_free(models);
+    return cat;
+  }
+  if(jv_get_kind(providers) == JV_KIND_OBJECT)
+    cat = jv_object_set(cat, jv_string("providers"), providers);
+  else
+    jv_free(providers);
+  if(jv_get_kind(models) == JV_KIND_OBJECT)
+    cat = jv_object_set(cat, jv_string("models"), models);
+  else
+    jv_free(models);
+  return cat;
+}
+
 /* Load and validate the catalog at path.  LLMR_OK and *out (a new ref),
  * or LLMR_ERR and a message naming the file and the entry in err. */
 int catalog_load(const char *path, jv *out, char *err, size_t errlen)
@@ -504,6 +616,9 @@ int catalog_load(const char *path, jv *out, char *err, size_t errlen)
     jv_free(msg);
     return LLMR_ERR;
   }
+  cat = expand_env(path, cat, err, errlen);
+  if(!jv_is_valid(cat))
+    return LLMR_ERR;
   if(validate(path, cat, err, errlen) != LLMR_OK) {
     jv_free(cat);
     return LLMR_ERR;

@@ -50,6 +50,13 @@ long tokens_text(const char *s, size_t len);
  * text; tests compare the two). */
 long tokens_text_scalar(const char *s, size_t len);
 
+/* --- pipeline.c: ${VAR} and ${VAR:-default} in text ---------------- */
+struct buf;
+/* Append in, its ${VAR} and ${VAR:-default} expanded from the
+ * environment, to out.  0, or -1 with a message in err (an unset
+ * variable without a default, a bad name). */
+int env_expand(const char *in, struct buf *out, char *err, size_t errlen);
+
 /* --- budget.c ------------------------------------------------------ */
 void budget_init(double cap_usd);   /* cap < 0: no budget */
 int budget_reserve(double usd, long *ticket);

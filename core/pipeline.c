@@ -149,6 +149,22 @@ static int expand_var(const char **pp, struct buf *out, char *err,
   return 0;
 }
 
+int env_expand(const char *in, struct buf *out, char *err, size_t errlen)
+{
+  const char *p = in;
+
+  while(*p) {
+    if(p[0] == '$' && p[1] == '{') {
+      p += 2;
+      if(expand_var(&p, out, err, errlen))
+        return -1;
+    }
+    else
+      buf_putc(out, *p++);
+  }
+  return 0;
+}
+
 /* Split a line into words, honouring quotes, ${VAR} and # comments.
  * Returns the number of words (>= 0) or -1 with err set. */
 static int tokenize(const char *line, struct tok **out, char *err,
