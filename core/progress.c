@@ -179,8 +179,7 @@ struct line {
   size_t len;
 };
 
-static void add(struct line *l, const char *fmt, ...)
-  __attribute__((format(printf, 2, 3)));
+static void add(struct line *l, const char *fmt, ...) LLMR_PRINTF(2, 3);
 
 static void add(struct line *l, const char *fmt, ...)
 {
@@ -197,8 +196,8 @@ static void add(struct line *l, const char *fmt, ...)
                                                 : sizeof(l->p) - 1 - l->len;
 }
 
-/* Dollars with the digits that matter: cents are noise on $1,000 and
- * everything on a $0.0003 test run. */
+/* Dollars to the digits that matter: 2 decimals from $100, 4 from $1,
+ * 6 below (a short run costs fractions of a cent). */
 static void add_usd(struct line *l, double v)
 {
   if(v >= 100)
