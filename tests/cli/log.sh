@@ -308,6 +308,30 @@ check_nogrep "log concurrent: nothing lost on stderr (2)" 'not logged' \
 check_eq "log concurrent: the file is sound" \
   "$(sqlite3 "$CDB" 'pragma integrity_check')" ok
 
+# --- SIGINT: the pending rows are still written ---------------------------
+# slow answers (the mock waits 100 ms more per line), interrupted after
+# about a second: every result line written, interrupted ones included,
+# has its row (the rows wait in memory: interval_ms is a minute)
+for i in $(seq 1 40); do
+  printf '{"custom_id":"s%d","body":{"messages":[{"role":"user","content":"[[mock {\\"latency_ms\\":%d}]] hi"}]}}\n' "$i" $((i * 100))
+done >"$TMP/slow.jsonl"
+logpipe sig "db=$TMP/sig.db interval_ms=60000"
+"$LLMROUTE" -p "$TMP/sig.pipeline" -j 4 "$TMP/slow.jsonl" >"$TMP/sig.out" \
+  2>"$TMP/sig.err" &
+p1=$!
+sleep 1.2
+kill -INT $p1
+wait $p1
+check_eq "log SIGINT: exit 130" "$?" 130
+n=$(wc -l <"$TMP/sig.out" | tr -d ' ')
+if [ "$n" -gt 0 ] && [ "$n" -lt 40 ]; then pass "log SIGINT: cut short"
+else fail "log SIGINT: cut short" "$n result lines of 40"; fi
+check_eq "log SIGINT: a row per result line written" "$(count "$TMP/sig.db")" \
+  "$n"
+check_eq "log SIGINT: the interrupted ones too" \
+  "$(count "$TMP/sig.db" "where error_code = 'interrupted'")" \
+  "$(grep -c '"code":"interrupted"' "$TMP/sig.out")"
+
 # --- configuration errors stop the run at load, exit 2 ----------------------
 badrun() { # badrun NAME LOG_OPTIONS PATTERN
   logpipe "$1" "$2"
