@@ -290,12 +290,34 @@ static void set_prompt(struct logst *st, struct row *r, struct llmr_job *job)
   jv_free(req);
 }
 
-/* Fill r from the result line (line/len) and the job. */
+/* The result line's "id" into c.  The writer puts it first
+ * ({"id":"llmr-7",...}): read from there, else parse the line. */
+static void set_result_id(struct logst *st, struct cell *c,
+                          const char *line, size_t len)
+{
+  static const char pre[] = "{\"id\":\"";
+  size_t n = sizeof(pre) - 1, i;
+  jv res;
+
+  if(len > n && !memcmp(line, pre, n)) {
+    for(i = n; i < len && line[i] != '"' && line[i] != '\\'; i++)
+      ;
+    if(i < len && line[i] == '"') {
+      cell_text(c, line + n, i - n);
+      return;
+    }
+  }
+  res = st->host->json_parse(line, len);
+  set_str(c, res, "id");
+  jv_free(res);
+}
+
+/* Fill r from the job and its result line (line/len).  The route and the
+ * error come from the job (no need to parse the line again). */
 static void row_fill(struct logst *st, struct row *r, struct llmr_job *job,
                      const char *line, size_t len)
 {
-  jv res = st->host->json_parse(line, len);
-  jv route = get(res, "route"), err = get(res, "error");
+  jv route = st->host->route(job), err = st->host->error(job);
   const char *cid = st->host->custom_id(job);
 
   memset(r, 0, sizeof(*r));
@@ -304,10 +326,9 @@ static void row_fill(struct logst *st, struct row *r, struct llmr_job *job,
   if(st->pipeline)
     cell_text(&r->c[C_PIPELINE], st->pipeline, strlen(st->pipeline));
   cell_int(&r->c[C_LINE], st->host->line(job));
-  set_str(&r->c[C_CUSTOM_ID], res, "custom_id");
-  if(r->c[C_CUSTOM_ID].kind == CELL_NULL && cid)
+  if(cid)
     cell_text(&r->c[C_CUSTOM_ID], cid, strlen(cid));
-  set_str(&r->c[C_RESULT_ID], res, "id");
+  set_result_id(st, &r->c[C_RESULT_ID], line, len);
   set_str(&r->c[C_TASK], route, "task");
   set_num(&r->c[C_COMPLEXITY], route, "complexity", 0);
   set_num(&r->c[C_TIER], route, "tier", 1);
@@ -324,7 +345,6 @@ static void row_fill(struct logst *st, struct row *r, struct llmr_job *job,
   cell_text(&r->c[C_RESULT], line, len);
   jv_free(err);
   jv_free(route);
-  jv_free(res);
 }
 
 /* ---------------------------------------------------------------------

@@ -1,0 +1,67 @@
+# tests/bench/log_bench.sh - what the log stage costs a fast run: the
+# audit pipeline (classify, price, route; no network) over LINES
+# (default 20,000) generated batch lines of about 800 bytes, without the
+# log stage, then with `log db=FILE` (prompt text stored), with
+# prompt=hash, and with batch=1 (a transaction per row: what batching
+# saves).  Best of RUNS (default 3) wall-clock times; requests per
+# second, the overhead against no log, and the size of the file.
+#
+#   BUILD=build sh tests/bench/log_bench.sh
+#   LINES=100000 RUNS=5 BUILD=build sh tests/bench/log_bench.sh
+
+BUILD=${BUILD:-build}
+LLMROUTE=$BUILD/bin/llmroute
+LINES=${LINES:-20000}
+RUNS=${RUNS:-3}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/llmr-logbench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+if [ ! -f "$BUILD/lib/llmroute/log.so" ] || ! [ -x "$LLMROUTE" ]; then
+  echo "log_bench: build first (make BUILD=$BUILD)" >&2
+  exit 1
+fi
+sh tests/bench/passthrough.sh --gen "$LINES" >"$TMP/in.jsonl"
+# the shipped audit pipeline, plus a log line; its relative paths
+# (models.json, router.model) resolve to the shipped files
+grep -v '^#' pipelines/audit.pipeline >"$TMP/audit.pipeline"
+variant() { # variant NAME LOG_OPTIONS
+  cp "$TMP/audit.pipeline" "$TMP/$1.pipeline"
+  echo "log db=$TMP/$1.db $2" >>"$TMP/$1.pipeline"
+}
+variant log ""
+variant hash "prompt=hash"
+variant batch1 "batch=1"
+
+now() { date +%s.%N; }
+best() { # best NAME: the best of RUNS wall times, seconds
+  _best=""
+  for _r in $(seq 1 "$RUNS"); do
+    rm -f "$TMP/$1.db" "$TMP/$1.db-wal" "$TMP/$1.db-shm"
+    _t0=$(now)
+    "$LLMROUTE" -q -p "$TMP/$1.pipeline" "$TMP/in.jsonl" >/dev/null || {
+      echo "log_bench: $1 failed" >&2; exit 1; }
+    _t=$(echo "$_t0 $(now)" | awk '{ printf "%.3f", $2 - $1 }')
+    if [ -z "$_best" ]; then _best=$_t
+    else _best=$(echo "$_best $_t" | awk '{ print ($2 < $1) ? $2 : $1 }'); fi
+  done
+  echo "$_best"
+}
+
+base=$(best audit)
+echo "log_bench: $LINES lines, audit pipeline, best of $RUNS"
+echo "$base" | awk -v n="$LINES" '{ printf "  no log:               %7.3f s %8.0f req/s\n", $1, n / $1 }'
+for v in log hash batch1; do
+  t=$(best $v)
+  size=$(du -k "$TMP/$v.db" | cut -f1)
+  rows=$(sqlite3 "$TMP/$v.db" 'select count(*) from requests' 2>/dev/null ||
+    echo "?")
+  case $v in
+    log) label="log db=F" ;;
+    hash) label="log prompt=hash" ;;
+    batch1) label="log batch=1" ;;
+  esac
+  echo "$t $base" | awk -v n="$LINES" -v l="$label" -v k="$size" -v r="$rows" \
+    '{ printf "  %-20s %7.3f s %8.0f req/s  %+6.1f%%  %d rows, %.1f MB\n",
+       l ":", $1, n / $1, 100 * ($1 - $2) / $2, r, k / 1024 }'
+done
+echo "  reproduce: LINES=$LINES RUNS=$RUNS BUILD=$BUILD sh tests/bench/log_bench.sh"
