@@ -3,8 +3,11 @@
 # (default 20,000) generated batch lines of about 800 bytes, without the
 # log stage, then with `log db=FILE` (prompt text stored), with
 # prompt=hash, and with batch=1 (a transaction per row: what batching
-# saves).  Best of RUNS (default 3) wall-clock times; requests per
-# second, the overhead against no log, and the size of the file.
+# saves).  Then a calling pipeline (price, route, call) against the
+# project's loopback mock provider over MOCK_LINES (default 5,000) of
+# the same lines, -j 64, without and with the log stage.  Best of RUNS
+# (default 3) wall-clock times; requests per second, the overhead
+# against no log, and the size of the file.
 #
 #   BUILD=build sh tests/bench/log_bench.sh
 #   LINES=100000 RUNS=5 BUILD=build sh tests/bench/log_bench.sh
@@ -12,9 +15,11 @@
 BUILD=${BUILD:-build}
 LLMROUTE=$BUILD/bin/llmroute
 LINES=${LINES:-20000}
+MOCK_LINES=${MOCK_LINES:-5000}
 RUNS=${RUNS:-3}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/llmr-logbench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+mock_pid=""
+trap '[ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null; rm -rf "$TMP"' EXIT
 
 if [ ! -f "$BUILD/lib/llmroute/log.so" ] || ! [ -x "$LLMROUTE" ]; then
   echo "log_bench: build first (make BUILD=$BUILD)" >&2
@@ -33,13 +38,13 @@ variant hash "prompt=hash"
 variant batch1 "batch=1"
 
 now() { date +%s.%N; }
-best() { # best NAME: the best of RUNS wall times, seconds
+best() { # best NAME [INPUT [ARGS]]: the best of RUNS wall times, seconds
   _best=""
   for _r in $(seq 1 "$RUNS"); do
     rm -f "$TMP/$1.db" "$TMP/$1.db-wal" "$TMP/$1.db-shm"
     _t0=$(now)
-    "$LLMROUTE" -q -p "$TMP/$1.pipeline" "$TMP/in.jsonl" >/dev/null || {
-      echo "log_bench: $1 failed" >&2; exit 1; }
+    "$LLMROUTE" -q -p "$TMP/$1.pipeline" ${3:-} "${2:-$TMP/in.jsonl}" \
+      >/dev/null || { echo "log_bench: $1 failed" >&2; exit 1; }
     _t=$(echo "$_t0 $(now)" | awk '{ printf "%.3f", $2 - $1 }')
     if [ -z "$_best" ]; then _best=$_t
     else _best=$(echo "$_best $_t" | awk '{ print ($2 < $1) ? $2 : $1 }'); fi
@@ -64,4 +69,31 @@ for v in log hash batch1; do
     '{ printf "  %-20s %7.3f s %8.0f req/s  %+6.1f%%  %d rows, %.1f MB\n",
        l ":", $1, n / $1, 100 * ($1 - $2) / $2, r, k / 1024 }'
 done
-echo "  reproduce: LINES=$LINES RUNS=$RUNS BUILD=$BUILD sh tests/bench/log_bench.sh"
+
+# --- a calling pipeline against the loopback mock provider ----------------
+"$BUILD/tests/mockprov" --port 0 --port-file "$TMP/port" 2>/dev/null &
+mock_pid=$!
+i=0
+while [ ! -s "$TMP/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+url=http://127.0.0.1:$(cat "$TMP/port")
+cat >"$TMP/models.json" <<EOM
+{"providers":{"mock":{"format":"openai","base_url":"$url/v1",
+                      "api_key_env":"LLMR_LOGBENCH_KEY"}},
+ "models":{"m-1":{"tier":1,"input_usd_per_mtok":1,"output_usd_per_mtok":2,
+   "context_tokens":100000,"max_output_tokens":1000,
+   "deployments":[{"provider":"mock","model":"m-1"}]}}}
+EOM
+printf 'set catalog=models.json baseline=m-1\nprice\nroute policy=cheapest-capable\ncall timeout=20 retries=0\n' \
+  >"$TMP/mock.pipeline"
+cp "$TMP/mock.pipeline" "$TMP/mocklog.pipeline"
+echo "log db=$TMP/mocklog.db" >>"$TMP/mocklog.pipeline"
+head -n "$MOCK_LINES" "$TMP/in.jsonl" >"$TMP/mock.jsonl"
+export LLMR_LOGBENCH_KEY=bench
+mbase=$(best mock "$TMP/mock.jsonl" "-j 64")
+mlog=$(best mocklog "$TMP/mock.jsonl" "-j 64")
+echo "log_bench: $MOCK_LINES lines, price/route/call on the loopback mock, -j 64"
+echo "$mbase" | awk -v n="$MOCK_LINES" '{ printf "  no log:               %7.3f s %8.0f req/s\n", $1, n / $1 }'
+echo "$mlog $mbase" | awk -v n="$MOCK_LINES" \
+  '{ printf "  log db=F:             %7.3f s %8.0f req/s  %+6.1f%%\n",
+     $1, n / $1, 100 * ($1 - $2) / $2 }'
+echo "  reproduce: LINES=$LINES MOCK_LINES=$MOCK_LINES RUNS=$RUNS BUILD=$BUILD sh tests/bench/log_bench.sh"
