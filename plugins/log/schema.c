@@ -19,7 +19,7 @@ static const char schema_sql[] =
   "CREATE TABLE IF NOT EXISTS requests(\n"
   "  id INTEGER PRIMARY KEY,   -- row number, in insertion order\n"
   "  ts TEXT NOT NULL,         -- when the result was final, ISO-8601 UTC\n"
-  "                            -- with milliseconds: 2026-12-03T19:40:00.123Z\n"
+  "                            -- with ms: 2026-12-03T19:40:00.123Z\n"
   "  unix_time REAL NOT NULL,  -- the same instant, seconds since 1970\n"
   "  run_id TEXT NOT NULL,     -- one per llmroute run: start time and pid\n"
   "  pipeline TEXT,            -- the pipeline file of that run\n"
