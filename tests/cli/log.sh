@@ -315,7 +315,7 @@ check_eq "log concurrent: the file is sound" \
 
 # --- SIGINT: the pending rows are still written ---------------------------
 # slow answers (the mock waits 100 ms more per line), interrupted after
-# about a second: every result line written, interrupted ones included,
+# the first results: every result line written, interrupted ones included,
 # has its row (the rows wait in memory: interval_ms is a minute)
 for i in $(seq 1 40); do
   printf '{"custom_id":"s%d","body":{"messages":[{"role":"user","content":"[[mock {\\"latency_ms\\":%d}]] hi"}]}}\n' "$i" $((i * 100))
@@ -324,7 +324,11 @@ logpipe sig "db=$TMP/sig.db interval_ms=60000"
 "$LLMROUTE" -p "$TMP/sig.pipeline" -j 4 "$TMP/slow.jsonl" >"$TMP/sig.out" \
   2>"$TMP/sig.err" &
 p1=$!
-sleep 1.2
+# interrupt once the first results are out (the last is 20 s away)
+i=0
+while [ ! -s "$TMP/sig.out" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1))
+done
+sleep 0.3
 kill -INT $p1
 wait $p1
 check_eq "log SIGINT: exit 130" "$?" 130
