@@ -66,6 +66,14 @@ count() { sqlite3 "$1" "select count(*) from requests $2"; }
     body:{messages:[{role:"user",content:
       ("[[mock " + ({by_model:{"cheap-1":{answer:""},"*":{answer:"42"}}}
         | tojson) + "]] the answer?")}]}}'
+  # prompts of 55, 56, 63, 64, 119, 120 and 1000 bytes: SHA-256's
+  # padding takes one or two blocks, after one or many
+  for n in 55 56 63 64 119 120 1000; do
+    jq -nc --argjson n "$n" '{custom_id:("len-" + ($n | tostring)),
+      routing:{task:"chat"}, body:{messages:[{role:"user",
+      content:([range($n)] | map("abcdefghij"[. % 10:. % 10 + 1])
+        | add)}]}}'
+  done
   for i in $(seq 1 15); do
     jq -nc --arg i "$i" '{custom_id:("chat-" + $i),routing:{task:"chat"},
       body:{messages:[{role:"user",content:("hello number " + $i)}]}}'
@@ -167,6 +175,8 @@ check_eq "log: every hash agrees with sha256sum" "$(
     g=$(printf '%s' "$p" | sha256sum | cut -d' ' -f1)
     [ "$g" = "$h" ] || echo "bad $c"
   done)" ""
+check_eq "log: the 1000-byte prompt is stored whole" "$(sqlite3 "$DB" \
+  "select length(prompt) from requests where custom_id = 'len-1000'")" 1000
 # schema: version, WAL, indexes
 check_eq "log: PRAGMA user_version = 1" \
   "$(sqlite3 "$DB" 'pragma user_version')" 1
