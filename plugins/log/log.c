@@ -4,7 +4,7 @@
  * model fails most, which requests were slowest).
  *
  *   log db=FILE [prompt=true|false|hash] [batch=N] [interval_ms=MS]
- *       [busy_timeout_ms=MS]
+ *       [sync=true|false] [busy_timeout_ms=MS]
  *
  * The stage does nothing in process(); its done() hook, called for every
  * job with its final result line (answers, errors, malformed input
@@ -82,6 +82,7 @@ struct logst {
   long batch;           /* rows per transaction */
   long interval_ms;     /* write pending rows at least this often */
   int busy_ms;          /* longest wait for the lock (end, backlog) */
+  int sync;             /* sync=: PRAGMA synchronous NORMAL, else OFF */
   char run_id[64];
   char *pipeline;
   struct row *rows;     /* pending */
@@ -101,6 +102,9 @@ static const struct llmr_option log_options[] = {
     "rows written per transaction" },
   { "interval_ms", LLMR_OPT_INT, "1000", 0,
     "write pending rows at least this often" },
+  { "sync", LLMR_OPT_BOOL, "true", 0,
+    "fsync at checkpoints (false: faster; a power loss may then damage "
+    "the file)" },
   { "busy_timeout_ms", LLMR_OPT_INT, "30000", 0,
     "longest wait for another run's write lock (at the end, or with a "
     "backlog)" },
@@ -490,12 +494,15 @@ static int open_db(struct logst *st, char *err, size_t errlen)
   }
   /* before the loop: waiting for another run's lock here is harmless */
   sqlite3_busy_timeout(st->db, st->busy_ms);
-  /* WAL: readers and one writer at a time, several runs on one file;
-     synchronous=NORMAL is durable across a crash of llmroute (only a
-     power loss can drop the last transactions) and much faster */
+  /* WAL: readers and one writer at a time, several runs on one file.
+     synchronous=NORMAL syncs only at checkpoints (every ~4 MB of log):
+     a crash of llmroute loses nothing written, a power loss at most the
+     last transactions.  OFF never syncs: a crash of llmroute is still
+     safe (the data is in the kernel), a power loss may damage the file */
   if(sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) !=
      SQLITE_OK ||
-     sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
+     sqlite3_exec(st->db, st->sync ? "PRAGMA synchronous=NORMAL"
+                  : "PRAGMA synchronous=OFF", NULL, NULL, NULL) !=
      SQLITE_OK) {
     snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
     return LLMR_ERR;
@@ -536,6 +543,7 @@ static int log_init(const struct llmr_host *host,
   st->batch = host->opt(cf, "batch")->i;
   st->interval_ms = host->opt(cf, "interval_ms")->i;
   st->busy_ms = (int)host->opt(cf, "busy_timeout_ms")->i;
+  st->sync = (int)host->opt(cf, "sync")->i;
   if(!strcmp(prompt, "true"))
     st->prompt = PROMPT_TEXT;
   else if(!strcmp(prompt, "hash"))

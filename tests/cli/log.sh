@@ -223,6 +223,11 @@ check_eq "log prompt=false: no prompt, no hash" \
      prompt_sha256 is not null')" 0
 check_eq "log prompt=false: still a row per line" "$(count "$TMP/nop.db")" \
   "$NIN"
+logpipe nosync "db=$TMP/nosync.db sync=false batch=2"
+"$LLMROUTE" -p "$TMP/nosync.pipeline" "$TMP/in.jsonl" >/dev/null 2>&1
+check_eq "log sync=false: a row per line" "$(count "$TMP/nosync.db")" "$NIN"
+check_eq "log sync=false: the file is sound" \
+  "$(sqlite3 "$TMP/nosync.db" 'pragma integrity_check')" ok
 
 # --- llmroute report runs.db = llmroute report results ---------------------
 "$LLMROUTE" report "$TMP/one.out" >"$TMP/rep.file" 2>&1
