@@ -199,6 +199,13 @@ int options_apply(struct stage_inst *st, const char *dir, char *err,
                   size_t errlen);
 void options_print(const struct llmr_stage *desc, FILE *out);
 
+/* --- reportdb.c (report input files) -------------------------------- */
+/* fopen(path, "r") for `llmroute report`, except that a SQLite file (a
+ * log stage's database) opens as the result lines it stores, read
+ * through log.so.  NULL with errno set, or with a message printed and
+ * errno EINVAL, when it cannot be read. */
+FILE *report_open(const char *path);
+
 /* --- run.c (event loop, jobs, host services) ----------------------- */
 struct run_opts {
   int jobs;                 /* -j */

@@ -14,7 +14,7 @@ static void usage(FILE *out)
 {
   fprintf(out,
 "Usage: llmroute [OPTIONS] [FILE...]\n"
-"       llmroute report [FILE...]\n"
+"       llmroute report [FILE|RUNS.DB...]\n"
 "       llmroute train [-o MODEL] FILE...\n"
 "\n"
 "Read JSONL chat requests from the FILEs (or stdin when none, or '-'),\n"

@@ -365,7 +365,7 @@ int report_main(int argc, char **argv)
       rc = tally_file(&ta, stdin, "(stdin)");
       continue;
     }
-    f = fopen(argv[i], "r");
+    f = report_open(argv[i]); /* a SQLite log too: reportdb.c */
     if(!f) {
       fprintf(stderr, "llmroute: report: %s: %s\n", argv[i],
               strerror(errno));
