@@ -466,12 +466,12 @@ static int cache_init(const struct llmr_host *h, const struct llmr_config *cf,
   c->ttl = (double)h->opt(cf, "ttl")->i;
   c->batch = h->opt(cf, "batch")->i;
   if(c->ttl < 0 || c->batch < 1 || h->opt(cf, "busy_ms")->i < 0) {
-    h->config_error(cf, "cache: ttl and busy_ms must be >= 0, batch >= 1");
+    h->config_error(cf, "ttl and busy_ms must be >= 0, batch >= 1");
     goto fail;
   }
   c->db = store_open(path, h->opt(cf, "busy_ms")->i, err, sizeof(err));
   if(!c->db) {
-    h->config_error(cf, "cache: db=%s: %s", path, err);
+    h->config_error(cf, "db=%s: %s", path, err);
     goto fail;
   }
   n = store_prune(c->db, unix_now());
