@@ -15,12 +15,19 @@
  * cache runs (call, validate, escalate).  Anything else is a miss:
  * route.cache is "miss" and the job goes on.
  *
+ * route.cache_key is the key of the job's first lookup (an escalation
+ * that comes back through the cache looks up again, under the next
+ * model, and leaves it).
+ *
  * done(): a job that missed and ended with an answer (no error, its last
  * attempt not refused by validate) is stored under the key of its final
  * request and the model that actually answered (route.model, which an
- * escalation or a fallback may have changed).  Writes are gathered and
- * go in one transaction every batch= answers or every second, and at the
- * end of the run.
+ * escalation or a fallback may have changed), and also under
+ * route.cache_key when that differs: a re-run of a cascade then gets the
+ * answer it ended with at once, not the refused cheap answer's cost
+ * again.  Writes are gathered and go in one transaction every batch=
+ * answers or every second, and at the end of the run; a run killed
+ * before that loses only those answers from the cache.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +192,18 @@ static const struct store_row *pending(const struct cache *c,
  * A hit
  */
 
+/* route (consumed) with route.cache_key set to key unless an earlier
+ * pass of the job (before an escalation) set it: the key a re-run of
+ * the request looks up first. */
+static jv first_key(jv route, const char *key)
+{
+  jv k = json_get(route, "cache_key");
+  int has = jv_get_kind(k) == JV_KIND_STRING;
+  jv_free(k);
+  return has ? route : jv_object_set(route, jv_string("cache_key"),
+                                     jv_string(key));
+}
+
 /* Borrows route and response.  route (consumed) with the hit recorded:
  * route.cache, the model that answered, an attempt marked "cache": "hit"
  * (cost 0, no usage: nothing was billed), cost_usd the sum of what this
@@ -213,6 +232,7 @@ static jv hit_route(struct cache *c, jv route, const struct store_row *row,
                     row->provider ? jv_string(row->provider) : jv_null());
   a = jv_object_set(a, jv_string("status"), jv_number(200));
   a = jv_object_set(a, jv_string("cache"), jv_string("hit"));
+  a = jv_object_set(a, jv_string("cache_key"), jv_string(key));
   a = jv_object_set(a, jv_string("cached_at"),
                     jv_number((double)(long long)row->created_at));
   a = jv_object_set(a, jv_string("retries"), jv_number(0));
@@ -221,7 +241,7 @@ static jv hit_route(struct cache *c, jv route, const struct store_row *row,
   attempts = jv_array_append(attempts, a);
 
   route = jv_object_set(route, jv_string("cache"), jv_string("hit"));
-  route = jv_object_set(route, jv_string("cache_key"), jv_string(key));
+  route = first_key(route, key);
   route = jv_object_set(route, jv_string("model"), jv_string(row->model));
   route = jv_object_set(route, jv_string("provider"),
                         row->provider ? jv_string(row->provider) :
@@ -330,7 +350,7 @@ static enum llmr_verdict cache_process(void *self, struct llmr_job *job)
   store_row_clear(&got);
   c->misses++;
   route = jv_object_set(route, jv_string("cache"), jv_string("miss"));
-  route = jv_object_set(route, jv_string("cache_key"), jv_string(key));
+  route = first_key(route, key);
   h->set_route(job, route);
   return LLMR_NEXT;
 }
@@ -371,20 +391,81 @@ static double answer_cost(jv route)
   return cost;
 }
 
+/* Queue the answer response (borrowed) of model for key; flush when
+ * the batch is full or a second has passed. */
+static void queue(struct cache *c, const char *key, const char *model,
+                  jv route, jv response)
+{
+  struct store_row *r;
+  jv text;
+  double now;
+
+  if(c->nrows == c->caprows) {
+    int cap = c->caprows ? 2 * c->caprows : 16;
+    struct store_row *p = realloc(c->rows, (size_t)cap * sizeof(*p));
+    if(!p)
+      return;
+    c->rows = p;
+    c->caprows = cap;
+  }
+  r = &c->rows[c->nrows];
+  memset(r, 0, sizeof(*r));
+  snprintf(r->key, sizeof(r->key), "%s", key);
+  text = jv_dump_string(jv_copy(response), 0);
+  r->model = strdup(model);
+  r->provider = json_strdup(route, "provider");
+  r->response = strdup(jv_string_value(text));
+  jv_free(text);
+  if(!r->model || !r->response) {
+    store_row_clear(r);
+    return;
+  }
+  now = unix_now();
+  r->cost_usd = answer_cost(route);
+  r->created_at = now;
+  r->expires_at = c->ttl > 0 ? now + c->ttl : 0;
+  c->nrows++;
+  if(c->nrows >= c->batch || c->host->now() - c->last_flush >= FLUSH_SECONDS)
+    flush(c);
+}
+
+/* Borrows route.  The key the job's last attempt was served from (a hit
+ * after an escalation), or "". */
+static void hit_key(jv route, char out[65])
+{
+  jv attempts = json_get(route, "attempts"), last = jv_null(), k;
+  int n;
+
+  out[0] = '\0';
+  if(jv_get_kind(attempts) == JV_KIND_ARRAY &&
+     (n = jv_array_length(jv_copy(attempts))) > 0)
+    last = jv_array_get(jv_copy(attempts), n - 1);
+  k = json_get(last, "cache_key");
+  if(jv_get_kind(k) == JV_KIND_STRING)
+    snprintf(out, 65, "%s", jv_string_value(k));
+  jv_free(k);
+  jv_free(last);
+  jv_free(attempts);
+}
+
 static void cache_done(void *self, struct llmr_job *job, const char *line,
                        size_t len)
 {
   struct cache *c = self;
   const struct llmr_host *h = c->host;
-  jv route = h->route(job), err, req, response, text;
-  struct store_row *r;
+  jv route = h->route(job), err, req, response, first;
   char key[65], *model = NULL;
-  double now;
+  int hit;
 
   (void)line;
   (void)len;
-  /* only a job this stage saw miss, that ended with an answer */
-  if(!json_is(route, "cache", "miss") || last_refused(route)) {
+  /* only a job this stage saw, that ended with an answer validate did
+     not refuse */
+  first = json_get(route, "cache_key");
+  hit = json_is(route, "cache", "hit");
+  if(jv_get_kind(first) != JV_KIND_STRING ||
+     (!hit && !json_is(route, "cache", "miss")) || last_refused(route)) {
+    jv_free(first);
     jv_free(route);
     return;
   }
@@ -393,39 +474,24 @@ static void cache_done(void *self, struct llmr_job *job, const char *line,
   req = h->request(job);
   if(jv_get_kind(err) != JV_KIND_NULL ||
      jv_get_kind(response) != JV_KIND_OBJECT ||
-     !(model = target_model(h, req, route, 1)) ||
-     cache_key(req, model, key) != 0)
+     !(model = target_model(h, req, route, 1)))
     goto out;
-  if(c->nrows == c->caprows) {
-    int cap = c->caprows ? 2 * c->caprows : 16;
-    struct store_row *p = realloc(c->rows, (size_t)cap * sizeof(*p));
-    if(!p)
-      goto out;
-    c->rows = p;
-    c->caprows = cap;
-  }
-  text = jv_dump_string(jv_copy(response), 0);
-  r = &c->rows[c->nrows];
-  memset(r, 0, sizeof(*r));
-  snprintf(r->key, sizeof(r->key), "%s", key);
-  r->model = model;
-  model = NULL;
-  r->provider = json_strdup(route, "provider");
-  r->response = strdup(jv_string_value(text));
-  jv_free(text);
-  if(!r->response) {
-    store_row_clear(r);
+  if(hit)
+    hit_key(route, key);
+  else if(cache_key(req, model, key) != 0)
     goto out;
-  }
-  now = unix_now();
-  r->cost_usd = answer_cost(route);
-  r->created_at = now;
-  r->expires_at = c->ttl > 0 ? now + c->ttl : 0;
-  c->nrows++;
-  if(c->nrows >= c->batch || h->now() - c->last_flush >= FLUSH_SECONDS)
-    flush(c);
+  /* under the key of the model that answered ... */
+  if(!hit)
+    queue(c, key, model, route, response);
+  /* ... and under the key the request was first looked up with, when an
+     escalation or a fallback took it to another model: a re-run then
+     gets the answer the pipeline ended with, without paying again for
+     the attempts before it */
+  if(strcmp(key, jv_string_value(first)))
+    queue(c, jv_string_value(first), model, route, response);
 out:
   free(model);
+  jv_free(first);
   jv_free(err);
   jv_free(response);
   jv_free(req);

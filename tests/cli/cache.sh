@@ -149,6 +149,28 @@ check_eq stored_answer_refused_by_check \
                      (.route.attempts | length)]')" '["miss",false,1]'
 check_eq stored_answer_refused_calls "$(sent 'checked later')" 2
 
+# --- a cascade: the answer it ended with is served to a re-run --------------
+# gpt-small's answer fails routing.expect, escalate pins c-mid, whose
+# answer passes; stored under both keys, a re-run makes no call at all
+printf '%s\n' '{"custom_id":"esc","routing":{"expect":"mock answer"},"body":{"model":"c-small","messages":[{"role":"user","content":"escalate me [[mock {\"by_model\":{\"gpt-small\":{\"answer\":\"no\"}}}]]"}]}}' \
+  >"$TMP/e.in"
+ECDB=$TMP/esc.db
+CACHE_DB=$ECDB "$LLMROUTE" -p "$FIX/cascade.pipeline" <"$TMP/e.in" \
+  >"$TMP/e1.out" 2>"$TMP/e1.err"
+check_eq cascade_first_run "$(jq -c '[.route.cache, .route.model,
+  [.route.attempts[].model], .error]' "$TMP/e1.out")" \
+  '["miss","c-mid",["c-small","c-mid"],null]'
+check_eq cascade_stored_twice "$(sqlite3 "$ECDB" \
+  "select count(*) from cache where model = 'c-mid'")" 2
+CACHE_DB=$ECDB "$LLMROUTE" -p "$FIX/cascade.pipeline" <"$TMP/e.in" \
+  >"$TMP/e2.out" 2>"$TMP/e2.err"
+check_eq cascade_rerun_hit "$(jq -c '[.route.cache, .route.model,
+  .route.cost_usd, (.route.attempts | length)]' "$TMP/e2.out")" \
+  '["hit","c-mid",0,1]'
+check_eq cascade_rerun_no_call "$(sent 'escalate me')" 2
+check_eq cascade_same_answer "$(jq -c .response "$TMP/e2.out")" \
+  "$(jq -c .response "$TMP/e1.out")"
+
 # --- ttl: expired rows are not served, and are pruned -----------------------
 TDB=$TMP/ttl.db
 line t1 c-small "ttl question" >"$TMP/t1.in"
