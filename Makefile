@@ -42,6 +42,7 @@ DEPS_HDRS := /usr/include/jq.h:libjq-dev \
              /usr/include/$(MULTIARCH)/curl/curl.h:libcurl4-openssl-dev \
              /usr/include/microhttpd.h:libmicrohttpd-dev \
              /usr/include/sqlite3.h:libsqlite3-dev \
+             /usr/bin/sqlite3:sqlite3 \
              /usr/bin/jq:jq \
              /usr/bin/curl:curl \
              /usr/bin/pkg-config:pkg-config
