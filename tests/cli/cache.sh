@@ -4,6 +4,7 @@
 # changed temperature or model is a miss; ttl expiry and pruning; two
 # runs sharing one file at once; failed and refused answers are not
 # stored, and a stored answer the request's checks refuse is not served;
+# keyed on route.model after route, and a cascade's re-run makes no call;
 # a bad db= stops the run at load; the API key is in no file.
 # Run: BUILD=build sh tests/cli/cache.sh
 . tests/lib.sh
@@ -170,6 +171,25 @@ check_eq cascade_rerun_hit "$(jq -c '[.route.cache, .route.model,
 check_eq cascade_rerun_no_call "$(sent 'escalate me')" 2
 check_eq cascade_same_answer "$(jq -c .response "$TMP/e2.out")" \
   "$(jq -c .response "$TMP/e1.out")"
+
+# --- routed: keyed on route.model; escalation back through route ---------
+{
+  printf '%s\n' '{"custom_id":"r1","routing":{"task":"chat"},"body":{"model":"auto","messages":[{"role":"user","content":"routed plain"}]}}'
+  printf '%s\n' '{"custom_id":"r2","routing":{"task":"chat","expect":"mock answer"},"body":{"messages":[{"role":"user","content":"routed esc [[mock {\"by_model\":{\"gpt-small\":{\"answer\":\"no\"}}}]]"}]}}'
+} >"$TMP/r.in"
+RDB=$TMP/routed.db
+for i in 1 2; do
+  CACHE_DB=$RDB "$LLMROUTE" -p "$FIX/routed.pipeline" <"$TMP/r.in" \
+    >"$TMP/r$i.out" 2>"$TMP/r$i.err"
+done
+check_eq routed_first_run "$(jq -s -c 'sort_by(.custom_id) | map([.route.cache,
+  .route.model, [.route.attempts[].model]])' "$TMP/r1.out")" \
+  '[["miss","c-small",["c-small"]],["miss","c-mid",["c-small","c-mid"]]]'
+check_eq routed_rerun_hits "$(jq -s -c 'sort_by(.custom_id) | map([.route.cache,
+  .route.model, .route.cost_usd])' "$TMP/r2.out")" \
+  '[["hit","c-small",0],["hit","c-mid",0]]'
+check_eq routed_rerun_no_call "$(sent 'routed plain') $(sent 'routed esc')" \
+  "1 2"
 
 # --- ttl: expired rows are not served, and are pruned -----------------------
 TDB=$TMP/ttl.db
