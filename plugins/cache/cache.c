@@ -51,6 +51,7 @@ struct cache {
   int nrows, caprows;
   double last_flush;                 /* host->now() */
   long hits, misses, stored, lost;
+  int warned_unrouted;               /* said once: no model to key on */
 };
 
 static const struct llmr_option options[] = {
@@ -301,6 +302,12 @@ static enum llmr_verdict cache_process(void *self, struct llmr_job *job)
   enum llmr_answer verdict;
 
   memset(&got, 0, sizeof(got));
+  if(!model && !c->warned_unrouted) {
+    c->warned_unrouted = 1;
+    h->log(job, LLMR_LOG_WARN, "no model chosen yet (no body.model, no "
+           "route.model): such requests are not cached; put the cache "
+           "after route");
+  }
   if(!model || cache_key(req, model, key) != 0) {
     /* nothing chosen to key on: call will say what is wrong */
     free(model);

@@ -19,7 +19,9 @@
  * max_tokens and max_completion_tokens become one "max_tokens" (the call
  * stage sends whichever name the provider wants, with the same value).
  * Dropped: the fields of CACHE_KEY_DROPPED; and, outside body,
- * custom_id, method, url and routing (llmroute's own). */
+ * custom_id, method, url and routing (llmroute's own).  Not seen: the
+ * output cap call adds when the body has none (its max_tokens= option,
+ * the model's limit), which is not in the request. */
 jv cache_key_body(jv request);
 
 /* Borrows request.  The key of request sent to model (a catalog model

@@ -278,6 +278,19 @@ printf '%s\n' 'set catalog=models.json' 'cache ttl=5' 'call' \
 check_eq db_required_exit_2 "$?" 2
 check_grep db_required_said 'bad3\.pipeline:2: .*db' "$TMP/bad.err"
 
+# a cache before route with nothing pinned has no model to key on: said
+# once, the requests go on uncached
+printf '%s\n' 'set catalog=models.json' "cache db=$TMP/unrouted.db" \
+  'route' 'call timeout=5 retries=0' >"$TMP/unrouted.pipeline"
+printf '%s\n' '{"prompt":"unrouted one"}' '{"prompt":"unrouted two"}' \
+  >"$TMP/u.in"
+"$LLMROUTE" -p "$TMP/unrouted.pipeline" <"$TMP/u.in" >"$TMP/u.out" \
+  2>"$TMP/u.err"
+check_eq unrouted_warned_once "$(grep -c 'put the cache after route' \
+  "$TMP/u.err")" 1
+check_json unrouted_answered_uncached 'length == 2 and
+  all(.[]; .error == null and (.route | has("cache") | not))' "$TMP/u.out"
+
 # --- the API key is in no file ----------------------------------------------
 check_eq key_reached_provider "$(jq -s '[.[] | select(.status == 401)] |
   length' "$LOG")" 0
