@@ -6,7 +6,8 @@
 # program=.`) over the same lines for the runner's own cost.  Prints
 # requests per second of each, the provider calls of the second run
 # (must be 0) and the database's size.  CPU time is printed beside
-# wall time: on a shared machine the wall figure says more about the load.  Input generated, deterministic.
+# wall time: on a shared machine the wall figure says more about the
+# load.  Input generated, deterministic.
 #
 #   BUILD=build sh tests/bench/cache_bench.sh
 #   LINES=100000 BUILD=build sh tests/bench/cache_bench.sh

@@ -49,7 +49,8 @@ static void vectors(void)
     for(int i = 0; i < 32; i++)
       snprintf(hex + 2 * i, 3, "%02x", d[i]);
     CHECK_STR("sha256_million_a", hex,
-              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+              "cdc76e5c9914fb9281a1c7e284d73e67"
+              "f1809a48a497200e046d39ccc7112cd0");
   }
   /* every length around the block boundaries: pieces of 1 byte agree
      with one call */
@@ -131,7 +132,8 @@ static void keys(void)
      with KEY_VERSION */
   CHECK_STR("key_is_stable",
             key_of("{\"body\":{" MSG "}}", "m", a),
-            "c7a075023769a8412bda73ab4319c5b114607c65a87a8443505da7e7b046239d");
+            "c7a075023769a8412bda73ab4319c5b1"
+            "14607c65a87a8443505da7e7b046239d");
 }
 
 int main(void)
