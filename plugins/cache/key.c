@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "key.h"
-#include "sha256.h"
+#include "core/lib/sha256.h"
 
 #define KEY_VERSION 1 /* bump when what goes into the key changes */
 

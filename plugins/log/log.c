@@ -33,7 +33,7 @@
 #include "llmroute.h"
 #include "log.h"
 #include "schema.h"
-#include "sha256.h"
+#include "core/lib/sha256.h"
 
 /* How long a write during the run waits for another run's lock. */
 #define LOCK_TRY_MS 10
@@ -285,7 +285,7 @@ static void set_prompt(struct logst *st, struct row *r, struct llmr_job *job)
     size_t len = (size_t)jv_string_length_bytes(jv_copy(text));
     const char *s = jv_string_value(text);
 
-    log_sha256_hex(s, len, hex);
+    sha256_hex(s, len, hex);
     cell_text(&r->c[C_PROMPT_SHA], hex, 64);
     if(st->prompt == PROMPT_TEXT)
       cell_text(&r->c[C_PROMPT], s, len);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "harness.h"
-#include "plugins/cache/sha256.c"
 #include "plugins/cache/key.c"
 
 static void vectors(void)

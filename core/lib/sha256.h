@@ -1,10 +1,13 @@
 /*
- * sha256.h - SHA-256 (FIPS 180-4), small and self-contained, for the
- * cache stage's keys: no OpenSSL in a plugin that only needs a digest.
- * Not installed.
+ * sha256.h - SHA-256 (FIPS 180-4), small and self-contained: the cache
+ * stage's keys and the log stage's prompt=hash.  No OpenSSL for stages
+ * that only need a digest.
+ *
+ * Internal library (core/lib): shared by two built-in stages; not a
+ * runner service, not installed.
  */
-#ifndef LLMR_CACHE_SHA256_H
-#define LLMR_CACHE_SHA256_H
+#ifndef LLMR_SHA256_H
+#define LLMR_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>
