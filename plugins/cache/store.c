@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "core/lib/sqlwal.h"
 
 struct store {
   sqlite3 *db;
@@ -96,8 +97,8 @@ struct store *store_open(const char *path, long busy_ms, char *err,
   }
   /* WAL: concurrent runs read while one writes.  NORMAL sync is safe in
      WAL mode (a crash may lose the last transactions, never corrupt) */
-  if(sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; "
-                  "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
+  if(sqlwal_enable(s->db, busy_ms) != SQLITE_OK ||
+     sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
      SQLITE_OK ||
      sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
      (version == 0 && sqlite3_exec(s->db, "PRAGMA user_version=1", NULL,

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "schema.h"
 #include "core/lib/sha256.h"
+#include "core/lib/sqlwal.h"
 
 /* How long a write during the run waits for another run's lock. */
 #define LOCK_TRY_MS 10
@@ -499,8 +500,7 @@ static int open_db(struct logst *st, char *err, size_t errlen)
      a crash of llmroute loses nothing written, a power loss at most the
      last transactions.  OFF never syncs: a crash of llmroute is still
      safe (the data is in the kernel), a power loss may damage the file */
-  if(sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) !=
-     SQLITE_OK ||
+  if(sqlwal_enable(st->db, st->busy_ms) != SQLITE_OK ||
      sqlite3_exec(st->db, st->sync ? "PRAGMA synchronous=NORMAL"
                   : "PRAGMA synchronous=OFF", NULL, NULL, NULL) !=
      SQLITE_OK) {
