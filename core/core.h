@@ -119,6 +119,12 @@ double json_num(jv obj, const char *key, double dflt);
  * *custom_id gets its custom_id's text (malloc'd) or NULL; *id_kept is 1
  * when the request holds its custom_id as a string already. */
 jv request_normalise(jv in, char **custom_id, int *id_kept);
+/* batchin.c: an OpenAI Batch line's "url" and "method" (in borrowed):
+ * jv_true() when served, else invalid with "code: message". */
+jv batch_check_endpoint(jv in);
+/* batchin.c: Anthropic Message Batches params (consumed) as a
+ * chat-completion body, or invalid with "code: message". */
+jv batch_from_anthropic(jv params);
 
 /* --- subcommands (report.c, train.c) ------------------------------- */
 int report_main(int argc, char **argv);
