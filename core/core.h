@@ -201,9 +201,17 @@ struct run_opts {
   double budget;            /* < 0: none */
   int progress;             /* 1 on, 0 off, -1 auto (stderr is a tty) */
   const char *resume;       /* --resume FILE */
+  int output_format;        /* --output-format */
   int dry_run;              /* --dry-run: stop before the first call
                                stage; results carry the request */
   char **files;             /* NULL-terminated; NULL or empty: stdin */
+};
+/* --output-format: llmroute's result line (the OpenAI Batch output line
+ * with route), or a provider's batch result line exactly */
+enum output_format {
+  OUTPUT_LLMROUTE = 0,
+  OUTPUT_OPENAI,
+  OUTPUT_ANTHROPIC
 };
 /* Initialise the stages, run every input line through them, finish.
  * Returns the exit status (0, 1, 2 or 130). */

@@ -512,6 +512,29 @@ int reader_fill(void)
 /* ---------------------------------------------------------------------
  * --resume FILE: custom_ids that already have a successful result
  */
+
+/* Borrows v, err (its "error").  A success in any --output-format: no
+ * error and no HTTP error status (an OpenAI Batch line reports a
+ * provider's 400 with "error" null), or an Anthropic "succeeded". */
+static int succeeded(jv v, jv err)
+{
+  jv result = json_get(v, "result"), type = json_get(result, "type");
+  jv resp = json_get(v, "response"), st = json_get(resp, "status_code");
+  int ok;
+
+  if(jv_get_kind(result) == JV_KIND_OBJECT)
+    ok = jv_get_kind(type) == JV_KIND_STRING &&
+         !strcmp(jv_string_value(type), "succeeded");
+  else
+    ok = jv_get_kind(err) == JV_KIND_NULL &&
+         (jv_get_kind(st) != JV_KIND_NUMBER ||
+          (jv_number_value(st) >= 200 && jv_number_value(st) < 300));
+  jv_free(result);
+  jv_free(type);
+  jv_free(resp);
+  jv_free(st);
+  return ok;
+}
 int resume_load(const char *path)
 {
   FILE *f = fopen(path, "r+");
@@ -550,8 +573,7 @@ int resume_load(const char *path)
     }
     err = object_get(v, CK_ERROR);
     id = object_get(v, CK_CUSTOM_ID);
-    if(jv_get_kind(err) == JV_KIND_NULL &&
-       jv_get_kind(id) == JV_KIND_STRING) {
+    if(succeeded(v, err) && jv_get_kind(id) == JV_KIND_STRING) {
       if(nresume == capids) {
         size_t nc = capids ? capids * 2 : 1024;
         char **a = realloc(resume_ids, nc * sizeof(*a));
