@@ -238,6 +238,21 @@ check_json resume_anthropic_redoes_errors \
 check_json resume_no_success_resent "[.[$before:][] | .body | tostring
   | select(contains(\"hello\"))] | length == 0" "$LOG"
 
+# --- SIGINT: requests cut off are "canceled" ---------------------------------
+pipeline slow 'sleep_async ms=10000'
+printf '{"custom_id":"c1","prompt":"a"}\n{"custom_id":"c2","prompt":"b"}\n' \
+  >"$TMP/slow.in"
+LLMROUTE_PLUGIN_PATH=$BUILD/tests/plugins "$LLMROUTE" -p "$TMP/slow.pipeline" \
+  --output-format anthropic "$TMP/slow.in" >"$TMP/slow.out" \
+  2>"$TMP/slow.err" &
+pid=$!
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+check_eq sigint_exit_130 "$?" 130
+check_json sigint_canceled 'length == 2
+  and all(.result == {"type":"canceled"})' "$TMP/slow.out"
+
 # --- bad option --------------------------------------------------------------
 "$LLMROUTE" -p "$P" --output-format csv </dev/null >"$TMP/bad.out" \
   2>"$TMP/bad.err"
