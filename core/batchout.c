@@ -19,6 +19,29 @@ static const char *str_at(jv v, const char *key, jv *hold)
   return jv_get_kind(*hold) == JV_KIND_STRING ? jv_string_value(*hold) : NULL;
 }
 
+/* Without an answer or an error the pipeline only planned the request
+ * (no call stage): a provider format has no such line, so it is an
+ * error of its own. */
+#define NOT_SENT_CODE "not_sent"
+#define NOT_SENT_MSG "the pipeline planned the request and sent nothing " \
+                     "(no call stage)"
+
+/* Borrows job.  The error's code and message (held in *hc and *hm). */
+static void error_text(const struct llmr_job *job, const char **code,
+                       const char **msg, jv *hc, jv *hm)
+{
+  *code = str_at(job->error, "code", hc);
+  *msg = str_at(job->error, "message", hm);
+  if(jv_get_kind(job->error) == JV_KIND_NULL) {
+    *code = NOT_SENT_CODE;
+    *msg = NOT_SENT_MSG;
+  }
+  if(!*code)
+    *code = "error";
+  if(!*msg)
+    *msg = "";
+}
+
 /* The provider's HTTP error behind the job's error, when the call stage
  * kept one (route.http_error) for this very error code: a new ref, or
  * jv_null(). */
@@ -61,19 +84,19 @@ static void put_request_id(struct buf *b, const struct llmr_job *job,
   jv_free(hold);
 }
 
-/* Borrows error.  The message, with the llmroute code first (the
+/* Borrows job.  The error message, with the llmroute code first (the
  * provider formats have no field for it). */
-static void put_coded_message(struct buf *b, jv error)
+static void put_coded_message(struct buf *b, const struct llmr_job *job)
 {
   jv hc, hm;
-  const char *code = str_at(error, "code", &hc);
-  const char *msg = str_at(error, "message", &hm);
+  const char *code, *msg;
   struct buf t;
 
+  error_text(job, &code, &msg, &hc, &hm);
   buf_init(&t);
-  buf_puts(&t, code ? code : "error");
+  buf_puts(&t, code);
   buf_puts(&t, ": ");
-  buf_puts(&t, msg ? msg : "");
+  buf_puts(&t, msg);
   json_write_string(b, t.p, t.len);
   buf_free(&t);
   jv_free(hc);
@@ -112,21 +135,17 @@ void batch_put_openai(struct buf *b, const struct llmr_job *job,
     jv_free(body);
   }
   else {
-    jv hc;
-    const char *code = str_at(job->error, "code", &hc);
+    jv hc, hm;
+    const char *code, *msg;
 
+    error_text(job, &code, &msg, &hc, &hm);
     buf_puts(b, "null,\"error\":{\"code\":");
-    json_write_string(b, code ? code : "error", strlen(code ? code : "error"));
+    json_write_string(b, code, strlen(code));
     buf_puts(b, ",\"message\":");
-    {
-      jv hm;
-      const char *msg = str_at(job->error, "message", &hm);
-
-      json_write_string(b, msg ? msg : "", strlen(msg ? msg : ""));
-      jv_free(hm);
-    }
+    json_write_string(b, msg, strlen(msg));
     buf_puts(b, "}}\n");
     jv_free(hc);
+    jv_free(hm);
   }
   jv_free(http);
 }
@@ -343,12 +362,14 @@ void batch_put_anthropic(struct buf *b, const struct llmr_job *job,
   }
   {
     jv hc, hs, http = http_error_of(job);
-    const char *code = str_at(job->error, "code", &hc);
-    const char *msg = str_at(job->error, "message", &hs);
+    const char *code, *msg;
     jv st = json_get(http, "status_code"), perr, ptype;
     long status = jv_get_kind(st) == JV_KIND_NUMBER ?
                   (long)jv_number_value(st) : 0;
-    const char *type = anthropic_type(code, status);
+    const char *type;
+
+    error_text(job, &code, &msg, &hc, &hs);
+    type = anthropic_type(code, status);
 
     /* an Anthropic provider's own error type says it best */
     perr = json_get(http, "body");
@@ -366,10 +387,11 @@ void batch_put_anthropic(struct buf *b, const struct llmr_job *job,
       buf_puts(b, "{\"type\":\"expired\"}}\n");
     else {
       buf_puts(b, "{\"type\":\"errored\",\"error\":{\"type\":\"error\","
-                  "\"error\":{\"type\":\"");
-      buf_puts(b, type);
-      buf_puts(b, "\",\"message\":");
-      put_coded_message(b, job->error);
+                  "\"error\":{\"type\":");
+      /* the provider's words: written as a JSON string, whatever they are */
+      json_write_string(b, type, strlen(type));
+      buf_puts(b, ",\"message\":");
+      put_coded_message(b, job);
       buf_puts(b, "}}}}\n");
     }
     jv_free(ptype);

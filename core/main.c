@@ -225,6 +225,13 @@ int main(int argc, char **argv)
       return 2;
     }
   }
+  if(ro.dry_run && ro.output_format != OUTPUT_LLMROUTE) {
+    /* a plan is no provider's result line */
+    fprintf(stderr, "llmroute: --dry-run writes llmroute's own result lines "
+            "(with \"request\"): not with --output-format %s\n",
+            ro.output_format == OUTPUT_OPENAI ? "openai" : "anthropic");
+    return 2;
+  }
   ro.files = argv + optind;
   {
     int i, missing = 0;
