@@ -136,6 +136,18 @@ check_json an_errored_document '[.[] | select(.custom_id == "doc")][0]
 check_eq an_unsupported_not_sent "$(jq -s '[.[] | select(.body | tostring
   | contains("media_type"))] | length' "$LOG")" 0
 
+# cached prompt tokens: Anthropic's input_tokens leaves them out, as
+# cache_read_input_tokens (OpenAI's prompt_tokens counts them)
+printf '%s\n' '{"custom_id":"cached","params":{"model":"m-anthropic","max_tokens":20,"messages":[{"role":"user","content":"abcdefghijklmnopqrstuvwxyz012345 [[mock {\"cached_tokens\":3}]]"}]}}' >"$TMP/cache.in"
+run cache --output-format anthropic
+check_json an_usage_cached '.[0].result.message.usage | .cache_read_input_tokens == 3
+  and .input_tokens > 0' "$TMP/cache.out"
+cp "$TMP/cache.in" "$TMP/cachel.in"
+run cachel
+check_eq an_usage_input_excludes_cached \
+  "$(jq '.route.attempts[0].usage.input_tokens' "$TMP/cachel.out")" \
+  "$(jq '.result.message.usage.input_tokens' "$TMP/cache.out")"
+
 # the same file in llmroute's own format: route kept, request_id added
 cp "$TMP/an.in" "$TMP/anl.in"
 run anl
