@@ -154,7 +154,9 @@ static void account(struct llmr_job *job)
 {
   jv c, a;
 
-  if(jv_get_kind(job->error) != JV_KIND_NULL)
+  if(jv_get_kind(job->error) != JV_KIND_NULL ||
+     (R.output_format != OUTPUT_LLMROUTE &&
+      jv_get_kind(job->response) == JV_KIND_NULL)) /* not_sent there */
     R.nerrors++;
   else
     R.nok++;
