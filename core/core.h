@@ -130,6 +130,12 @@ double json_num(jv obj, const char *key, double dflt);
  * *custom_id gets its custom_id's text (malloc'd) or NULL; *id_kept is 1
  * when the request holds its custom_id as a string already. */
 jv request_normalise(jv in, char **custom_id, int *id_kept);
+/* batchin.c: an OpenAI Batch line's "url" and "method" (in borrowed):
+ * jv_true() when served, else invalid with "code: message". */
+jv batch_check_endpoint(jv in);
+/* batchin.c: Anthropic Message Batches params (consumed) as a
+ * chat-completion body, or invalid with "code: message". */
+jv batch_from_anthropic(jv params);
 
 /* --- subcommands (report.c, train.c) ------------------------------- */
 int report_main(int argc, char **argv);
@@ -217,9 +223,17 @@ struct run_opts {
   long total;               /* --total: requests expected, 0 unknown */
   int quiet;                /* -q: no end-of-run summary */
   const char *resume;       /* --resume FILE */
+  int output_format;        /* --output-format */
   int dry_run;              /* --dry-run: stop before the first call
                                stage; results carry the request */
   char **files;             /* NULL-terminated; NULL or empty: stdin */
+};
+/* --output-format: llmroute's result line (the OpenAI Batch output line
+ * with route), or a provider's batch result line exactly */
+enum output_format {
+  OUTPUT_LLMROUTE = 0,
+  OUTPUT_OPENAI,
+  OUTPUT_ANTHROPIC
 };
 /* Initialise the stages, run every input line through them, finish.
  * Returns the exit status (0, 1, 2 or 130). */

@@ -573,7 +573,9 @@ struct llmr_stage {
    * pipeline whether or not the job reached it (a malformed input line,
    * a job cut off by its deadline, an answer taken from a cache: all
    * pass here), in pipeline order.  line/len is the result line exactly
-   * as it will be written, without its '\n'.  The getters (request,
+   * as it will be written, without its '\n' (in the --output-format
+   * asked for: the provider formats carry no route; the getters below
+   * give it whatever the format).  The getters (request,
    * route, response, error, custom_id, line) still work; per-job state
    * is already freed (state() is NULL), and set_* and complete() must
    * not be called.  Must not block; a log or a cache writes here. */

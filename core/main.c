@@ -50,6 +50,10 @@ static void usage(FILE *out)
 "                           (its `set baseline=` then goes too, unless\n"
 "                           --baseline names one)\n"
 "      --baseline MODEL     the model baseline costs are priced on\n"
+"      --output-format FMT  result lines as llmroute (default: OpenAI\n"
+"                           Batch output lines with \"route\"), openai\n"
+"                           (exactly the OpenAI Batch output line) or\n"
+"                           anthropic (the Message Batches results line)\n"
 "      --dry-run            run the stages before `call`, send nothing;\n"
 "                           each result carries the request as it would\n"
 "                           leave the pipeline (\"request\")\n"
@@ -108,7 +112,8 @@ enum {
   OPT_DRY_RUN,
   OPT_CATALOG,
   OPT_BASELINE,
-  OPT_HELP_STAGE
+  OPT_HELP_STAGE,
+  OPT_OUTPUT_FORMAT
 };
 
 int main(int argc, char **argv)
@@ -129,6 +134,7 @@ int main(int argc, char **argv)
     {"catalog", required_argument, NULL, OPT_CATALOG},
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"help-stage", required_argument, NULL, OPT_HELP_STAGE},
+    {"output-format", required_argument, NULL, OPT_OUTPUT_FORMAT},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0}
@@ -236,6 +242,19 @@ int main(int argc, char **argv)
       break;
     case OPT_HELP_STAGE:
       return help_stage(optarg);
+    case OPT_OUTPUT_FORMAT:
+      if(!strcmp(optarg, "llmroute"))
+        ro.output_format = OUTPUT_LLMROUTE;
+      else if(!strcmp(optarg, "openai"))
+        ro.output_format = OUTPUT_OPENAI;
+      else if(!strcmp(optarg, "anthropic"))
+        ro.output_format = OUTPUT_ANTHROPIC;
+      else {
+        fprintf(stderr, "llmroute: --output-format wants llmroute, openai "
+                "or anthropic, not '%s'\n", optarg);
+        return 2;
+      }
+      break;
     case 'h':
       usage(stdout);
       return 0;
@@ -247,6 +266,13 @@ int main(int argc, char **argv)
       fprintf(stderr, "Try 'llmroute --help'.\n");
       return 2;
     }
+  }
+  if(ro.dry_run && ro.output_format != OUTPUT_LLMROUTE) {
+    /* a plan is no provider's result line */
+    fprintf(stderr, "llmroute: --dry-run writes llmroute's own result lines "
+            "(with \"request\"): not with --output-format %s\n",
+            ro.output_format == OUTPUT_OPENAI ? "openai" : "anthropic");
+    return 2;
   }
   ro.files = argv + optind;
   {

@@ -225,8 +225,40 @@ jv request_normalise(jv in, char **custom_id, int *id_kept)
     return jv_invalid_with_msg(jv_string(
         "invalid_request: \"routing\" must be an object"));
   }
+  {
+    /* a line for another endpoint (embeddings, responses) is refused by
+       its url before its body is taken for a chat request */
+    jv ok = batch_check_endpoint(in);
+
+    if(!jv_is_valid(ok)) {
+      jvf_free(routing);
+      jvf_free(in);
+      return ok;
+    }
+  }
   body = object_get(in, CK_BODY);
-  if(jv_get_kind(body) == JV_KIND_OBJECT) {
+  if(jv_get_kind(body) == JV_KIND_NULL &&
+     jv_get_kind(in) == JV_KIND_OBJECT &&
+     jv_object_has(jv_copy(in), jv_string("params"))) {
+    /* 4. an Anthropic Message Batches line: its params as the body */
+    body = batch_from_anthropic(json_get(in, "params"));
+    if(!jv_is_valid(body)) {
+      jvf_free(routing);
+      jvf_free(in);
+      return body;
+    }
+    req = jv_object();
+    if(id_string)
+      req = jv_object_set(req, ckey(CK_CUSTOM_ID),
+                          jv_string(*custom_id));
+    *id_kept = id_string;
+    req = jv_object_set(req, ckey(CK_METHOD), jv_string("POST"));
+    req = jv_object_set(req, ckey(CK_URL),
+                        jv_string("/v1/chat/completions"));
+    req = jv_object_set(req, ckey(CK_BODY), jvf_copy(body));
+    jvf_free(in);
+  }
+  else if(jv_get_kind(body) == JV_KIND_OBJECT) {
     /* 1. an OpenAI Batch line: keep it whole (body stays for the
        messages check below) */
     req = jv_object_delete(in, ckey(CK_ROUTING));
@@ -264,16 +296,25 @@ jv request_normalise(jv in, char **custom_id, int *id_kept)
     req = jv_object_set(req, ckey(CK_BODY), jvf_copy(body));
   }
   msgs = object_get(body, CK_MESSAGES);
-  jvf_free(body);
   if(jv_get_kind(msgs) != JV_KIND_ARRAY ||
      jv_array_length(jvf_copy(msgs)) == 0) {
+    /* "input" is what the Responses and embeddings APIs carry */
+    jv input = json_get(body, "input");
+    int other = jv_get_kind(input) != JV_KIND_NULL;
+
+    jvf_free(input);
+    jvf_free(body);
     jvf_free(msgs);
     jvf_free(routing);
     jvf_free(req);
-    return jv_invalid_with_msg(jv_string(
+    return jv_invalid_with_msg(jv_string(other ?
+        "no_messages: the request has no \"messages\" array; its "
+        "\"input\" is a /v1/responses or /v1/embeddings field, and "
+        "llmroute serves /v1/chat/completions only" :
         "no_messages: the request has no \"messages\" array (nor a "
-        "\"prompt\" string)"));
+        "\"prompt\" string, nor Anthropic Message Batches \"params\")"));
   }
+  jvf_free(body);
   jvf_free(msgs);
   if(jv_get_kind(routing) == JV_KIND_OBJECT)
     req = jv_object_set(req, ckey(CK_ROUTING), routing);
@@ -471,6 +512,29 @@ int reader_fill(void)
 /* ---------------------------------------------------------------------
  * --resume FILE: custom_ids that already have a successful result
  */
+
+/* Borrows v, err (its "error").  A success in any --output-format: no
+ * error and no HTTP error status (an OpenAI Batch line reports a
+ * provider's 400 with "error" null), or an Anthropic "succeeded". */
+static int succeeded(jv v, jv err)
+{
+  jv result = json_get(v, "result"), type = json_get(result, "type");
+  jv resp = json_get(v, "response"), st = json_get(resp, "status_code");
+  int ok;
+
+  if(jv_get_kind(result) == JV_KIND_OBJECT)
+    ok = jv_get_kind(type) == JV_KIND_STRING &&
+         !strcmp(jv_string_value(type), "succeeded");
+  else
+    ok = jv_get_kind(err) == JV_KIND_NULL &&
+         (jv_get_kind(st) != JV_KIND_NUMBER ||
+          (jv_number_value(st) >= 200 && jv_number_value(st) < 300));
+  jv_free(result);
+  jv_free(type);
+  jv_free(resp);
+  jv_free(st);
+  return ok;
+}
 int resume_load(const char *path)
 {
   FILE *f = fopen(path, "r+");
@@ -509,8 +573,7 @@ int resume_load(const char *path)
     }
     err = object_get(v, CK_ERROR);
     id = object_get(v, CK_CUSTOM_ID);
-    if(jv_get_kind(err) == JV_KIND_NULL &&
-       jv_get_kind(id) == JV_KIND_STRING) {
+    if(succeeded(v, err) && jv_get_kind(id) == JV_KIND_STRING) {
       if(nresume == capids) {
         size_t nc = capids ? capids * 2 : 1024;
         char **a = realloc(resume_ids, nc * sizeof(*a));

@@ -200,6 +200,7 @@ int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
   R.sigpipe_fd[0] = R.sigpipe_fd[1] = -1;
   R.nrun = pl->nstages;
   R.dry_run = ro->dry_run;
+  R.output_format = ro->output_format;
   for(i = 0; ro->dry_run && i < pl->nstages; i++)
     if(!strcmp(pl->stages[i].desc->name, "call")) {
       R.nrun = i;

@@ -66,6 +66,7 @@ struct runner {
   int nrun;                  /* stages a job goes through: all, or with
                                 --dry-run those before the first call */
   int dry_run;               /* results carry "request" */
+  int output_format;         /* enum output_format */
   int answering;             /* a call stage runs: every result must be
                                 an answer or an error */
   unsigned long ninternal;   /* results turned into internal_error */
@@ -165,6 +166,12 @@ void answer_free(void);
 
 /* writer.c */
 void writer_init(int keep_order, int max_jobs);
+/* batchout.c: the job's result line in a provider's batch format, with
+ * '\n', appended to b; id is the result id (llmroute's "id"). */
+void batch_put_openai(struct buf *b, const struct llmr_job *job,
+                      const char *id);
+void batch_put_anthropic(struct buf *b, const struct llmr_job *job,
+                         const char *id);
 void writer_put(struct llmr_job *job);   /* consumes the job */
 int writer_flush(void);                  /* -1 on EPIPE / write error */
 int writer_flush_paid(void);             /* the same, when a result of a

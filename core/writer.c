@@ -10,6 +10,7 @@
  * time.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +96,30 @@ int writer_flush(void)
   return 0;
 }
 
+/* The result id of the job ("llmr-N") into id. */
+static void result_id(const struct llmr_job *job, char *id, size_t n)
+{
+  snprintf(id, n, "llmr-%lu", job->seq + 1);
+}
+
 /* Serialize the job's result line (with '\n') into wr.line. */
 static void format_result(struct llmr_job *job)
 {
+  char id[64];
+  jv rid;
+
   wr.line.len = 0;
-  buf_puts(&wr.line, "{\"id\":\"llmr-");
-  buf_put_uint(&wr.line, job->seq + 1);
+  result_id(job, id, sizeof(id));
+  if(R.output_format == OUTPUT_OPENAI) {
+    batch_put_openai(&wr.line, job, id);
+    return;
+  }
+  if(R.output_format == OUTPUT_ANTHROPIC) {
+    batch_put_anthropic(&wr.line, job, id);
+    return;
+  }
+  buf_puts(&wr.line, "{\"id\":\"");
+  buf_puts(&wr.line, id);
   buf_puts(&wr.line, "\",\"custom_id\":");
   json_write_string(&wr.line, job->custom_id, strlen(job->custom_id));
   buf_puts(&wr.line, ",\"response\":");
@@ -108,7 +127,15 @@ static void format_result(struct llmr_job *job)
      jv_get_kind(job->error) != JV_KIND_NULL)
     buf_put(&wr.line, "null", 4);
   else {
-    buf_puts(&wr.line, "{\"status_code\":200,\"body\":");
+    buf_puts(&wr.line, "{\"status_code\":200,");
+    rid = json_get(job->route, "request_id"); /* the provider's */
+    if(jv_get_kind(rid) == JV_KIND_STRING) {
+      buf_puts(&wr.line, "\"request_id\":");
+      json_write(&wr.line, rid);
+      buf_putc(&wr.line, ',');
+    }
+    jv_free(rid);
+    buf_puts(&wr.line, "\"body\":");
     json_write(&wr.line, job->response);
     buf_putc(&wr.line, '}');
   }
@@ -127,7 +154,9 @@ static void account(struct llmr_job *job)
 {
   jv c, a;
 
-  if(jv_get_kind(job->error) != JV_KIND_NULL)
+  if(jv_get_kind(job->error) != JV_KIND_NULL ||
+     (R.output_format != OUTPUT_LLMROUTE &&
+      jv_get_kind(job->response) == JV_KIND_NULL)) /* not_sent there */
     R.nerrors++;
   else
     R.nok++;

@@ -64,6 +64,8 @@ void attempt_record(struct job_state *js, struct deployment *d,
   a = jv_object_set(a, jv_string("model"), jv_copy(d->name));
   a = jv_object_set(a, jv_string("provider"), jv_copy(d->provider));
   a = jv_object_set(a, jv_string("status"), jv_number((double)d->status));
+  if(d->request_id[0])
+    a = jv_object_set(a, jv_string("request_id"), jv_string(d->request_id));
   a = jv_object_set(a, jv_string("retries"), jv_number(d->retries));
   a = jv_object_set(a, jv_string("latency_ms"),
                     jv_number(d->t0 > 0 ? (double)(long)((now - d->t0) *

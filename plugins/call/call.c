@@ -36,6 +36,8 @@
 #include "stage.h"
 
 #define CALL_HEADER_MAX 256
+#define CALL_ERROR_BODY_MAX 16384 /* an HTTP error body kept as JSON */
+#define CALL_ERROR_TEXT_MAX 1024  /* else its first bytes as text */
 #define CALL_DEFAULT_MAX_OUT 4096
 
 static enum llmr_verdict advance(struct job_state *js, int from);
@@ -116,6 +118,8 @@ static const struct {
   {"anthropic-ratelimit-requests-limit", offsetof(struct xfer, h_lim_req)},
   {"anthropic-ratelimit-tokens-remaining", offsetof(struct xfer, h_rem_tok)},
   {"anthropic-ratelimit-tokens-reset", offsetof(struct xfer, h_reset_tok)},
+  {"x-request-id", offsetof(struct xfer, h_request_id)},
+  {"request-id", offsetof(struct xfer, h_request_id)},
   {NULL, 0}
 };
 
@@ -261,6 +265,7 @@ static void state_free(void *p)
     jv_free(js->deps[i].provider);
     jv_free(js->deps[i].model);
     jv_free(js->deps[i].name);
+    jv_free(js->deps[i].http_body);
   }
   free(js->deps);
   jv_free(js->body);
@@ -287,6 +292,39 @@ static void set_reason(struct deployment *d, const char *msg)
   d->reason[n] = '\0';
 }
 
+/* route.http_error: the last failure's HTTP exchange, when it was an
+ * HTTP error answer (status, the provider's request id, its body masked
+ * and capped), so that an OpenAI Batch result line can report it as the
+ * Batch API does (response.status_code and body); with code, the error
+ * code it became, so a later stage's different error does not take it.
+ * Without such an answer (a timeout, a refused connection) it is
+ * removed. */
+static void http_error_note(struct job_state *js, const char *code)
+{
+  const struct llmr_host *host = js->st->host;
+  const struct deployment *d = js->last_code && js->last_dep >= 0 &&
+                               js->last_dep < js->ndeps ?
+                               &js->deps[js->last_dep] : NULL;
+  jv route = host->route(js->job);
+  if(jv_get_kind(route) != JV_KIND_OBJECT) {
+    jv_free(route);
+    route = jv_object();
+  }
+  if(!d || d->status < 300 || !jv_is_valid(d->http_body)) {
+    host->set_route(js->job, jv_object_delete(route,
+                                              jv_string("http_error")));
+    return;
+  }
+  jv h = jv_object();
+  h = jv_object_set(h, jv_string("status_code"), jv_number(d->status));
+  if(d->request_id[0])
+    h = jv_object_set(h, jv_string("request_id"),
+                      jv_string(d->request_id));
+  h = jv_object_set(h, jv_string("body"), jv_copy(d->http_body));
+  h = jv_object_set(h, jv_string("code"), jv_string(code));
+  host->set_route(js->job, jv_object_set(route, jv_string("http_error"), h));
+}
+
 /* Finish with the last failure as the job's error.  Returns LLMR_FAIL. */
 static enum llmr_verdict fail(struct job_state *js)
 {
@@ -294,6 +332,7 @@ static enum llmr_verdict fail(struct job_state *js)
   const char *code = js->last_code ? js->last_code : "provider_error";
   const char *msg = js->last_msg[0] ? js->last_msg :
                     "no deployment could be called";
+  http_error_note(js, code);
   if(js->st->pass_failures) {
     /* on_failure=next: no response, the reason in the route record, and
      * a later stage (escalate) decides */
@@ -318,6 +357,7 @@ static enum llmr_verdict fail(struct job_state *js)
 static void note_failure(struct job_state *js, struct deployment *d)
 {
   js->last_code = d->code ? d->code : "provider_error";
+  js->last_dep = (int)(d - js->deps);
   snprintf(js->last_msg, sizeof(js->last_msg), "%s/%s: %s",
            jv_string_value(d->provider), jv_string_value(d->model),
            d->reason);
@@ -405,6 +445,12 @@ static void keep(struct job_state *js, int i, jv answer)
   }
   route = jv_object_set(route, jv_string("model"), jv_copy(d->name));
   route = jv_object_set(route, jv_string("provider"), jv_copy(d->provider));
+  route = jv_object_delete(route, jv_string("http_error"));
+  if(d->request_id[0]) /* for response.request_id in the result line */
+    route = jv_object_set(route, jv_string("request_id"),
+                          jv_string(d->request_id));
+  else
+    route = jv_object_delete(route, jv_string("request_id"));
   route = actual_baseline(js, route, answer);
   if(d->hedge && d->tier > 0)
     route = jv_object_set(route, jv_string("tier"), jv_number(d->tier));
@@ -1072,6 +1118,42 @@ static void give_up(struct job_state *js, struct deployment *d, int counts,
   note_failure(js, d);
 }
 
+/* The provider's request id (printable ASCII only, as it may reach a
+ * result line) and, for an HTTP error answer, its body: the JSON object
+ * when it is one and at most CALL_ERROR_BODY_MAX bytes, else its first
+ * bytes as the message of an error object.  x's body is masked of the
+ * key already, and cut only after that. */
+static void keep_exchange(struct call_stage *st, struct deployment *d,
+                          const struct xfer *x, long status)
+{
+  size_t n = 0;
+  d->request_id[0] = '\0';
+  for(const char *r = x->h_request_id; r && *r &&
+      n + 1 < sizeof(d->request_id); r++)
+    if(*r > ' ' && *r < 127 && *r != '"' && *r != '\\')
+      d->request_id[n++] = *r;
+  d->request_id[n] = '\0';
+  jv_free(d->http_body);
+  d->http_body = jv_invalid();
+  if(status < 300)
+    return;
+  jv b = x->body && x->len <= CALL_ERROR_BODY_MAX ?
+         st->host->json_parse(x->body, x->len) : jv_invalid();
+  if(jv_get_kind(b) == JV_KIND_OBJECT) {
+    d->http_body = b;
+    return;
+  }
+  jv_free(b);
+  size_t len = x->body ? x->len : 0;
+  if(len > CALL_ERROR_TEXT_MAX)
+    len = CALL_ERROR_TEXT_MAX;
+  /* jv_string_sized replaces invalid UTF-8 (a cut character too) */
+  jv e = jv_object_set(jv_object(), jv_string("message"),
+                       jv_string_sized(len ? x->body : "", (int)len));
+  e = jv_object_set(e, jv_string("type"), jv_string("provider_error"));
+  d->http_body = jv_object_set(jv_object(), jv_string("error"), e);
+}
+
 /* The runner's callback when a transfer of the job ends. */
 static void on_done(void *self, struct llmr_job *job, CURL *easy,
                     CURLcode rc)
@@ -1105,6 +1187,7 @@ static void finish_xfer(struct call_stage *st, struct llmr_job *job,
   memset(&u, 0, sizeof(u));
   if(x->body && d->p)
     mask_key(x->body, x->len, d->p->key);
+  keep_exchange(st, d, x, status);
   enum call_failure kind = read_answer(x, d, rc, status, &answer, &u);
   free(x->body); /* the answer is read: give the memory back now */
   x->body = NULL;

@@ -41,6 +41,7 @@ static void add_one(struct job_state *js, const char *prov, const char *model,
   js->deps = nd;
   struct deployment *d = &nd[js->ndeps++];
   memset(d, 0, sizeof(*d));
+  d->http_body = jv_invalid();
   d->p = provider_find(st, prov);
   d->provider = jv_string(prov);
   d->model = jv_string(model);

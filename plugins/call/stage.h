@@ -82,6 +82,8 @@ struct deployment {
   int attempt;      /* 1 + its index in route.attempts once recorded */
   double t0;
   long status;
+  char request_id[96]; /* the provider's request-id header, or "" */
+  jv http_body;     /* an HTTP error's body (masked, capped), or invalid */
   char reason[240];
   const char *code; /* job error code should this be the last word */
 };
@@ -104,6 +106,7 @@ struct xfer {
   char *h_retry_after, *h_retry_after_ms, *h_should_retry;
   char *h_rem_req, *h_rem_tok, *h_reset_req, *h_reset_tok, *h_lim_req;
   char *h_lim_tok;
+  char *h_request_id;  /* x-request-id (OpenAI) or request-id (Anthropic) */
   int replayed;        /* a replay answer waiting for its timer */
   int sends;           /* requests curl sent for it (on_prereq) */
   int resend_refused;  /* a re-send by curl itself was refused */
@@ -146,6 +149,7 @@ struct job_state {
   struct provider *slot;    /* a slot promised by a wake-up, or NULL */
   const char *last_code;
   char last_msg[300];
+  int last_dep;         /* the deployment of last_code, or -1 */
 };
 
 /* --- limits.c ----------------------------------------------------- */
