@@ -469,9 +469,10 @@ static void *s_open(const char *url, const char *run_name, double ttl,
     r = h->lost ? NULL : check(h, redisCommand(h->c, "GET %s", kb));
     if(r && r->type == REDIS_REPLY_STRING &&
        fabs(strtod(r->str, NULL) - budget) > 1e-9) {
-      snprintf(err, errlen, "run '%s' already has a budget of %s USD; "
-               "this process was given %s (one budget per run: give the "
-               "same, or none, or a new run name)", run_name, r->str, b);
+      snprintf(err, errlen, "run '%s' already has a budget of %.10g "
+               "USD; this process was given %.10g (one budget per run: "
+               "give the same, or none, or a new run name)", run_name,
+               strtod(r->str, NULL), budget);
       freeReplyObject(r);
       h->lost = 1;
       s_close(h);
