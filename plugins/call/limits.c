@@ -58,10 +58,12 @@ static double shared_wait(const struct call_stage *st,
                           const struct provider *p, const char *what,
                           const struct call_bucket *b, double n, int ifroom)
 {
+  if(b->rate <= 0) /* no limit: no round trip */
+    return -1;
   const struct llmr_host *h = st->host;
   char name[300];
-  if(b->rate <= 0 || h->size < offsetof(struct llmr_host, shared_take) +
-                               sizeof(h->shared_take) || !h->shared_take)
+  if(h->size < offsetof(struct llmr_host, shared_take) +
+               sizeof(h->shared_take) || !h->shared_take)
     return -1;
   snprintf(name, sizeof(name), "%s:%s", p->name, what);
   return h->shared_take(name, n, b->rate * 60.0, ifroom);
