@@ -123,6 +123,10 @@ echo "$c0 $c1 $LAT_N" | awk '{
   printf "redis_commands_per_request: %.1f (inside the scripts too)\n",
     ($2 - $1 - 14) / $3 }'
 echo "latency_shared_answers_ok: $ok of $LAT_N"
+# Redis' own time per script (the rest of a round trip is the loopback
+# and the scheduler: on a loaded machine most of it)
+redis-cli -p "$RPORT" info commandstats | tr ',=' '  ' |
+  awk '/^cmdstat_evalsha:/ { printf "redis_server_usec_per_script: %.1f\n", $6 }'
 
 # 3: throughput by workers
 for w in 1 2 4; do
