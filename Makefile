@@ -45,7 +45,13 @@ DEPS_HDRS := /usr/include/jq.h:libjq-dev \
              /usr/bin/sqlite3:sqlite3 \
              /usr/bin/jq:jq \
              /usr/bin/curl:curl \
-             /usr/bin/pkg-config:pkg-config
+             /usr/bin/pkg-config:pkg-config \
+             /usr/include/hiredis/hiredis.h:libhiredis-dev
+# What tests/cli/scale.sh runs (it says SKIP without them): installed by
+# `make deps`, never required by a build.
+DEPS_TEST := /usr/bin/redis-server:redis-server \
+             /usr/bin/redis-cli:redis-tools \
+             /usr/bin/parallel:parallel
 # What `make fuzz` needs besides (clang and its libFuzzer runtime):
 # installed by `make deps`, checked by `make fuzz` only, so a build
 # without clang still works.
@@ -60,6 +66,7 @@ missing_of = $(strip $(foreach d,$(1),\
        $(lastword $(subst :, ,$(d))))))
 DEPS_MISSING = $(call missing_of,$(DEPS_HDRS))
 DEPS_FUZZ_MISSING = $(call missing_of,$(DEPS_FUZZ))
+DEPS_TEST_MISSING = $(call missing_of,$(DEPS_TEST))
 
 .PHONY: all deps test test-asan bench install clean check-deps kit fuzz \
         check-deps-fuzz
@@ -70,7 +77,8 @@ check-deps:
 	@if [ -n "$(DEPS_MISSING)" ]; then $(MAKE) --no-print-directory deps; fi
 
 deps:
-	@missing="$(strip $(DEPS_MISSING) $(DEPS_FUZZ_MISSING))"; \
+	@missing="$(strip $(DEPS_MISSING) $(DEPS_FUZZ_MISSING) \
+	  $(DEPS_TEST_MISSING))"; \
 	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
 	echo "deps: installing $$missing"; \
 	if [ "$$(id -u)" != 0 ]; then \

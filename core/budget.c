@@ -7,6 +7,10 @@
  * reservation is refused when reserved + spent + it would pass the cap.
  * So spend passes the cap only by what calls already sent were billed
  * beyond their reservations.  Settled tickets are reused.
+ *
+ * With shared= (shared.c) the cap is the run's, across its processes:
+ * each reservation is made in the shared server too, and a ticket
+ * remembers the lease generation it was made under.
  */
 #include <stdlib.h>
 
@@ -19,6 +23,7 @@ static double *tickets;       /* outstanding reservation by ticket, -1
 static long nticket, capticket;
 static long *free_tickets;    /* settled tickets, to reuse */
 static long nfree;
+static long *gens;            /* shared: the lease generation by ticket */
 
 void budget_init(double cap_usd)
 {
@@ -26,42 +31,48 @@ void budget_init(double cap_usd)
   committed = 0;
   free(tickets);
   free(free_tickets);
+  free(gens);
   tickets = NULL;
   free_tickets = NULL;
+  gens = NULL;
   nticket = capticket = nfree = 0;
 }
 
 int budget_reserve(double usd, long *ticket)
 {
+  long gen = 0;
+
   if(usd < 0)
     usd = 0;
-  if(cap >= 0 && committed + usd > cap + 1e-12)
+  if(!shared_active() && cap >= 0 && committed + usd > cap + 1e-12)
     return LLMR_EBUDGET;
-  if(nfree) {
-    *ticket = free_tickets[--nfree];
-    tickets[*ticket] = usd;
-    committed += usd;
-    return LLMR_OK;
-  }
-  if(nticket == capticket) {
+  if(!nfree && nticket == capticket) {
     long nc = capticket ? capticket * 2 : 1024;
     double *t = realloc(tickets, (size_t)nc * sizeof(*t));
 
     long *fr = realloc(free_tickets, (size_t)nc * sizeof(*fr));
 
-    if(!t || !fr) {
-      if(t)
-        tickets = t;
-      if(fr)
-        free_tickets = fr;
+    long *g = realloc(gens, (size_t)nc * sizeof(*g));
+
+    if(t)
+      tickets = t;
+    if(fr)
+      free_tickets = fr;
+    if(g)
+      gens = g;
+    if(!t || !fr || !g)
       return LLMR_ENOMEM;
-    }
-    tickets = t;
-    free_tickets = fr;
     capticket = nc;
   }
-  tickets[nticket] = usd;
-  *ticket = nticket++;
+  if(shared_active()) {
+    int r = shared_reserve(usd, &gen);
+
+    if(r)
+      return r > 0 ? LLMR_EBUDGET : LLMR_EUNAVAIL;
+  }
+  *ticket = nfree ? free_tickets[--nfree] : nticket++;
+  tickets[*ticket] = usd;
+  gens[*ticket] = gen;
   committed += usd;
   return LLMR_OK;
 }
@@ -73,6 +84,8 @@ void budget_settle(long ticket, double actual_usd)
   if(actual_usd < 0)
     actual_usd = 0;
   committed += actual_usd - tickets[ticket];
+  if(shared_active())
+    shared_settle(gens[ticket], tickets[ticket], actual_usd);
   tickets[ticket] = -1; /* settled: free for the next reservation */
   free_tickets[nfree++] = ticket;
 }

@@ -63,6 +63,23 @@ int budget_reserve(double usd, long *ticket);
 void budget_settle(long ticket, double actual_usd);
 double budget_cap(void);            /* the cap, < 0 when none */
 
+/* --- shared.c: the budget and rate limits of a run of many processes - */
+struct pipeline;
+/* Read shared=, run=, shared_ttl=, shared_timeout= (pipeline settings,
+ * else LLMROUTE_SHARED ...); with connect, load the module and join the
+ * run with this process's budget (< 0: none).  0, or -1 said on stderr
+ * (a configuration error: exit 2).  Without shared= nothing happens. */
+int shared_setup(const struct pipeline *pl, int connect, double budget);
+int shared_active(void);
+/* 0 reserved (gen for settle), 1 over the run's budget, -1 lost. */
+int shared_reserve(double usd, long *gen);
+void shared_settle(long gen, double reserved, double actual);
+/* host->shared_take (ABI 1.7). */
+double shared_take(const char *bucket, double n, double per_minute,
+                   int ifroom);
+void shared_tick(void);   /* each loop turn: the lease's heartbeat */
+void shared_close(void);
+
 /* --- jqutil.c ------------------------------------------------------ */
 struct llmr_jq *jqutil_compile(const char *program, char **errmsg);
 jv jqutil_run(struct llmr_jq *jq, jv input);

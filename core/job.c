@@ -557,4 +557,5 @@ void host_init(struct llmr_host *h)
   h->check_request = request_check;
   h->json_parse_strict = json_parse_strict;
   h->error = h_error;
+  h->shared_take = shared_take;
 }

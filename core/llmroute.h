@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define LLMR_ABI_MAJOR 1
-#define LLMR_ABI_MINOR 6
+#define LLMR_ABI_MINOR 7
 
 #if defined(__GNUC__)
 #define LLMR_EXPORT __attribute__((visibility("default")))
@@ -64,7 +64,10 @@ enum llmr_status {
   LLMR_ENOMEM = -2,    /* out of memory */
   LLMR_EINVAL = -3,    /* bad argument (unknown stage name, bad delay) */
   LLMR_EBUDGET = -4,   /* the reservation does not fit the run's budget */
-  LLMR_ESTATE = -5     /* not allowed now (job already completed ...) */
+  LLMR_ESTATE = -5,    /* not allowed now (job already completed ...) */
+  LLMR_EUNAVAIL = -6   /* ABI 1.7: the run's shared state (set shared=)
+                          cannot be reached: nothing is reserved, and a
+                          stage must not spend (fail closed) */
 };
 
 /* ---------------------------------------------------------------------
@@ -391,7 +394,9 @@ struct llmr_host {
 
   /* Reserve usd against the run's --budget.  LLMR_OK and a ticket, or
    * LLMR_EBUDGET when it does not fit (nothing is reserved).  Without a
-   * budget every reservation fits. */
+   * budget every reservation fits.  With set shared= the budget is the
+   * whole run's, across its processes, and a lost server gives
+   * LLMR_EUNAVAIL (since ABI 1.7): do not send then. */
   int (*budget_reserve)(double usd, long *ticket);
   /* Replace a reservation with what was actually spent (0 to release). */
   void (*budget_settle)(long ticket, double actual_usd);
@@ -539,6 +544,22 @@ struct llmr_host {
    * error set by any stage, or by the runner (bad input line, deadline,
    * budget), is there. */
   jv (*error)(const struct llmr_job *job);
+
+  /* --- since ABI 1.7 --------------------------------------------- */
+
+  /* A token bucket shared by every process of the run (set shared=
+   * run=NAME): take n units from the bucket named `bucket` (any string;
+   * the call stage uses "PROVIDER:rpm" and "PROVIDER:tpm") that refills
+   * per_minute units a minute and holds at most per_minute.  Returns the
+   * seconds to wait before sending: 0 to go now; > 0 the units are taken
+   * and the bucket owes them, so wait that long (a queue in time shared
+   * by all processes).  With ifroom, units are taken only when the bucket
+   * holds n now, else nothing is taken and the wait is returned.  < 0
+   * when the run is not shared or its server is lost: use a local
+   * bucket.  Blocks for one round trip to the server (well under a
+   * millisecond on loopback; at most set shared_timeout=). */
+  double (*shared_take)(const char *bucket, double n, double per_minute,
+                        int ifroom);
 
   /* new fields are only ever appended here */
 };

@@ -406,6 +406,7 @@ int loop_run(void)
     curl_multi_perform(R.multi, &running);
     finish_transfers();
     fire_due_timers();
+    shared_tick();
     /* paid answers are durable at once: a kill loses only what is out */
     if(writer_flush_paid() < 0)
       break;

@@ -367,7 +367,8 @@ static int add_kv(struct kv **arr, int *n, const char *k, char *v,
  * host->setting(), and is not checked. */
 static const char *const known_settings[] = {
   "catalog", "baseline", "budget", "concurrency", "max_hops",
-  "job_timeout", "max_line", NULL
+  "job_timeout", "max_line", "shared", "run", "shared_ttl",
+  "shared_timeout", NULL
 };
 
 static int parse_set(struct pipeline *pl, struct tok *t, int nt, int line)
@@ -392,8 +393,9 @@ static int parse_set(struct pipeline *pl, struct tok *t, int nt, int line)
       ;
     if(!known_settings[j] && !strchr(t[i].text, '.')) {
       PL_ERR(pl, line, "unknown setting '%s' (valid: catalog, baseline, "
-             "budget, concurrency, max_hops, job_timeout, max_line; a "
-             "stage's own: NAME.KEY)", t[i].text);
+             "budget, concurrency, max_hops, job_timeout, max_line, "
+             "shared, run, shared_ttl, shared_timeout; a stage's own: "
+             "NAME.KEY)", t[i].text);
       return -1;
     }
     for(j = 0; j < pl->nsettings; j++)

@@ -60,7 +60,8 @@ static int read_settings(const struct run_opts *ro)
   R.job_timeout = timeout;
   R.max_line = (size_t)maxline;
   R.max_jobs = ro->jobs > 0 ? ro->jobs : (int)conc;
-  budget_init(ro->budget >= 0 ? ro->budget : budget);
+  R.budget_cap = ro->budget >= 0 ? ro->budget : budget;
+  budget_init(R.budget_cap);
   return 0;
 }
 
@@ -159,7 +160,7 @@ int run_pipeline_check(struct pipeline *pl, const struct run_opts *ro)
   R.pl = pl;
   R.cur_stage = -1;
   host_init(&R.host);
-  if(read_settings(ro) || load_catalog())
+  if(read_settings(ro) || load_catalog() || shared_setup(pl, 0, -1))
     return 2;
   if(init_stages())
     status = 2;
@@ -211,6 +212,13 @@ int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
   host_init(&R.host);
   if(read_settings(ro) || load_catalog())
     return 2;
+  /* only a run that calls providers joins the shared run: a dry run or
+     a pipeline without call spends nothing */
+  if(shared_setup(pl, R.answering, R.budget_cap)) {
+    jv_free(R.catalog);
+    models_free();
+    return 2;
+  }
   if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     fprintf(stderr, "llmroute: cannot initialise libcurl\n");
     return 2;
@@ -238,6 +246,7 @@ int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
   drop_active();
   progress_clear();
   finish_stages();
+  shared_close(); /* after the stages settled what they still held */
   reader_close();
   writer_free();
   if(!ro->quiet)
@@ -255,6 +264,7 @@ int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
   else
     status = R.nerrors ? 1 : 0;
 out:
+  shared_close();
   curl_multi_cleanup(R.multi);
   R.multi = NULL;
   free(R.heap);

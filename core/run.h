@@ -87,6 +87,7 @@ struct runner {
   unsigned long next_seq;
   unsigned long nerrors, nok, nskipped;
   double cost_usd;
+  double budget_cap;      /* --budget or set budget=, < 0: none */
   int stop_reading;          /* EOF, signal or EPIPE */
   volatile int interrupted;
   int epipe;              /* stdout is gone (closed or failing) */

@@ -363,6 +363,17 @@ static void mock_models_sync(void)
   models_build(mock.catalog);
 }
 
+/* A unit test runs one process: no run is shared, use local buckets. */
+static double mock_shared_take(const char *bucket, double n,
+                               double per_minute, int ifroom)
+{
+  (void)bucket;
+  (void)n;
+  (void)per_minute;
+  (void)ifroom;
+  return -1;
+}
+
 static const struct llmr_host mock_host_table = {
   LLMR_ABI_MAJOR, LLMR_ABI_MINOR, sizeof(struct llmr_host),
   mock_log, mock_config_error, mock_opt, mock_setting_get, mock_catalog,
@@ -381,7 +392,8 @@ static const struct llmr_host mock_host_table = {
   mock_stage_before,
   mock_set_request_check, mock_check_request,
   json_parse_strict,
-  mock_error
+  mock_error,
+  mock_shared_take
 };
 
 /* The host table to hand to a stage's init(). */

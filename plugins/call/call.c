@@ -576,13 +576,19 @@ static int submit(struct job_state *js, int i, int hedge)
   };
   double worst = host->cost(&d->price, &plan);
   long ticket = 0;
-  if(host->budget_reserve(worst, &ticket) != LLMR_OK) {
+  int rc = host->budget_reserve(worst, &ticket);
+  if(rc != LLMR_OK) {
     limits_release(st, p);
     if(hedge)
       return MOVE_ON; /* no hedge then; the first call goes on */
-    host->set_error(js->job, "budget_exceeded",
-                    "the worst case of %s (%.6f USD) does not fit the "
-                    "budget", jv_string_value(d->name), worst);
+    if(rc == LLMR_EUNAVAIL) /* fail closed: nothing is sent unbudgeted */
+      host->set_error(js->job, "shared_unavailable", "the run's shared "
+                      "budget cannot be reached: %s not sent",
+                      jv_string_value(d->name));
+    else
+      host->set_error(js->job, "budget_exceeded",
+                      "the worst case of %s (%.6f USD) does not fit the "
+                      "budget", jv_string_value(d->name), worst);
     return BUDGET;
   }
   d->sent = 1;
@@ -678,7 +684,8 @@ static void agree_send(struct job_state *js)
       continue;
     struct provider *p = d->p;
     if(limits_wait(js, d, now) > 0 ||
-       (p->concurrency > 0 && p->inflight >= p->concurrency)) {
+       (p->concurrency > 0 && p->inflight >= p->concurrency) ||
+       !limits_shared_try(js, d)) {
       st->host->log(js->job, LLMR_LOG_INFO, "agreement: %s is busy; the "
                     "answer goes unchecked", jv_string_value(d->provider));
       return;
@@ -942,7 +949,8 @@ static void hedge_fire(void *self, struct llmr_job *job)
       continue;
     struct provider *p = d->p;
     if(limits_wait(js, d, now) > 0 ||
-       (p->concurrency > 0 && p->inflight >= p->concurrency))
+       (p->concurrency > 0 && p->inflight >= p->concurrency) ||
+       !limits_shared_try(js, d))
       return; /* the provider is busy: no hedge */
     p->inflight++;
     limits_take(js, d, now);

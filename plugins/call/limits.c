@@ -4,6 +4,7 @@
  * waiting jobs, pauses learnt from rate-limit headers and retry-after,
  * and a circuit breaker per deployment.  One thread: no locks.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,36 @@ void limits_take(struct job_state *js, struct deployment *d, double now)
   call_bucket_take(&d->p->tpm, request_tokens(js, d), now);
 }
 
+/* The run's bucket for b (what: "rpm" or "tpm" of provider p) when the
+ * run is shared (set shared=): seconds to wait after taking n (with
+ * ifroom: only when there is room), or < 0 when it is not shared (or
+ * the runner predates ABI 1.7).  The local bucket is kept as well: it
+ * also carries what the provider's headers said. */
+static double shared_wait(const struct call_stage *st,
+                          const struct provider *p, const char *what,
+                          const struct call_bucket *b, double n, int ifroom)
+{
+  if(b->rate <= 0) /* no limit: no round trip */
+    return -1;
+  const struct llmr_host *h = st->host;
+  char name[300];
+  if(h->size < offsetof(struct llmr_host, shared_take) +
+               sizeof(h->shared_take) || !h->shared_take)
+    return -1;
+  snprintf(name, sizeof(name), "%s:%s", p->name, what);
+  return h->shared_take(name, n, b->rate * 60.0, ifroom);
+}
+
+int limits_shared_try(struct job_state *js, struct deployment *d)
+{
+  struct provider *p = d->p;
+  /* the rpm unit is lost when tpm then refuses: the shared bucket errs
+     on the side of sending less */
+  return shared_wait(js->st, p, "rpm", &p->rpm, 1, 1) <= 0 &&
+         shared_wait(js->st, p, "tpm", &p->tpm, request_tokens(js, d),
+                     1) <= 0;
+}
+
 /* Seconds until b's level is back to zero (0 when it is). */
 static double debt_seconds(const struct call_bucket *b)
 {
@@ -66,6 +97,13 @@ double limits_reserve(struct job_state *js, struct deployment *d,
   if(w > wait)
     wait = w;
   w = debt_seconds(&p->tpm);
+  if(w > wait)
+    wait = w;
+  /* shared: the run's buckets hold every process to the limits */
+  w = shared_wait(js->st, p, "rpm", &p->rpm, 1, 0);
+  if(w > wait)
+    wait = w;
+  w = shared_wait(js->st, p, "tpm", &p->tpm, request_tokens(js, d), 0);
   if(w > wait)
     wait = w;
   return wait;

@@ -162,6 +162,10 @@ void limits_take(struct job_state *js, struct deployment *d, double now);
 /* Take them now, in debt if need be, and return the seconds until the
  * debt is paid and the provider's pause is over: jobs queue up in the
  * order they asked instead of all waking at the same moment. */
+/* With set shared=: take a request's units from the run's shared
+ * buckets when they have room now (hedge, agreement partner).  1 taken
+ * (or not shared), 0 no room. */
+int limits_shared_try(struct job_state *js, struct deployment *d);
 double limits_reserve(struct job_state *js, struct deployment *d,
                       double now);
 /* 1 when a concurrency slot of p is taken for js; 0 when js was queued

@@ -172,7 +172,7 @@ int main(void)
   R.cur_stage = -1;
   host_init(&h);
   host = &h;
-  CHECK_INT("abi: minor 6", h.abi_minor, 6);
+  CHECK_INT("abi: minor 7", h.abi_minor, 7);
   CHECK("abi: services set", h.set_answer_check && h.check_answer);
   CHECK("abi 1.3: services set", h.models && h.model && h.cost &&
         h.request_text && h.content_text && h.set_message_text &&
@@ -181,6 +181,7 @@ int main(void)
   CHECK("abi 1.5: request checks and strict parse set",
         h.set_request_check && h.check_request && h.json_parse_strict);
   CHECK("abi 1.6: error getter set", h.error != NULL);
+  CHECK("abi 1.7: shared_take set", h.shared_take != NULL);
 
   /* nothing registered: every answer counts as valid */
   job->stage = 1;

@@ -68,6 +68,7 @@ static void test_pauses(void)
   memset(&js, 0, sizeof(js));
   memset(&d, 0, sizeof(d));
   d.p = &p;
+  js.st = &st; /* as the stage sets it */
   js.body = jv_parse("{\"messages\":[],\"max_tokens\":100}");
   js.est_tokens = 50;
   call_bucket_init(&p.rpm, 0, 0);
@@ -199,12 +200,70 @@ static void test_breaker(void)
   CHECK_INT("table bounded", st.nbrk, st.capbrk);
 }
 
+/* A fake shared bucket: records what was asked, answers `shared_w`. */
+static char shared_seen[256];
+static double shared_w;
+static double fake_shared_take(const char *bucket, double n,
+                               double per_minute, int ifroom)
+{
+  size_t len = strlen(shared_seen);
+  snprintf(shared_seen + len, sizeof(shared_seen) - len, "%s %g %g %d;",
+           bucket, n, per_minute, ifroom);
+  return shared_w;
+}
+
+/* With set shared= the run's buckets (host->shared_take, ABI 1.7) are
+ * asked besides the local ones, per provider, for rpm and tpm. */
+static void test_shared(void)
+{
+  struct provider p;
+  struct job_state js;
+  struct deployment d;
+  memset(&p, 0, sizeof(p));
+  memset(&js, 0, sizeof(js));
+  memset(&d, 0, sizeof(d));
+  p.name = "oa";
+  d.p = &p;
+  js.st = &st;
+  js.body = jv_parse("{\"messages\":[],\"max_tokens\":100}");
+  js.est_tokens = 50;
+  call_bucket_init(&p.rpm, 60, 0);
+  call_bucket_init(&p.tpm, 0, 0);
+  /* a runner before 1.7 (a smaller table): local buckets only */
+  host.size = offsetof(struct llmr_host, shared_take);
+  host.shared_take = fake_shared_take;
+  shared_seen[0] = 0;
+  CHECK_DBL("older runner: local only", limits_reserve(&js, &d, 0), 0,
+            1e-9);
+  CHECK("older runner: not asked", shared_seen[0] == 0);
+  host.size = sizeof(host);
+  shared_w = 2.5;
+  CHECK_DBL("the shared wait counts", limits_reserve(&js, &d, 0), 2.5,
+            1e-9);
+  CHECK("rpm bucket asked, no tpm limit: no tpm round trip",
+        !strcmp(shared_seen, "oa:rpm 1 60 0;"));
+  call_bucket_init(&p.tpm, 6000, 0);
+  shared_seen[0] = 0;
+  shared_w = 0;
+  CHECK("room: taken", limits_shared_try(&js, &d) == 1);
+  CHECK("if-room takes of rpm and tpm (50 in + 100 out)",
+        !strcmp(shared_seen, "oa:rpm 1 60 1;oa:tpm 150 6000 1;"));
+  shared_w = 1;
+  CHECK("no room: not taken", limits_shared_try(&js, &d) == 0);
+  shared_w = -1; /* not shared, or lost: the local buckets decide */
+  CHECK("not shared: taken", limits_shared_try(&js, &d) == 1);
+  host.size = 0;
+  host.shared_take = NULL;
+  jv_free(js.body);
+}
+
 int main(void)
 {
   setup();
   test_pauses();
   test_queue();
   test_breaker();
+  test_shared();
   for(int i = 0; i < st.nbrk; i++)
     free(st.brk[i].key);
   free(st.brk);
