@@ -242,6 +242,9 @@ static jv hit_route(struct cache *c, jv route, const struct store_row *row,
   attempts = jv_array_append(attempts, a);
 
   route = jv_object_set(route, jv_string("cache"), jv_string("hit"));
+  /* the answer came from no provider request: an earlier attempt's
+     request id (before an escalation) is not this answer's */
+  route = jv_object_delete(route, jv_string("request_id"));
   route = first_key(route, key);
   route = jv_object_set(route, jv_string("model"), jv_string(row->model));
   route = jv_object_set(route, jv_string("provider"),

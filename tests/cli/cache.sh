@@ -86,11 +86,12 @@ check_json rerun_all_hit_cost_0 "length == $N and
       .route.attempts[0].cache == \"hit\" and
       .route.attempts[0].cost_usd == 0 and
       (.route.attempts[0] | has(\"usage\") | not))" "$TMP/b2.out"
-# the same answers, the same baseline (so the whole baseline is saved)
-jq -s -c 'map({key: .custom_id, value: [.response, .route.baseline_cost_usd,
+# the same answers, the same baseline (so the whole baseline is saved);
+# a hit has no provider request id: no request was made
+jq -s -c 'map({key: .custom_id, value: [.response.body, .route.baseline_cost_usd,
   .route.cache_key]}) | from_entries' "$TMP/b1.out" | jq -S -c . \
   >"$TMP/b1.map"
-jq -s -c 'map({key: .custom_id, value: [.response, .route.baseline_cost_usd,
+jq -s -c 'map({key: .custom_id, value: [.response.body, .route.baseline_cost_usd,
   .route.cache_key]}) | from_entries' "$TMP/b2.out" | jq -S -c . \
   >"$TMP/b2.map"
 check_eq rerun_same_answers_baseline_key "$(cat "$TMP/b2.map")" \
@@ -169,8 +170,10 @@ check_eq cascade_rerun_hit "$(jq -c '[.route.cache, .route.model,
   .route.cost_usd, (.route.attempts | length)]' "$TMP/e2.out")" \
   '["hit","c-mid",0,1]'
 check_eq cascade_rerun_no_call "$(sent 'escalate me')" 2
-check_eq cascade_same_answer "$(jq -c .response "$TMP/e2.out")" \
-  "$(jq -c .response "$TMP/e1.out")"
+check_eq cascade_same_answer "$(jq -c .response.body "$TMP/e2.out")" \
+  "$(jq -c .response.body "$TMP/e1.out")"
+check_json cascade_hit_no_request_id 'all(.[]; .response | has("request_id") | not)' \
+  "$TMP/e2.out"
 
 # --- routed: keyed on route.model; escalation back through route ---------
 {
