@@ -120,6 +120,16 @@ double json_num(jv obj, const char *key, double dflt);
  * when the request holds its custom_id as a string already. */
 jv request_normalise(jv in, char **custom_id, int *id_kept);
 
+/* --- ids.c --------------------------------------------------------- */
+const char *ids_run_token(void);   /* the RUN of llmr-RUN-N */
+/* "content" (NULL: the default) or "line"; -1 for anything else */
+int ids_set_scheme(const char *scheme);
+/* The custom_id of a line without one (malloc'd; NULL: out of memory):
+ * h-HASH of its bytes, #2, #3... on repeats; line-N with the "line"
+ * scheme or when the bytes are gone (line NULL) */
+char *ids_custom_id(const char *line, size_t len, long lineno);
+void ids_free(void);
+
 /* --- subcommands (report.c, train.c) ------------------------------- */
 int report_main(int argc, char **argv);
 int train_main(int argc, char **argv);
@@ -194,7 +204,8 @@ struct run_opts {
   int keep_order;
   double budget;            /* < 0: none */
   int progress;             /* 1 on, 0 off, -1 auto (stderr is a tty) */
-  const char *resume;       /* --resume FILE */
+  char **resume;            /* --resume PATH..., NULL-terminated */
+  const char *custom_ids;   /* --custom-ids SCHEME (NULL: default) */
   int dry_run;              /* --dry-run: stop before the first call
                                stage; results carry the request */
   char **files;             /* NULL-terminated; NULL or empty: stdin */

@@ -30,8 +30,15 @@ static void usage(FILE *out)
 "      --keep-order         results in input order (default: as they\n"
 "                           finish)\n"
 "      --budget USD         hard spending cap for the run\n"
-"      --resume FILE        skip requests whose custom_id already has a\n"
-"                           successful result in FILE\n"
+"      --resume PATH        skip requests whose custom_id already has a\n"
+"                           successful result in PATH: a results file,\n"
+"                           a folder of them (shard outputs), or - for\n"
+"                           stdin (when the input is FILEs); repeatable\n"
+"      --custom-ids SCHEME  the custom_id of a line without one: content\n"
+"                           (default; h-HASH of the line's bytes, #2, #3\n"
+"                           for repeats: the same in every run and\n"
+"                           shard) or line (line-N); env\n"
+"                           LLMROUTE_CUSTOM_IDS\n"
 "      --progress           progress on stderr (default: when a tty)\n"
 "  -q, --quiet              no progress, warnings only when fatal\n"
 "  -v, --verbose            more messages on stderr (repeatable)\n"
@@ -91,6 +98,7 @@ enum {
   OPT_KEEP_ORDER = 256,
   OPT_BUDGET,
   OPT_RESUME,
+  OPT_CUSTOM_IDS,
   OPT_PROGRESS,
   OPT_CHECK,
   OPT_DRY_RUN,
@@ -107,6 +115,7 @@ int main(int argc, char **argv)
     {"keep-order", no_argument, NULL, OPT_KEEP_ORDER},
     {"budget", required_argument, NULL, OPT_BUDGET},
     {"resume", required_argument, NULL, OPT_RESUME},
+    {"custom-ids", required_argument, NULL, OPT_CUSTOM_IDS},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
@@ -123,7 +132,7 @@ int main(int argc, char **argv)
   struct pipeline pl;
   const char *pipeline_arg = "default", *catalog = NULL, *baseline = NULL;
   char *path;
-  int c, status, check_only = 0;
+  int c, status, check_only = 0, nresume = 0;
 
   if(argc > 1 && !strcmp(argv[1], "report"))
     return report_main(argc - 1, argv + 1);
@@ -138,6 +147,15 @@ int main(int argc, char **argv)
   ro.jobs = 0;
   ro.budget = -1;
   ro.progress = -1;
+  ro.custom_ids = getenv("LLMROUTE_CUSTOM_IDS");
+  if(ro.custom_ids && !*ro.custom_ids)
+    ro.custom_ids = NULL;
+  /* every --resume counts (at most one per argument) */
+  ro.resume = calloc((size_t)argc + 1, sizeof(*ro.resume));
+  if(!ro.resume) {
+    fprintf(stderr, "llmroute: out of memory\n");
+    return 2;
+  }
   while((c = getopt_long(argc, argv, "p:j:qvhV", longopts, NULL)) != -1) {
     switch(c) {
     case 'p':
@@ -167,7 +185,10 @@ int main(int argc, char **argv)
       break;
     }
     case OPT_RESUME:
-      ro.resume = optarg;
+      ro.resume[nresume++] = optarg;
+      break;
+    case OPT_CUSTOM_IDS:
+      ro.custom_ids = optarg;
       break;
     case OPT_PROGRESS:
       ro.progress = 1;
@@ -207,8 +228,25 @@ int main(int argc, char **argv)
     }
   }
   ro.files = argv + optind;
+  if(ids_set_scheme(ro.custom_ids)) {
+    fprintf(stderr, "llmroute: --custom-ids (or LLMROUTE_CUSTOM_IDS) wants "
+            "content or line, not '%s'\n", ro.custom_ids);
+    return 2;
+  }
   {
-    int i, missing = 0;
+    int i, missing = 0, stdin_input = !ro.files[0], stdin_resume = 0;
+
+    for(i = 0; ro.files[i]; i++)
+      stdin_input |= !strcmp(ro.files[i], "-");
+    for(i = 0; i < nresume; i++)
+      stdin_resume |= !strcmp(ro.resume[i], "-");
+    if(stdin_input && stdin_resume) {
+      /* one stream cannot be both: say so rather than read results as
+         requests, or requests as results */
+      fprintf(stderr, "llmroute: --resume -: stdin is the input already; "
+              "give the requests as FILEs, or the results as a file\n");
+      return 2;
+    }
 
     /* a FILE that cannot be opened is a usage error: nothing is read */
     for(i = 0; ro.files[i]; i++)

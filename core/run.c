@@ -199,6 +199,7 @@ static void invariant_broken(void)
 
 int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
 {
+  unsigned long nfiles;
   int status = 0, rc, i;
   double t0 = now_seconds();
 
@@ -233,14 +234,17 @@ int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
     status = 2;
     goto out;
   }
-  if(ro->resume && resume_load(ro->resume)) {
-    finish_stages();
-    status = 2;
-    goto out;
-  }
+  for(i = 0; ro->resume && ro->resume[i]; i++)
+    if(resume_load(ro->resume[i])) {
+      finish_stages();
+      reader_close(); /* frees the ids loaded */
+      status = 2;
+      goto out;
+    }
   writer_init(ro->keep_order, R.max_jobs);
   reader_open(ro->files);
   R.progress = ro->progress == 1 || (ro->progress < 0 && isatty(2));
+  log_msg(LLMR_LOG_INFO, NULL, "result ids llmr-%s-N", ids_run_token());
   rc = loop_run();
   drop_active();
   if(R.progress) {
@@ -248,11 +252,15 @@ int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
     fputc('\n', stderr);
   }
   finish_stages();
+  nfiles = resume_files();
   reader_close();
   writer_free();
-  if(R.nskipped)
-    log_msg(LLMR_LOG_INFO, NULL, "--resume: skipped %lu requests already "
-            "done", R.nskipped);
+  if(ro->resume && ro->resume[0])
+    /* said even for 0: ids that never match (a changed input, another
+       --custom-ids) are seen, not silently re-sent */
+    log_msg(LLMR_LOG_WARN, NULL, "resume: %lu request%s already done in "
+            "%lu file%s, skipped", R.nskipped, R.nskipped == 1 ? "" : "s",
+            nfiles, nfiles == 1 ? "" : "s");
   if(R.ninternal)
     invariant_broken();
   if(R.write_errno)

@@ -100,6 +100,8 @@ static void format_result(struct llmr_job *job)
 {
   wr.line.len = 0;
   buf_puts(&wr.line, "{\"id\":\"llmr-");
+  buf_puts(&wr.line, ids_run_token()); /* unique across shards */
+  buf_putc(&wr.line, '-');
   buf_put_uint(&wr.line, job->seq + 1);
   buf_puts(&wr.line, "\",\"custom_id\":");
   json_write_string(&wr.line, job->custom_id, strlen(job->custom_id));
