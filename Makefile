@@ -43,7 +43,8 @@ DEPS_HDRS := /usr/include/jq.h:libjq-dev \
              /usr/include/microhttpd.h:libmicrohttpd-dev \
              /usr/bin/jq:jq \
              /usr/bin/curl:curl \
-             /usr/bin/pkg-config:pkg-config
+             /usr/bin/pkg-config:pkg-config \
+             /usr/bin/parallel:parallel
 # What `make fuzz` needs besides (clang and its libFuzzer runtime):
 # installed by `make deps`, checked by `make fuzz` only, so a build
 # without clang still works.

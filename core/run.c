@@ -255,12 +255,18 @@ int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
   nfiles = resume_files();
   reader_close();
   writer_free();
-  if(ro->resume && ro->resume[0])
-    /* said even for 0: ids that never match (a changed input, another
-       --custom-ids) are seen, not silently re-sent */
-    log_msg(LLMR_LOG_WARN, NULL, "resume: %lu request%s already done in "
-            "%lu file%s, skipped", R.nskipped, R.nskipped == 1 ? "" : "s",
-            nfiles, nfiles == 1 ? "" : "s");
+  if(ro->resume && ro->resume[0] && llmr_log_level >= LLMR_LOG_WARN) {
+    /* said unless -q, even for 0: ids that never match (a changed
+       input, another --custom-ids) are seen, not silently re-sent; a
+       count, not a warning; one write, whole among GNU parallel's */
+    char msg[160];
+    int n = snprintf(msg, sizeof(msg), "llmroute: resume: %lu request%s "
+                     "already done in %lu file%s, skipped\n", R.nskipped,
+                     R.nskipped == 1 ? "" : "s", nfiles,
+                     nfiles == 1 ? "" : "s");
+
+    fwrite(msg, 1, (size_t)n, stderr);
+  }
   if(R.ninternal)
     invariant_broken();
   if(R.write_errno)
