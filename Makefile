@@ -43,8 +43,10 @@ DEPS_HDRS := /usr/include/jq.h:libjq-dev \
              /usr/include/microhttpd.h:libmicrohttpd-dev \
              /usr/bin/jq:jq \
              /usr/bin/curl:curl \
-             /usr/bin/pkg-config:pkg-config \
-             /usr/bin/parallel:parallel
+             /usr/bin/pkg-config:pkg-config
+# What tests/cli/ids.sh shards with (it says SKIP without): installed by
+# `make deps`, never needed to build.
+DEPS_TEST := /usr/bin/parallel:parallel
 # What `make fuzz` needs besides (clang and its libFuzzer runtime):
 # installed by `make deps`, checked by `make fuzz` only, so a build
 # without clang still works.
@@ -59,6 +61,7 @@ missing_of = $(strip $(foreach d,$(1),\
        $(lastword $(subst :, ,$(d))))))
 DEPS_MISSING = $(call missing_of,$(DEPS_HDRS))
 DEPS_FUZZ_MISSING = $(call missing_of,$(DEPS_FUZZ))
+DEPS_TEST_MISSING = $(call missing_of,$(DEPS_TEST))
 
 .PHONY: all deps test test-asan bench install clean check-deps kit fuzz \
         check-deps-fuzz
@@ -69,7 +72,8 @@ check-deps:
 	@if [ -n "$(DEPS_MISSING)" ]; then $(MAKE) --no-print-directory deps; fi
 
 deps:
-	@missing="$(strip $(DEPS_MISSING) $(DEPS_FUZZ_MISSING))"; \
+	@missing="$(strip $(DEPS_MISSING) $(DEPS_FUZZ_MISSING) \
+	  $(DEPS_TEST_MISSING))"; \
 	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
 	echo "deps: installing $$missing"; \
 	if [ "$$(id -u)" != 0 ]; then \
