@@ -200,7 +200,7 @@ static uint32_t dups_bump(uint64_t k)
 
 int ids_set_scheme(const char *scheme)
 {
-  if(!scheme || !strcmp(scheme, "content"))
+  if(!scheme || !*scheme || !strcmp(scheme, "content"))
     by_line = 0;
   else if(!strcmp(scheme, "line"))
     by_line = 1;

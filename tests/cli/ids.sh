@@ -8,7 +8,8 @@
 # (3) GNU parallel --pipe: the same ids as split(1) shards.
 # (4) --resume: several files, a folder, - (stdin), generated ids, the
 #     count on stderr; a resume that skips 50 of 100 requests sends
-#     exactly 50 to the loopback provider.
+#     exactly 50 to the loopback provider.  `eval convert results`
+#     joins requests without custom_id to their results.
 . tests/lib.sh
 
 if [ ! -x "$MOCKPROV" ] || [ ! -x "$LLMROUTE" ]; then
@@ -233,6 +234,14 @@ _c0=$(calls)
 check_eq "resume --custom-ids line: 50 calls" $(($(calls) - _c0)) 50
 check_grep "resume --custom-ids line: 50 skipped" \
   'resume: 50 requests already done' "$TMP/ln.err"
+
+# eval convert results names requests without custom_id as the runner did
+jq -c '{custom_id, score: 1}' "$TMP/done.out" >"$TMP/verdicts.jsonl"
+"$LLMROUTE" eval convert results --requests "$TMP/r50.jsonl" \
+  --verdicts "$TMP/verdicts.jsonl" "$TMP/done.out" >"$TMP/conv.out" \
+  2>"$TMP/conv.err"
+check_grep "eval convert results: joins generated ids (50 of 50)" \
+  '50 prompts with a scored answer \(of 50 requests' "$TMP/conv.err"
 
 check_eq "no API key in any output" \
   "$(cat "$TMP"/*.out "$TMP"/*.err "$TMP/done"/*.jsonl |
