@@ -64,6 +64,18 @@ check_eq "result ids: a second run has another RUN" \
   "$(cat "$TMP/whole1.out" "$TMP/whole2.out" | jq -r .id | sort -u |
      grep -c .)" 800
 
+# past the sets' first size (1024 slots): 3000 lines, then the same again
+awk 'BEGIN { for(r = 0; r < 2; r++) for(i = 1; i <= 3000; i++)
+               printf "{\"prompt\":\"g%d\"}\n", i }' >"$TMP/big.jsonl"
+"$LLMROUTE" -q --keep-order -p "$TMP/pass.pipeline" "$TMP/big.jsonl" |
+  jq -r .custom_id >"$TMP/big.cid"
+check_eq "6000 lines, each twice: 6000 distinct custom_ids" \
+  "$(sort -u "$TMP/big.cid" | grep -c .)" 6000
+check_eq "6000 lines, each twice: the second 3000 are the first with #2" \
+  "$(head -n 3000 "$TMP/big.cid" | sed 's/$/#2/' |
+     cmp -s - "$(tail -n 3000 "$TMP/big.cid" >"$TMP/big2.cid";
+                 echo "$TMP/big2.cid")" && echo same)" same
+
 # 4 shards of 100 lines, run at once
 (cd "$TMP" && split -l 100 -d in.jsonl shard.)
 for s in 00 01 02 03; do
