@@ -107,6 +107,8 @@ enum {
   OPT_HELP_STAGE
 };
 
+static char **resume_paths; /* --resume PATH..., NULL-terminated */
+
 int main(int argc, char **argv)
 {
   static const struct option longopts[] = {
@@ -150,8 +152,10 @@ int main(int argc, char **argv)
   ro.custom_ids = getenv("LLMROUTE_CUSTOM_IDS");
   if(ro.custom_ids && !*ro.custom_ids)
     ro.custom_ids = NULL;
-  /* every --resume counts (at most one per argument) */
-  ro.resume = calloc((size_t)argc + 1, sizeof(*ro.resume));
+  /* every --resume counts (at most one per argument); kept for the
+     process's life */
+  resume_paths = calloc((size_t)argc + 1, sizeof(*resume_paths));
+  ro.resume = resume_paths;
   if(!ro.resume) {
     fprintf(stderr, "llmroute: out of memory\n");
     return 2;
