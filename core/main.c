@@ -109,7 +109,7 @@ enum {
 
 static char **resume_paths; /* --resume PATH..., NULL-terminated */
 
-int main(int argc, char **argv)
+static int run_main(int argc, char **argv)
 {
   static const struct option longopts[] = {
     {"pipeline", required_argument, NULL, 'p'},
@@ -152,14 +152,7 @@ int main(int argc, char **argv)
   ro.custom_ids = getenv("LLMROUTE_CUSTOM_IDS");
   if(ro.custom_ids && !*ro.custom_ids)
     ro.custom_ids = NULL;
-  /* every --resume counts (at most one per argument); kept for the
-     process's life */
-  resume_paths = calloc((size_t)argc + 1, sizeof(*resume_paths));
   ro.resume = resume_paths;
-  if(!ro.resume) {
-    fprintf(stderr, "llmroute: out of memory\n");
-    return 2;
-  }
   while((c = getopt_long(argc, argv, "p:j:qvhV", longopts, NULL)) != -1) {
     switch(c) {
     case 'p':
@@ -284,5 +277,20 @@ int main(int argc, char **argv)
   else
     status = run_pipeline(&pl, &ro);
   pipeline_free(&pl);
+  return status;
+}
+
+int main(int argc, char **argv)
+{
+  int status;
+
+  /* every --resume counts: at most one per argument */
+  resume_paths = calloc((size_t)argc + 1, sizeof(*resume_paths));
+  if(!resume_paths) {
+    fprintf(stderr, "llmroute: out of memory\n");
+    return 2;
+  }
+  status = run_main(argc, argv);
+  free(resume_paths);
   return status;
 }

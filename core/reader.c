@@ -606,6 +606,7 @@ int resume_load(const char *path)
     rc = resume_folder(path);
   else
     rc = resume_path(path, 0);
-  qsort(resume_ids, nresume, sizeof(char *), cmp_str);
+  if(nresume) /* resume_ids is NULL when no file had an id */
+    qsort(resume_ids, nresume, sizeof(char *), cmp_str);
   return rc;
 }
