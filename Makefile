@@ -47,8 +47,8 @@ DEPS_HDRS := /usr/include/jq.h:libjq-dev \
              /usr/bin/curl:curl \
              /usr/bin/pkg-config:pkg-config \
              /usr/include/hiredis/hiredis.h:libhiredis-dev
-# What tests/cli/scale.sh runs (it says SKIP without them): installed by
-# `make deps`, never required by a build.
+# What tests run (tests/cli/scale.sh, ids.sh; they say SKIP without
+# them): installed by `make deps`, never required by a build.
 DEPS_TEST := /usr/bin/redis-server:redis-server \
              /usr/bin/redis-cli:redis-tools \
              /usr/bin/parallel:parallel

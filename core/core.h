@@ -154,6 +154,16 @@ jv batch_check_endpoint(jv in);
  * chat-completion body, or invalid with "code: message". */
 jv batch_from_anthropic(jv params);
 
+/* --- ids.c --------------------------------------------------------- */
+const char *ids_run_token(void);   /* the RUN of llmr-RUN-N */
+/* "content" (NULL: the default) or "line"; -1 for anything else */
+int ids_set_scheme(const char *scheme);
+/* The custom_id of a line without one (malloc'd; NULL: out of memory):
+ * h-HASH of its bytes, #2, #3... on repeats; line-N with the "line"
+ * scheme or when the bytes are gone (line NULL) */
+char *ids_custom_id(const char *line, size_t len, long lineno);
+void ids_free(void);
+
 /* --- subcommands (report.c, train.c) ------------------------------- */
 int report_main(int argc, char **argv);
 int train_main(int argc, char **argv);
@@ -239,7 +249,8 @@ struct run_opts {
                                a terminal, else 5 */
   long total;               /* --total: requests expected, 0 unknown */
   int quiet;                /* -q: no end-of-run summary */
-  const char *resume;       /* --resume FILE */
+  char **resume;            /* --resume PATH..., NULL-terminated */
+  const char *custom_ids;   /* --custom-ids SCHEME (NULL: default) */
   int output_format;        /* --output-format */
   int dry_run;              /* --dry-run: stop before the first call
                                stage; results carry the request */

@@ -626,6 +626,11 @@ static jv take(jv v, const char *k)
   return r;
 }
 
+/* The line each_line() is at, as the runner reads it (no "\n", no
+ * trailing "\r"): the bytes a generated custom_id is made of. */
+static const char *cur_text;
+static size_t cur_len;
+
 /* Calls fn for every JSON line of path (blank lines skipped); stops at
  * the first error.  0, or -1 (message printed). */
 static int each_line(const char *path,
@@ -651,6 +656,12 @@ static int each_line(const char *path,
     if(strspn(l, " \t\r\n") == (size_t)n)
       continue;
     v = json_parse(l, (size_t)n);
+    cur_text = l;
+    cur_len = (size_t)n;
+    if(cur_len && l[cur_len - 1] == '\n')
+      cur_len--;
+    if(cur_len && l[cur_len - 1] == '\r')
+      cur_len--;
     if(jv_get_kind(v) != JV_KIND_OBJECT) {
       fprintf(stderr, "llmroute eval convert: %s:%ld: not a JSON object\n",
               path, line);
@@ -677,22 +688,29 @@ static int join_request(void *ctx, jv v, const char *path, long line)
 {
   struct join *j = ctx;
   jv id = json_get(v, "custom_id");
-  char gen[64];
+  char *gen = NULL;
   const char *cid = jv_get_kind(id) == JV_KIND_STRING
                     ? jv_string_value(id) : NULL;
 
-  if(!cid) { /* as the runner names it: line-N */
-    snprintf(gen, sizeof(gen), "line-%ld", line);
+  if(!cid) { /* as the runner names it (ids.c) */
+    if(!(gen = ids_custom_id(cur_text, cur_len, line))) {
+      fprintf(stderr, "llmroute eval convert: out of memory\n");
+      jv_free(id);
+      jv_free(v);
+      return -1;
+    }
     cid = gen;
     v = jv_object_set(v, jv_string("custom_id"), jv_string(gen));
   }
   if(strmap_put(&j->ids, cid, (long)j->nreq) != -1) {
     fprintf(stderr, "llmroute eval convert: %s:%ld: custom_id %s again\n",
             path, line, cid);
+    free(gen);
     jv_free(id);
     jv_free(v);
     return -1;
   }
+  free(gen);
   jv_free(id);
   j->lines = jv_array_append(j->lines, jv_object_set(
     jv_object_delete(v, jv_string("outcomes")), jv_string("outcomes"),
@@ -902,6 +920,11 @@ static int convert_results(int argc, char **argv)
             "--requests REQ.jsonl --verdicts V.jsonl RESULTS.jsonl...\n");
     goto done;
   }
+  if(ids_set_scheme(getenv("LLMROUTE_CUSTOM_IDS"))) {
+    fprintf(stderr, "llmroute eval convert: LLMROUTE_CUSTOM_IDS wants "
+            "content or line\n");
+    goto done;
+  }
   if(each_line(reqs, join_request, &j))
     goto done;
   for(i = 0; i < files; i++)
@@ -949,6 +972,7 @@ done:
     rc = 2;
   }
   strmap_free(&j.ids);
+  ids_free();
   jv_free(j.lines);
   buf_free(&b);
   return rc;

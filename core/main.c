@@ -32,8 +32,15 @@ static void usage(FILE *out)
 "                           finish)\n"
 "      --budget USD         hard spending cap for the run (with `set\n"
 "                           shared=`: for all the run's processes)\n"
-"      --resume FILE        skip requests whose custom_id already has a\n"
-"                           successful result in FILE\n"
+"      --resume PATH        skip requests whose custom_id already has a\n"
+"                           successful result in PATH: a results file,\n"
+"                           a folder of them (shard outputs), or - for\n"
+"                           stdin (when the input is FILEs); repeatable\n"
+"      --custom-ids SCHEME  the custom_id of a line without one: content\n"
+"                           (default; h-HASH of the line's bytes, #2, #3\n"
+"                           for repeats: the same in every run and\n"
+"                           shard) or line (line-N); env\n"
+"                           LLMROUTE_CUSTOM_IDS\n"
 "      --progress           progress on stderr (default: when a tty):\n"
 "                           done/total, %%, rate, ETA, in flight, errors,\n"
 "                           $ spent against --budget and the baseline;\n"
@@ -110,6 +117,7 @@ enum {
   OPT_KEEP_ORDER = 256,
   OPT_BUDGET,
   OPT_RESUME,
+  OPT_CUSTOM_IDS,
   OPT_PROGRESS,
   OPT_PROGRESS_INTERVAL,
   OPT_TOTAL,
@@ -121,7 +129,9 @@ enum {
   OPT_OUTPUT_FORMAT
 };
 
-int main(int argc, char **argv)
+static char **resume_paths; /* --resume PATH..., NULL-terminated */
+
+static int run_main(int argc, char **argv)
 {
   static const struct option longopts[] = {
     {"pipeline", required_argument, NULL, 'p'},
@@ -129,6 +139,7 @@ int main(int argc, char **argv)
     {"keep-order", no_argument, NULL, OPT_KEEP_ORDER},
     {"budget", required_argument, NULL, OPT_BUDGET},
     {"resume", required_argument, NULL, OPT_RESUME},
+    {"custom-ids", required_argument, NULL, OPT_CUSTOM_IDS},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"progress-interval", required_argument, NULL, OPT_PROGRESS_INTERVAL},
     {"total", required_argument, NULL, OPT_TOTAL},
@@ -148,7 +159,7 @@ int main(int argc, char **argv)
   struct pipeline pl;
   const char *pipeline_arg = "default", *catalog = NULL, *baseline = NULL;
   char *path;
-  int c, status, check_only = 0;
+  int c, status, check_only = 0, nresume = 0;
 
   if(argc > 1 && !strcmp(argv[1], "report"))
     return report_main(argc - 1, argv + 1);
@@ -163,6 +174,10 @@ int main(int argc, char **argv)
   ro.jobs = 0;
   ro.budget = -1;
   ro.progress = -1;
+  ro.custom_ids = getenv("LLMROUTE_CUSTOM_IDS");
+  if(ro.custom_ids && !*ro.custom_ids)
+    ro.custom_ids = NULL;
+  ro.resume = resume_paths;
   while((c = getopt_long(argc, argv, "p:j:qvhV", longopts, NULL)) != -1) {
     switch(c) {
     case 'p':
@@ -192,7 +207,10 @@ int main(int argc, char **argv)
       break;
     }
     case OPT_RESUME:
-      ro.resume = optarg;
+      ro.resume[nresume++] = optarg;
+      break;
+    case OPT_CUSTOM_IDS:
+      ro.custom_ids = optarg;
       break;
     case OPT_PROGRESS:
       ro.progress = 1;
@@ -280,8 +298,25 @@ int main(int argc, char **argv)
     return 2;
   }
   ro.files = argv + optind;
+  if(ids_set_scheme(ro.custom_ids)) {
+    fprintf(stderr, "llmroute: --custom-ids (or LLMROUTE_CUSTOM_IDS) wants "
+            "content or line, not '%s'\n", ro.custom_ids);
+    return 2;
+  }
   {
-    int i, missing = 0;
+    int i, missing = 0, stdin_input = !ro.files[0], stdin_resume = 0;
+
+    for(i = 0; ro.files[i]; i++)
+      stdin_input |= !strcmp(ro.files[i], "-");
+    for(i = 0; i < nresume; i++)
+      stdin_resume |= !strcmp(ro.resume[i], "-");
+    if(stdin_input && stdin_resume) {
+      /* one stream cannot be both: say so rather than read results as
+         requests, or requests as results */
+      fprintf(stderr, "llmroute: --resume -: stdin is the input already; "
+              "give the requests as FILEs, or the results as a file\n");
+      return 2;
+    }
 
     /* a FILE that cannot be opened is a usage error: nothing is read */
     for(i = 0; ro.files[i]; i++)
@@ -315,5 +350,20 @@ int main(int argc, char **argv)
   else
     status = run_pipeline(&pl, &ro);
   pipeline_free(&pl);
+  return status;
+}
+
+int main(int argc, char **argv)
+{
+  int status;
+
+  /* every --resume counts: at most one per argument */
+  resume_paths = calloc((size_t)argc + 1, sizeof(*resume_paths));
+  if(!resume_paths) {
+    fprintf(stderr, "llmroute: out of memory\n");
+    return 2;
+  }
+  status = run_main(argc, argv);
+  free(resume_paths);
   return status;
 }

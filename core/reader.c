@@ -4,6 +4,7 @@
  * Reading stops while -j jobs are
  * unwritten, so memory stays bounded whatever the input size.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -34,7 +35,8 @@ static struct {
 
 /* custom_ids to skip (--resume): a sorted array for bsearch */
 static char **resume_ids;
-static size_t nresume;
+static size_t nresume, capresume;
+static unsigned long nresume_files; /* files read */
 
 /* ---------------------------------------------------------------------
  * Files
@@ -104,7 +106,9 @@ void reader_close(void)
     free(resume_ids[i]);
   free(resume_ids);
   resume_ids = NULL;
-  nresume = 0;
+  nresume = capresume = 0;
+  nresume_files = 0;
+  ids_free();
 }
 
 /* The next '\n' in the unconsumed bytes, or NULL.  Bytes searched once
@@ -332,17 +336,24 @@ static void line_to_job(char *text, size_t len, long lineno)
 
   v = json_parse(text, len);
   was_object = jv_get_kind(v) == JV_KIND_OBJECT;
-  if(was_object) {
+  if(was_object)
     req = request_normalise(v, &cid, &id_kept);
-    if(cid && resumed(cid)) {
-      jvf_free(req);
-      free(cid);
-      R.nskipped++;
-      return;
-    }
-  }
   else
     req = v;
+  /* a generated id is made before the --resume check, which must see
+     it (and count a repeat) like a given one */
+  if(!cid && !(cid = ids_custom_id(text, len, lineno))) {
+    jvf_free(req);
+    log_msg(LLMR_LOG_ERROR, NULL, "out of memory");
+    R.stop_reading = 1;
+    return;
+  }
+  if(resumed(cid)) {
+    jvf_free(req);
+    free(cid);
+    R.nskipped++;
+    return;
+  }
   job = job_new(lineno);
   if(!job) {
     jvf_free(req);
@@ -350,12 +361,6 @@ static void line_to_job(char *text, size_t len, long lineno)
     log_msg(LLMR_LOG_ERROR, NULL, "out of memory");
     R.stop_reading = 1;
     return;
-  }
-  if(!cid) {
-    char tmp[32];
-
-    snprintf(tmp, sizeof(tmp), "line-%ld", lineno);
-    cid = strdup(tmp);
   }
   job->custom_id = cid;
   if(!jv_is_valid(req)) {
@@ -394,12 +399,11 @@ static void line_to_job(char *text, size_t len, long lineno)
 static void too_long(long lineno)
 {
   struct llmr_job *job = job_new(lineno);
-  char msg[128], tmp[32];
+  char msg[128];
 
   if(!job)
     return;
-  snprintf(tmp, sizeof(tmp), "line-%ld", lineno);
-  job->custom_id = strdup(tmp);
+  job->custom_id = ids_custom_id(NULL, 0, lineno); /* its bytes are gone */
   snprintf(msg, sizeof(msg), "the line is longer than max_line=%zu bytes",
            R.max_line);
   input_error(job, "line_too_long", msg);
@@ -510,7 +514,7 @@ int reader_fill(void)
 }
 
 /* ---------------------------------------------------------------------
- * --resume FILE: custom_ids that already have a successful result
+ * --resume PATH: custom_ids that already have a successful result
  */
 
 /* Borrows v, err (its "error").  A success in any --output-format: no
@@ -535,22 +539,38 @@ static int succeeded(jv v, jv err)
   jv_free(st);
   return ok;
 }
-int resume_load(const char *path)
+
+unsigned long resume_files(void)
 {
-  FILE *f = fopen(path, "r+");
+  return nresume_files;
+}
+
+static int resume_add(const char *id)
+{
+  if(nresume == capresume) {
+    size_t nc = capresume ? capresume * 2 : 1024;
+    char **a = realloc(resume_ids, nc * sizeof(*a));
+
+    if(!a)
+      return -1;
+    resume_ids = a;
+    capresume = nc;
+  }
+  if(!(resume_ids[nresume] = strdup(id)))
+    return -1;
+  nresume++;
+  return 0;
+}
+
+/* One file (or stdin, f given): its ids added; -1 out of memory. */
+static int resume_file(FILE *f, const char *path)
+{
   char *line = NULL;
-  size_t cap = 0, capids = 0;
+  size_t cap = 0;
   ssize_t len;
   off_t at = 0;
+  int rc = 0;
 
-  if(!f && errno == EACCES)
-    f = fopen(path, "r"); /* read-only: a torn line is only reported */
-
-  if(!f) {
-    log_msg(LLMR_LOG_ERROR, NULL, "--resume %s: %s", path,
-            strerror(errno));
-    return LLMR_ERR;
-  }
   while((len = getline(&line, &cap, f)) > 0) {
     jv v, err, id;
 
@@ -558,11 +578,11 @@ int resume_load(const char *path)
       /* a torn last line (the run was killed while writing it): its
          request counts as not done; cut it off, so that the file ends
          on a whole line and `cat old new` cannot fuse two results */
-      int cut = ftruncate(fileno(f), at) == 0;
+      int cut = f != stdin && ftruncate(fileno(f), at) == 0;
       log_msg(LLMR_LOG_WARN, NULL, "--resume %s: the last line is torn "
               "(%zd bytes without a newline): %s; its request will be sent "
-              "again", path, len, cut ? "cut off" : "ignored (the file is "
-              "read-only)");
+              "again", path, len, cut ? "cut off" : f == stdin ? "ignored"
+              : "ignored (the file is read-only)");
       break;
     }
     at += (off_t)len;
@@ -573,24 +593,85 @@ int resume_load(const char *path)
     }
     err = object_get(v, CK_ERROR);
     id = object_get(v, CK_CUSTOM_ID);
-    if(succeeded(v, err) && jv_get_kind(id) == JV_KIND_STRING) {
-      if(nresume == capids) {
-        size_t nc = capids ? capids * 2 : 1024;
-        char **a = realloc(resume_ids, nc * sizeof(*a));
-
-        if(!a)
-          break;
-        resume_ids = a;
-        capids = nc;
-      }
-      resume_ids[nresume++] = strdup(jv_string_value(id));
-    }
+    if(succeeded(v, err) && jv_get_kind(id) == JV_KIND_STRING &&
+       resume_add(jv_string_value(id)))
+      rc = -1;
     jvf_free(err);
     jvf_free(id);
     jvf_free(v);
+    if(rc)
+      break;
   }
   free(line);
+  nresume_files++;
+  return rc;
+}
+
+static int resume_path(const char *path, int in_folder)
+{
+  FILE *f;
+  int rc;
+
+  if(!strcmp(path, "-") && !in_folder)
+    return resume_file(stdin, "-") ? LLMR_ERR : LLMR_OK;
+  f = fopen(path, "r+");
+  if(!f && (errno == EACCES || errno == EROFS))
+    f = fopen(path, "r"); /* read-only: a torn line is only reported */
+  if(!f) {
+    log_msg(LLMR_LOG_ERROR, NULL, "--resume %s: %s", path,
+            strerror(errno));
+    return LLMR_ERR;
+  }
+  rc = resume_file(f, path);
   fclose(f);
-  qsort(resume_ids, nresume, sizeof(char *), cmp_str);
-  return LLMR_OK;
+  if(rc)
+    log_msg(LLMR_LOG_ERROR, NULL, "--resume %s: out of memory", path);
+  return rc ? LLMR_ERR : LLMR_OK;
+}
+
+/* A folder: every regular file in it (shard outputs), not its
+ * subfolders, in name order so that messages come out the same. */
+static int resume_folder(const char *dir)
+{
+  struct dirent **ents;
+  int n, i, rc = LLMR_OK;
+
+  n = scandir(dir, &ents, NULL, alphasort);
+  if(n < 0) {
+    log_msg(LLMR_LOG_ERROR, NULL, "--resume %s: %s", dir, strerror(errno));
+    return LLMR_ERR;
+  }
+  for(i = 0; i < n; i++) {
+    struct stat sb;
+    size_t len = strlen(dir) + strlen(ents[i]->d_name) + 2;
+    char *p = rc == LLMR_OK ? malloc(len) : NULL;
+
+    if(p) {
+      snprintf(p, len, "%s/%s", dir, ents[i]->d_name);
+      if(stat(p, &sb) == 0 && S_ISREG(sb.st_mode))
+        rc = resume_path(p, 1);
+      free(p);
+    }
+    else if(rc == LLMR_OK) {
+      log_msg(LLMR_LOG_ERROR, NULL, "--resume %s: out of memory", dir);
+      rc = LLMR_ERR;
+    }
+    free(ents[i]);
+  }
+  free(ents);
+  return rc;
+}
+
+int resume_load(const char *path)
+{
+  struct stat sb;
+  int rc;
+
+  if(strcmp(path, "-") && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+    rc = resume_folder(path);
+  else
+    rc = resume_path(path, 0);
+  if(nresume) /* resume_ids is NULL when no file had an id */
+    qsort(resume_ids, nresume, sizeof(char *), cmp_str);
+  return rc;
 }

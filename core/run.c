@@ -193,6 +193,7 @@ static void invariant_broken(void)
 
 int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
 {
+  unsigned long nfiles;
   int status = 0, rc, i;
 
   memset(&R, 0, sizeof(R));
@@ -234,21 +235,37 @@ int run_pipeline(struct pipeline *pl, const struct run_opts *ro)
     status = 2;
     goto out;
   }
-  if(ro->resume && resume_load(ro->resume)) {
-    finish_stages();
-    status = 2;
-    goto out;
-  }
+  for(i = 0; ro->resume && ro->resume[i]; i++)
+    if(resume_load(ro->resume[i])) {
+      finish_stages();
+      reader_close(); /* frees the ids loaded */
+      status = 2;
+      goto out;
+    }
   writer_init(ro->keep_order, R.max_jobs);
   reader_open(ro->files);
   progress_start(ro);
+  log_msg(LLMR_LOG_INFO, NULL, "result ids llmr-%s-N", ids_run_token());
   rc = loop_run();
   drop_active();
   progress_clear();
   finish_stages();
   shared_close(); /* after the stages settled what they still held */
+  nfiles = resume_files();
   reader_close();
   writer_free();
+  if(ro->resume && ro->resume[0] && llmr_log_level >= LLMR_LOG_WARN) {
+    /* said unless -q, even for 0: ids that never match (a changed
+       input, another --custom-ids) are seen, not silently re-sent; a
+       count, not a warning; one write, whole among GNU parallel's */
+    char msg[160];
+    int n = snprintf(msg, sizeof(msg), "llmroute: resume: %lu request%s "
+                     "already done in %lu file%s, skipped\n", R.nskipped,
+                     R.nskipped == 1 ? "" : "s", nfiles,
+                     nfiles == 1 ? "" : "s");
+
+    fwrite(msg, 1, (size_t)n, stderr);
+  }
   if(!ro->quiet)
     progress_summary();
   if(R.ninternal)

@@ -140,7 +140,11 @@ int reader_more(void);     /* 1 when lines are buffered or a file is
 void reader_mark_ready(void);
 int reader_done(void);
 void reader_close(void);
+/* --resume PATH (a file, a folder of them, or "-": stdin): add the
+ * custom_ids with a successful result; LLMR_ERR (said) when unreadable */
 int resume_load(const char *path);
+unsigned long resume_files(void);  /* files read by resume_load() */
+
 
 /* progress.c */
 void progress_start(const struct run_opts *ro); /* t0, total, the mode */

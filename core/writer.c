@@ -99,7 +99,28 @@ int writer_flush(void)
 /* The result id of the job ("llmr-N") into id. */
 static void result_id(const struct llmr_job *job, char *id, size_t n)
 {
-  snprintf(id, n, "llmr-%lu", job->seq + 1);
+  /* llmr-RUN-N: RUN unique to this process, so ids are unique across
+     shards; written by hand, as this runs for every line */
+  const char *run = ids_run_token();
+  size_t len = strlen(run), at;
+  char digits[24];
+  int nd = 0;
+  unsigned long v = job->seq + 1;
+
+  do
+    digits[nd++] = (char)('0' + v % 10);
+  while((v /= 10) && nd < (int)sizeof(digits));
+  if(5 + len + 1 + (size_t)nd + 1 > n) { /* cannot happen: 64 bytes */
+    snprintf(id, n, "llmr-%lu", job->seq + 1);
+    return;
+  }
+  memcpy(id, "llmr-", 5);
+  memcpy(id + 5, run, len);
+  at = 5 + len;
+  id[at++] = '-';
+  while(nd)
+    id[at++] = digits[--nd];
+  id[at] = '\0';
 }
 
 /* Serialize the job's result line (with '\n') into wr.line. */

@@ -1,8 +1,10 @@
 # tests/bench/passthrough.sh - throughput and memory of the runner itself:
 # a pass-through pipeline (`jq program=.`) over LINES (default 200,000)
 # OpenAI-Batch lines of about 800 bytes, against `jq -c .` on the same
-# file; then the peak resident memory of MEM_LINES (default 1,000,000)
-# lines streamed through the same pipeline.  The input is generated,
+# file; the same lines without "custom_id" (each gets a generated one: a
+# hash of the line, and a set of those seen to tell repeats apart); then
+# the peak resident memory of MEM_LINES (default 1,000,000) lines, with
+# and without custom_id, streamed through the same pipeline.  The input is generated,
 # deterministic (a fixed LCG), never stored in the repository.
 #
 #   BUILD=build sh tests/bench/passthrough.sh
@@ -80,6 +82,11 @@ lt=$(for i in 1 2 3; do
        seconds "$LLMROUTE" -p "$TMP/pass.pipeline" "$TMP/in.jsonl"; echo
      done | best)
 jt=$(for i in 1 2 3; do seconds jq -c . "$TMP/in.jsonl"; echo; done | best)
+noid() { sed 's/^{"custom_id":"req-[0-9]*",/{/'; }
+noid <"$TMP/in.jsonl" >"$TMP/noid.jsonl"
+nt=$(for i in 1 2 3; do
+       seconds "$LLMROUTE" -p "$TMP/pass.pipeline" "$TMP/noid.jsonl"; echo
+     done | best)
 "$LLMROUTE" -p "$TMP/pass.pipeline" "$TMP/in.jsonl" 2>/dev/null |
   head -n 1 | cut -c 1-120 >"$TMP/first"
 awk -v n="$LINES" -v lt="$lt" -v jt="$jt" 'BEGIN {
@@ -89,30 +96,41 @@ awk -v n="$LINES" -v lt="$lt" -v jt="$jt" 'BEGIN {
          jt, n / jt
   printf "passthrough: llmroute / jq speed ratio: %.2fx\n", jt / lt
 }'
+awk -v n="$LINES" -v nt="$nt" 'BEGIN {
+  printf "passthrough: no custom_id (generated h-HASH ids): %.3f s, " \
+         "%.0f lines/s\n", nt, n / nt
+}'
 echo "passthrough: first result line starts: $(cat "$TMP/first")"
 
-# Peak RSS of MEM_LINES lines streamed from the generator (never stored).
-# GNU time when present, else the last VmHWM read from /proc while it runs.
-if [ -x /usr/bin/time ] &&
-   /usr/bin/time -f %M true >/dev/null 2>&1; then
-  gen "$MEM_LINES" | /usr/bin/time -f '%M' -o "$TMP/rss" \
-    "$LLMROUTE" -p "$TMP/pass.pipeline" >/dev/null 2>"$TMP/err"
-  kb=$(tail -n 1 "$TMP/rss")
-  how="GNU time %M"
-else
-  gen "$MEM_LINES" | "$LLMROUTE" -p "$TMP/pass.pipeline" >/dev/null \
-    2>"$TMP/err" &
-  pid=$!
-  kb=0
-  while kill -0 "$pid" 2>/dev/null; do
-    v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-    [ -n "$v" ] && kb=$v
-    sleep 0.2
-  done
-  wait "$pid"
-  how="VmHWM polled from /proc"
-fi
+# peak_rss FILTER: peak RSS in kB of MEM_LINES lines from the generator,
+# through FILTER (cat, noid), streamed (never stored).  GNU time when
+# present, else the last VmHWM read from /proc while it runs.
+peak_rss() {
+  if [ -x /usr/bin/time ] &&
+     /usr/bin/time -f %M true >/dev/null 2>&1; then
+    gen "$MEM_LINES" | $1 | /usr/bin/time -f '%M' -o "$TMP/rss" \
+      "$LLMROUTE" -p "$TMP/pass.pipeline" >/dev/null 2>"$TMP/err"
+    kb=$(tail -n 1 "$TMP/rss")
+    how="GNU time %M"
+  else
+    gen "$MEM_LINES" | $1 | "$LLMROUTE" -p "$TMP/pass.pipeline" \
+      >/dev/null 2>"$TMP/err" &
+    pid=$!
+    kb=0
+    while kill -0 "$pid" 2>/dev/null; do
+      v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+      [ -n "$v" ] && kb=$v
+      sleep 0.2
+    done
+    wait "$pid"
+    how="VmHWM polled from /proc"
+  fi
+}
+peak_rss cat
 echo "passthrough: peak RSS for $MEM_LINES lines: $kb kB" \
      "($((kb / 1024)) MB; $how)"
+peak_rss noid
+echo "passthrough: peak RSS for $MEM_LINES lines without custom_id:" \
+     "$kb kB ($((kb / 1024)) MB; $how)"
 echo "passthrough: reproduce: BUILD=$BUILD sh tests/bench/passthrough.sh" \
      "(LINES=, MEM_LINES= to vary)"

@@ -52,9 +52,12 @@ check_json "audit: routing.max_cost_usd honoured" \
   "any(.custom_id == \"$CAPPED\" and .route.expected_cost_usd <= 0.0001)" \
   "$PLAN"
 
-# The same input twice gives the same plan (deterministic routing).
-"$LLMROUTE" -p audit --keep-order "$EX" >"$TMP/p1" 2>/dev/null
-"$LLMROUTE" -p audit --keep-order "$EX" >"$TMP/p2" 2>/dev/null
+# The same input twice gives the same plan (deterministic routing; the
+# result ids differ, llmr-RUN-N, a RUN a process).
+"$LLMROUTE" -p audit --keep-order "$EX" 2>/dev/null | jq -c 'del(.id)' \
+  >"$TMP/p1"
+"$LLMROUTE" -p audit --keep-order "$EX" 2>/dev/null | jq -c 'del(.id)' \
+  >"$TMP/p2"
 if cmp -s "$TMP/p1" "$TMP/p2"; then pass "audit: deterministic"
 else fail "audit: deterministic" "two runs differ"; fi
 

@@ -211,7 +211,7 @@ llmr -v -v -p "$TMP/echo.pipeline" "$TMP/mixed.jsonl" </dev/null
 check_eq "stdout: one line per non-blank input line" \
   "$(wc -l <"$TMP/out" | tr -d ' ')" 5
 check_json "stdout: only result lines (id, custom_id, response, error...)" \
-  'all(type == "object" and (.id | test("^llmr-[0-9]+$")) and
+  'all(type == "object" and (.id | test("^llmr-[0-9a-z]{12}-[0-9]+$")) and
        has("custom_id") and has("response") and has("error") and
        has("route"))' "$TMP/out"
 check_eq "stdout: an error record means exit 1" "$rc" 1

@@ -3,6 +3,9 @@
 # jobs in flight, concurrency bounded by -j, 1,000 timers at -j 1000.
 # No timing is asserted except loose upper bounds the issue asks for.
 . tests/lib.sh
+# the ids below are worked out from line numbers (tests/cli/ids.sh tests
+# the default h-HASH ones)
+export LLMROUTE_CUSTOM_IDS=line
 
 PLUG=$(cd "$BUILD/tests/plugins" && pwd)
 export LLMROUTE_PLUGIN_PATH="$PLUG"

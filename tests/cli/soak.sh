@@ -54,6 +54,9 @@
 # Timing: about 30 s (the kill round is the longest), about 2 min with
 # the sanitizer build.  Run: BUILD=build sh tests/cli/soak.sh
 . tests/lib.sh
+# the ids below are worked out from line numbers (tests/cli/ids.sh tests
+# the default h-HASH ones)
+export LLMROUTE_CUSTOM_IDS=line
 
 N=${SOAK_N:-3000}
 SEED=20240611

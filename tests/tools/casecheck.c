@@ -642,6 +642,9 @@ static int run_case(struct tcase *tc, const char *tmp, int *status,
     setenv("CASE_TMP", tmp, 1);
     setenv("CASE_DIR", case_dir, 1);
     setenv("LLMROUTE_PLUGIN_PATH", plugpath, 1);
+    /* line-N custom_ids keep expected lines readable; a case unsets it
+       (a bare LLMROUTE_CUSTOM_IDS line) for the default h-HASH ids */
+    setenv("LLMROUTE_CUSTOM_IDS", "line", 1);
     for(line = strtok_r(envtext, "\n", &save); line;
         line = strtok_r(NULL, "\n", &save)) {
       char *eq = strchr(line, '=');
