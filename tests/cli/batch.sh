@@ -7,6 +7,8 @@
 # --resume over either format.
 # Run: BUILD=build bash tests/cli/batch.sh
 . tests/lib.sh
+# the malformed line is named by its line number (line-N), not its bytes
+export LLMROUTE_CUSTOM_IDS=line
 
 FIX=tests/fixtures/call
 LOG=$TMP/mock.log
