@@ -53,11 +53,16 @@ FUZZ_RESDIR  = $(or $(shell $(FUZZ_CC) -print-resource-dir 2>/dev/null),\
 FUZZ_ARCH    = $(or $(firstword $(subst -, ,$(MULTIARCH))),x86_64)
 DEPS_FUZZ    = /usr/bin/clang:clang \
   $(FUZZ_RESDIR)/lib/linux/libclang_rt.fuzzer-$(FUZZ_ARCH).a:libclang-rt-14-dev
+# What one test needs besides: tests/cli/report.sh renders the --html
+# page in headless Chromium (it reports SKIP without it).  Installed by
+# `make deps`, never required by the build.
+DEPS_TEST   = /usr/bin/chromium:chromium
 missing_of = $(strip $(foreach d,$(1),\
   $(if $(wildcard $(firstword $(subst :, ,$(d)))),,\
        $(lastword $(subst :, ,$(d))))))
 DEPS_MISSING = $(call missing_of,$(DEPS_HDRS))
 DEPS_FUZZ_MISSING = $(call missing_of,$(DEPS_FUZZ))
+DEPS_TEST_MISSING = $(call missing_of,$(DEPS_TEST))
 
 .PHONY: all deps test test-asan bench install clean check-deps kit fuzz \
         check-deps-fuzz
@@ -68,7 +73,8 @@ check-deps:
 	@if [ -n "$(DEPS_MISSING)" ]; then $(MAKE) --no-print-directory deps; fi
 
 deps:
-	@missing="$(strip $(DEPS_MISSING) $(DEPS_FUZZ_MISSING))"; \
+	@missing="$(strip $(DEPS_MISSING) $(DEPS_FUZZ_MISSING) \
+	  $(DEPS_TEST_MISSING))"; \
 	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
 	echo "deps: installing $$missing"; \
 	if [ "$$(id -u)" != 0 ]; then \
