@@ -14,7 +14,8 @@ static void usage(FILE *out)
 {
   fprintf(out,
 "Usage: llmroute [OPTIONS] [FILE...]\n"
-"       llmroute report [FILE...]\n"
+"       llmroute report [--format table|json|csv|markdown] [--by GROUPING]\n"
+"                       [--all] [--html PAGE] [FILE...]  (report --help)\n"
 "       llmroute train [-o MODEL] FILE...\n"
 "\n"
 "Read JSONL chat requests from the FILEs (or stdin when none, or '-'),\n"
