@@ -650,7 +650,8 @@ static int add_up(struct report *rp)
       rc = table_put(&rp->by[BY_TAG], rp->tags[r->tag0 + t], r);
     if(!r->superseded) {
       rp->baseline_actual += r->base_actual;
-      if(!r->err)
+      /* an audit plan's tier was planned, not answered at */
+      if(!r->err && r->actual)
         rp->tier[r->tier >= 1 && r->tier <= 3 ? r->tier : 0]++;
     }
   }

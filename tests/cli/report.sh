@@ -316,6 +316,8 @@ check_nogrep "markdown: only the grouping asked for" '^## By task' "$TMP/rm"
 "$LLMROUTE" report --html "$TMP/r.html" "$R" >"$TMP/out"
 check_eq "html: written, stdout empty without --format" \
   "$(wc -c <"$TMP/out" | tr -d ' ')" 0
+check_nogrep "html: the key is not on the page" 'report-test-key' \
+  "$TMP/r.html"
 check_nogrep "html: self-contained (no URL, no script)" \
   'https?:|<script|@import|url\(' "$TMP/r.html"
 CHROMIUM=$(command -v chromium || command -v chromium-browser)
@@ -376,6 +378,18 @@ check_eq "report: a missing file exits 1" "$?" 1
 check_grep "report: names the missing file" 'nonexistent\.jsonl' "$TMP/err"
 "$LLMROUTE" report --bogus >"$TMP/out" 2>"$TMP/err"
 check_eq "report: unknown option exits 2" "$?" 2
+"$LLMROUTE" report --format xml "$PLAN" >"$TMP/out" 2>"$TMP/err"
+check_eq "report: an unknown --format exits 2" "$?" 2
+check_grep "report: says the formats" 'table, json, csv or markdown' \
+  "$TMP/err"
+"$LLMROUTE" report --by task,colour "$PLAN" >"$TMP/out" 2>"$TMP/err"
+check_eq "report: an unknown --by exits 2" "$?" 2
+"$LLMROUTE" report --html "$TMP/no/such/dir/r.html" "$PLAN" >"$TMP/out" \
+  2>"$TMP/err"
+check_eq "report: a page that cannot be written exits 1" "$?" 1
+printf '' | "$LLMROUTE" report --html "$TMP/empty.html"
+check_grep "report: a page of no lines still renders" 'no result lines' \
+  "$TMP/empty.html"
 "$LLMROUTE" report --help >"$TMP/out" 2>"$TMP/err"
 check_grep "report: --help" '^usage: llmroute report' "$TMP/out"
 printf '' | "$LLMROUTE" report >"$TMP/out"
