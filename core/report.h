@@ -67,6 +67,20 @@ double rep_pct(const double *a, size_t n, double q);
 /* Savings of r in percent; 0 with *none set when there is no baseline. */
 double rep_savings(const struct rep_row *r, int *none);
 
+/* The names of --by, indexed by enum rep_by. */
+extern const char *const rep_by_name[BY_COUNT];
+
+/* report_fmt.c: the text forms on out.  want[] (BY_COUNT flags) names
+ * the groupings; kind says "actual", "estimated" or mixed. */
+void print_head(FILE *out, const struct report *rp, const char *kind);
+void print_table(FILE *out, const struct report *rp, int by,
+                 const char *kind);
+int print_json(FILE *out, const struct report *rp, const int *want,
+               const char *kind);
+void print_csv(FILE *out, const struct report *rp, const int *want);
+void print_markdown(FILE *out, const struct report *rp, const int *want,
+                    const char *kind);
+
 /* Write the self-contained HTML page of rp to f; 0, or -1 on a write
  * error. */
 int report_html(const struct report *rp, const char *kind, FILE *f);

@@ -57,7 +57,8 @@ gen() {
 }
 
 if [ "$1" = "--gen" ]; then gen "$2"; exit; fi
-if [ ! -x "$LLMROUTE" ]; then echo "build first: make BUILD=$BUILD" >&2; exit 1; fi
+if [ ! -x "$LLMROUTE" ]; then
+  echo "build first: make BUILD=$BUILD" >&2; exit 1; fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/llmr-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 gen "$LINES" >"$tmp/res.jsonl"
@@ -67,7 +68,8 @@ secs() { # secs CMD...: wall seconds of CMD (output discarded)
   awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", e - s }'
 }
 echo "report over $LINES result lines ($((bytes / 1048576)) MiB):"
-echo "  table (task, model):          $(secs "$LLMROUTE" report "$tmp/res.jsonl") s"
+echo "  table (task, model):          $(secs "$LLMROUTE" report \
+  "$tmp/res.jsonl") s"
 echo "  json, all five groupings:     $(secs "$LLMROUTE" report --json \
   --by task,model,provider,tag,code "$tmp/res.jsonl") s"
 echo "  --html page:                  $(secs "$LLMROUTE" report --html \

@@ -149,7 +149,7 @@ check_json "by provider: each attempt on its own, the request on its last" \
   (.p1.cost_usd - 0.755 | fabs) < 1e-12 and .p2.cost_usd == 0.001' \
   "$TMP/prov.json"
 
-# --- a real cascade run, interrupted and resumed --------------------------------
+# --- a real cascade run, interrupted and resumed ---------------------------
 
 mock_start --log "$TMP/mock.log"
 if [ -z "$MOCK_PORT" ]; then fail report_mock "mockprov did not start"
@@ -231,12 +231,13 @@ R=$TMP/res.jsonl
 
 "$LLMROUTE" report "$R" >"$TMP/rep" 2>"$TMP/err"
 check_eq "real: exit 0" "$?" 0
-check_grep "real: 9 requests, not 11" '^llmroute report: 9 requests, 1 errors; actual costs$' \
-  "$TMP/rep"
+check_grep "real: 9 requests, not 11" \
+  '^llmroute report: 9 requests, 1 errors; actual costs$' "$TMP/rep"
 check_grep "real: superseded records said" '^superseded: 2 earlier records' \
   "$TMP/rep"
 check_grep "real: rates" \
-  '^rates: retried 0 \(0\.0%\), fallback 0 \(0\.0%\), escalated 4 \(44\.4%\), validation failed 4 \(44\.4%\)$' \
+  '^rates: retried 0 \(0\.0%\), fallback 0 \(0\.0%\), escalated 4 \(44\.4%\), '\
+'validation failed 4 \(44\.4%\)$' \
   "$TMP/rep"
 check_grep "real: the escalation funnel" \
   '^answered at tier: 1: 4, 2: 3, 3: 1$' "$TMP/rep"
@@ -292,7 +293,9 @@ check_json "json: per-task costs add up to the total" \
 
 "$LLMROUTE" report --format csv --by task,tag "$R" >"$TMP/rc"
 check_grep "csv: header" \
-  '^by,name,requests,errors,tokens_in,tokens_out,cost_usd,baseline_cost_usd,savings_pct,p50_ms,p95_ms,p99_ms,retried,fallback,escalated,validation_failed,cache_hits,cache_misses,superseded$' \
+  '^by,name,requests,errors,tokens_in,tokens_out,cost_usd,'\
+'baseline_cost_usd,savings_pct,p50_ms,p95_ms,p99_ms,retried,fallback,'\
+'escalated,validation_failed,cache_hits,cache_misses,superseded$' \
   "$TMP/rc"
 check_eq "csv: one line per row (2 tasks, 4 tags, total, header)" \
   "$(wc -l <"$TMP/rc" | tr -d ' ')" 8
@@ -311,7 +314,7 @@ check_grep "markdown: a row" '^\| provider_error \| 1 \| 1 \|' "$TMP/rm"
 check_grep "markdown: the total row" '^\| total \| 9 \| 1 \|' "$TMP/rm"
 check_nogrep "markdown: only the grouping asked for" '^## By task' "$TMP/rm"
 
-# --- the --html page, rendered by headless Chromium -----------------------------
+# --- the --html page, rendered by headless Chromium ------------------------
 
 "$LLMROUTE" report --html "$TMP/r.html" "$R" >"$TMP/out"
 check_eq "html: written, stdout empty without --format" \
