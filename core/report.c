@@ -278,6 +278,7 @@ static int read_record(struct report *rp, jv line)
       struct rep_rec *old = &rp->recs[cids.last[slot]];
       old->superseded = 1;
       rp->nsuperseded++;
+      rp->superseded_lineids += !strncmp(r->cid, "line-", 5);
       rp->superseded_cost += old->cost;
     }
     cids.last[slot] = rp->nrecs;
@@ -809,6 +810,12 @@ int report_main(int argc, char **argv)
     rp.nsuperseded = 0;
     rp.superseded_cost = 0;
   }
+  else if(rp.superseded_lineids)
+    /* "line-N" is made from the line number: two runs of different
+       inputs without custom_ids share them */
+    fprintf(stderr, "llmroute: report: %ld superseded records have "
+            "generated ids (line-N); if the files are runs of different "
+            "inputs, --all counts every record\n", rp.superseded_lineids);
   if(rc != LLMR_ENOMEM)
     rc = add_up(&rp);
 

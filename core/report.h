@@ -56,7 +56,7 @@ struct report {
   struct rep_table by[BY_COUNT];
   struct rep_row total;
   long actual, estimated, unreadable, baseline_actual;
-  long nsuperseded;
+  long nsuperseded, superseded_lineids;
   double superseded_cost;
   long tier[4];                 /* answered at tier 1..3 ([0]: no tier) */
 };

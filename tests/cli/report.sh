@@ -71,7 +71,7 @@ else fail "report: stdin = file" "differs"; fi
 # the same plan twice: every custom_id comes again, so the first file's
 # records are superseded (counted once, their cost kept); --all counts
 # every record
-"$LLMROUTE" report --json "$PLAN" "$PLAN" >"$TMP/rep3"
+"$LLMROUTE" report --json "$PLAN" "$PLAN" >"$TMP/rep3" 2>"$TMP/err"
 check_json "report: a custom_id seen again is one request" \
   ".[0].total.requests == $n and .[0].superseded_records == $n and
    .[0].total.superseded == $n" "$TMP/rep3"
@@ -79,6 +79,12 @@ check_json "report: superseded records keep their cost" \
   "(.[0].total.cost_usd - 2 * $(cat "$TMP/sum")) | fabs < 1e-9" "$TMP/rep3"
 check_json "report: the superseded cost is said" \
   "(.[0].superseded_cost_usd - $(cat "$TMP/sum")) | fabs < 1e-9" "$TMP/rep3"
+check_nogrep "report: custom_ids of the input: no note" 'generated ids' \
+  "$TMP/err"
+printf '{"custom_id":"line-1","error":null,"route":{}}\n' >"$TMP/l1.jsonl"
+"$LLMROUTE" report "$TMP/l1.jsonl" "$TMP/l1.jsonl" >/dev/null 2>"$TMP/err"
+check_grep "report: generated ids (line-N) superseded: a note of --all" \
+  '1 superseded records have generated ids \(line-N\).*--all' "$TMP/err"
 "$LLMROUTE" report --json --all "$PLAN" "$PLAN" >"$TMP/rep3"
 check_json "report --all: two files add up" \
   ".[0].total.requests == $((n * 2)) and .[0].superseded_records == 0" \
