@@ -61,6 +61,10 @@ FUZZ_RESDIR  = $(or $(shell $(FUZZ_CC) -print-resource-dir 2>/dev/null),\
 FUZZ_ARCH    = $(or $(firstword $(subst -, ,$(MULTIARCH))),x86_64)
 DEPS_FUZZ    = /usr/bin/clang:clang \
   $(FUZZ_RESDIR)/lib/linux/libclang_rt.fuzzer-$(FUZZ_ARCH).a:libclang-rt-14-dev
+# What one test needs besides: tests/cli/report.sh renders the --html
+# page in headless Chromium (it reports SKIP without it).  Installed by
+# `make deps`, never required by the build.
+DEPS_TEST   = /usr/bin/chromium:chromium
 missing_of = $(strip $(foreach d,$(1),\
   $(if $(wildcard $(firstword $(subst :, ,$(d)))),,\
        $(lastword $(subst :, ,$(d))))))

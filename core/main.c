@@ -14,7 +14,9 @@ static void usage(FILE *out)
 {
   fprintf(out,
 "Usage: llmroute [OPTIONS] [FILE...]\n"
-"       llmroute report [FILE|RUNS.DB...]\n"
+"       llmroute report [--format table|json|csv|markdown] [--by GROUPING]\n"
+"                       [--all] [--html PAGE] [FILE|RUNS.DB...]\n"
+"                       (report --help)\n"
 "       llmroute train [-o MODEL] FILE...\n"
 "\n"
 "Read JSONL chat requests from the FILEs (or stdin when none, or '-'),\n"

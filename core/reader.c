@@ -327,6 +327,26 @@ jv request_normalise(jv in, char **custom_id, int *id_kept)
   return req;
 }
 
+/* routing.tags (an array of strings, or one string) start route.tags,
+ * so a result line keeps the tags its request came with and a report
+ * can group by them; a stage may append its own. */
+static void route_tags(struct llmr_job *job, jv req)
+{
+  jv routing = cget(req, CK_ROUTING), tags;
+
+  if(jv_get_kind(routing) != JV_KIND_OBJECT) {
+    jvf_free(routing);
+    return;
+  }
+  tags = jv_object_get(routing, jv_string("tags"));
+  if(jv_get_kind(tags) == JV_KIND_STRING)
+    tags = jv_array_append(jv_array(), tags);
+  if(jv_get_kind(tags) == JV_KIND_ARRAY)
+    job->route = jvf_set(job->route, jv_string("tags"), tags);
+  else
+    jv_free(tags);
+}
+
 static void line_to_job(char *text, size_t len, long lineno)
 {
   struct llmr_job *job;
@@ -392,6 +412,7 @@ static void line_to_job(char *text, size_t len, long lineno)
   }
   if(!id_kept) /* a number, absent, or dropped from a bare body */
     req = jv_object_set(req, ckey(CK_CUSTOM_ID), jv_string(cid));
+  route_tags(job, req);
   job->request = req;
   job_start(job);
 }

@@ -71,7 +71,6 @@ fail:
   if(dl)
     dlclose(dl);
   free(so);
-  errno = EINVAL;
   return NULL;
 }
 
@@ -81,8 +80,10 @@ FILE *report_open(const char *path)
   struct stat sb;
   char head[16];
 
-  if(!f)
+  if(!f) {
+    fprintf(stderr, "llmroute: report: %s: %s\n", path, strerror(errno));
     return NULL;
+  }
   /* only a regular file can be a database; a pipe (report <(cmd)) is
      read as result lines, untouched */
   if(fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode))

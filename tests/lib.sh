@@ -12,6 +12,9 @@ failures=0
 
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1: $2"; failures=$((failures + 1)); }
+# skip NAME WHY: a check that could not run here (a missing tool); counted
+# apart by run.sh, never as a pass.
+skip() { echo "SKIP: $1: $2"; }
 
 # check NAME COMMAND...: passes when the command exits 0.
 check() {

@@ -5,8 +5,10 @@
 # (TEST_JOBS, default twice the CPU count); each prints "PASS: name" and
 # "FAIL: name: why" lines, which are counted.  A suite that exits non-zero
 # without a FAIL line, or runs past TEST_TIMEOUT seconds (default 300),
-# counts as one failure.  The FAIL lines are repeated at the end, and the
-# last line is "N passed, N failed".  Exit 1 when anything failed.
+# counts as one failure.  "SKIP: name: why" lines (a check whose tool is
+# missing here) are counted apart and listed, never as passes.  The FAIL
+# lines are repeated at the end, and the last line is "N passed, N
+# failed".  Exit 1 when anything failed.
 #
 #   BUILD=build sh tests/run.sh [PATTERN...]   only suites whose path
 #                                              contains a PATTERN
@@ -69,7 +71,7 @@ LLMROUTE_INVARIANT_LOG=$out/invariants
 export LLMROUTE_INVARIANT_LOG
 xargs -P "$jobs" -L 1 sh tests/run.sh --suite "$out" <"$out/list"
 
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 : >"$out/fails"
 while read -r kind path; do
   name=$(echo "$path" | tr '/' '_')
@@ -79,7 +81,10 @@ while read -r kind path; do
   cat "$out/$name.out" 2>/dev/null
   p=$(grep -c '^PASS: ' "$out/$name.out" 2>/dev/null)
   f=$(grep -c '^FAIL: ' "$out/$name.out" 2>/dev/null)
-  p=${p:-0} f=${f:-0}
+  s=$(grep -c '^SKIP: ' "$out/$name.out" 2>/dev/null)
+  p=${p:-0} f=${f:-0} s=${s:-0}
+  grep '^SKIP: ' "$out/$name.out" 2>/dev/null | sed "s|$| [$path]|" \
+    >>"$out/skips"
   grep '^FAIL: ' "$out/$name.out" 2>/dev/null | sed "s|$| [$path]|" \
     >>"$out/fails"
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -94,6 +99,7 @@ while read -r kind path; do
   echo "--- $path: $p passed, $f failed (${secs}s)"
   passed=$((passed + p))
   failed=$((failed + f))
+  skipped=$((skipped + s))
 done <"$out/list"
 
 if [ -s "$out/invariants" ]; then
@@ -109,6 +115,12 @@ if [ -s "$out/fails" ]; then
   echo
   echo "Failures:"
   cat "$out/fails"
+fi
+if [ "$skipped" -gt 0 ]; then
+  echo
+  echo "Skipped (not counted as passed):"
+  cat "$out/skips"
+  echo "$skipped skipped"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
