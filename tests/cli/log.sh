@@ -246,9 +246,15 @@ else fail "report --json runs.db: the same numbers as the result file" \
   "$(head -c 300 "$TMP/rep.db.json")"; fi
 check_json "report runs.db: every line counted" \
   ".[0].total.requests == $NIN and .[0].total.errors >= 2" "$TMP/rep.db.json"
+# the same run twice over: each request once, the second copy of every
+# record superseded; with --all every record counts
 "$LLMROUTE" report "$DB" "$TMP/one.out" --json >"$TMP/rep.both"
-check_json "report: a database and a result file add up" \
-  ".[0].total.requests == $((NIN * 2))" "$TMP/rep.both"
+check_json "report: a database and its result file: each request once" \
+  ".[0].total.requests == $NIN and .[0].superseded_records == $NIN" \
+  "$TMP/rep.both"
+"$LLMROUTE" report --all "$DB" "$TMP/one.out" --json >"$TMP/rep.all"
+check_json "report --all: a database and a result file add up" \
+  ".[0].total.requests == $((NIN * 2))" "$TMP/rep.all"
 sqlite3 "$TMP/foreign.db" 'create table t(a); insert into t values(1)'
 "$LLMROUTE" report "$TMP/foreign.db" >/dev/null 2>"$TMP/rep.err"
 check_eq "report: a SQLite file that is no log: exit 1" "$?" 1

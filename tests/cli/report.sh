@@ -198,7 +198,7 @@ req() { # req ID TASK TAGS BY_MODEL_JSON: answers per model as the mock says
 }
 GOOD='"*":{"answer":"{\"total\": 1}"}'
 BAD='{"answer":"{\"total\": \"x\"}"}'
-SLOW='{"latency_ms":5000,"answer":"{\"total\": 2}"}'
+SLOW='{"latency_ms":10000,"answer":"{\"total\": 2}"}'
 {
   req ok1 extraction '["alpha"]' "{$GOOD}"
   req ok2 extraction '["alpha"]' "{$GOOD}"
