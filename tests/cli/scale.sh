@@ -127,6 +127,8 @@ parallel --pipe -N 25 -j 4 "$LLMROUTE" -p "$TMP/budget.pipeline" \
   --budget $BUDGET <"$TMP/budget.in" >"$TMP/budget.out" 2>"$TMP/budget.err"
 check_eq budget_one_result_per_line "$(ids "$TMP/budget.out" | uniq | wc -l) $(wc -l <"$TMP/budget.out")" \
   "100 100"
+check_eq budget_result_ids_unique "$(jq -r .id "$TMP/budget.out" | sort | uniq -d | wc -l) $(jq -r .id "$TMP/budget.out" | sort -u | wc -l)" \
+  "0 $(wc -l <"$TMP/budget.out")"
 check_eq budget_results_are_the_inputs "$(ids "$TMP/budget.out" | md5sum)" \
   "$(ids "$TMP/budget.in" | md5sum)"
 nok=$(jq -s '[.[] | select(.error == null)] | length' "$TMP/budget.out")
@@ -185,31 +187,37 @@ check_eq rpm_held_back "$(awk 'NR == 1 { a = $1 } END { print ($1 - a >= 5000) }
 printf 'set catalog=%s shared=%s run=kill shared_ttl=1\ncall timeout=5 retries=0 breaker=0\n' \
   "$TMP/free.json" "$SHARED" >"$TMP/kill.pipeline"
 lines c-kill 40 '\"latency_ms\":400' >"$TMP/kill.in"
+mkdir "$TMP/kill.d"
 cat >"$TMP/worker.sh" <<EOF
 echo \$\$ >"$TMP/kill.pid.\$1"
 exec "$LLMROUTE" -p "$TMP/kill.pipeline" -j 1 --budget 1 \
-  >"$TMP/kill.\$1.out" 2>"$TMP/kill.\$1.err"
+  >"$TMP/kill.d/\$1.out" 2>"$TMP/kill.\$1.err"
 EOF
 parallel --pipe -N 10 -j 4 sh "$TMP/worker.sh" {#} <"$TMP/kill.in" \
   2>/dev/null &
 ppid=$!
 # a shard answers one request each 0.4 s: 4 s in all; cut it after 2
 for i in $(seq 1 600); do
-  [ -s "$TMP/kill.2.out" ] && [ "$(wc -l <"$TMP/kill.2.out")" -ge 2 ] &&
+  [ -s "$TMP/kill.d/2.out" ] && [ "$(wc -l <"$TMP/kill.d/2.out")" -ge 2 ] &&
     break
   sleep 0.05
 done
 kill -9 "$(cat "$TMP/kill.pid.2")"
 wait "$ppid"
-before=$(ids "$TMP/kill.2.out")
+before=$(ids "$TMP/kill.d/2.out")
 nbefore=$(echo "$before" | grep -c .)
 sleep 1.5 # the dead process's lease (shared_ttl=1) lapses
-sed -n 11,20p "$TMP/kill.in" | "$LLMROUTE" -p "$TMP/kill.pipeline" -j 2 \
-  --budget 1 --resume "$TMP/kill.2.out" >"$TMP/kill.2r.out" \
+# the recipe: the whole input again, every shard's output as --resume
+parallel --pipe -N 10 -j 4 "$LLMROUTE" -p "$TMP/kill.pipeline" -j 2 \
+  --budget 1 --resume "$TMP/kill.d" <"$TMP/kill.in" >"$TMP/kill.2r.out" \
   2>"$TMP/kill.2r.err"
+check_eq kill_resume_resends_only_the_rest "$(wc -l <"$TMP/kill.2r.out")" \
+  $((10 - nbefore))
+check_eq kill_resume_says_skipped "$(grep -o 'resume: [0-9]* requests\{0,1\} already done' "$TMP/kill.2r.err" |
+  awk '{ n += $2 } END { print n }')" $((30 + nbefore))
 check_eq kill_shard_was_cut "$([ "$nbefore" -ge 2 ] && [ "$nbefore" -lt 10 ] && echo yes) ($nbefore of 10 done)" \
   "yes ($nbefore of 10 done)"
-check_eq kill_every_line_once "$(ids "$TMP"/kill.[1234].out "$TMP/kill.2r.out" | uniq -d | wc -l) $(ids "$TMP"/kill.[1234].out "$TMP/kill.2r.out" | md5sum)" \
+check_eq kill_every_line_once "$(ids "$TMP"/kill.d/*.out "$TMP/kill.2r.out" | uniq -d | wc -l) $(ids "$TMP"/kill.d/*.out "$TMP/kill.2r.out" | md5sum)" \
   "0 $(ids "$TMP/kill.in" | md5sum)"
 repaid=0
 for id in $before; do
@@ -221,7 +229,7 @@ check_eq kill_finished_not_paid_again "$repaid" 0
 # when its lease lapsed, charged at their worst case (the provider may
 # have billed them), so Redis' total covers every result's cost
 check_eq kill_dead_lease_reaped "$(rcli hlen llmroute:kill:held)" 0
-check_eq kill_spent_covers_results "$(echo "$(jq -s '[.[].route.cost_usd // 0] | add' "$TMP"/kill.[1234].out "$TMP/kill.2r.out") $(spent kill)" | awk '{ print ($2 >= $1 - 1e-9) }')" \
+check_eq kill_spent_covers_results "$(echo "$(jq -s '[.[].route.cost_usd // 0] | add' "$TMP"/kill.d/*.out "$TMP/kill.2r.out") $(spent kill)" | awk '{ print ($2 >= $1 - 1e-9) }')" \
   1
 
 # --- Redis lost mid-run: fail closed --------------------------------------
