@@ -198,7 +198,7 @@ req() { # req ID TASK TAGS BY_MODEL_JSON: answers per model as the mock says
 }
 GOOD='"*":{"answer":"{\"total\": 1}"}'
 BAD='{"answer":"{\"total\": \"x\"}"}'
-SLOW='{"latency_ms":10000,"answer":"{\"total\": 2}"}'
+SLOW='{"latency_ms":5000,"answer":"{\"total\": 2}"}'
 {
   req ok1 extraction '["alpha"]' "{$GOOD}"
   req ok2 extraction '["alpha"]' "{$GOOD}"
@@ -213,6 +213,7 @@ SLOW='{"latency_ms":10000,"answer":"{\"total\": 2}"}'
 } >"$TMP/in.jsonl"
 # stopped while slow1 waits on tier 2: slow1 is an interrupted record;
 # the resumed run appends slow1 and fail1 (not a success) again
+: >"$TMP/res.jsonl" # there before the background job opens it
 "$LLMROUTE" -p "$TMP/cascade.pipeline" "$TMP/in.jsonl" >"$TMP/res.jsonl" \
   2>"$TMP/err" </dev/null &
 _pid=$!
