@@ -37,6 +37,7 @@
 #include "llmroute.h"
 #include "key.h"
 #include "store.h"
+#include "core/lib/jget.h"
 
 #define CACHE_VERSION "0.1.0"
 #define FLUSH_SECONDS 1.0 /* write pending answers at least this often */
@@ -70,30 +71,10 @@ static const struct llmr_option options[] = {
  * Small helpers
  */
 
-/* Borrows obj.  New ref of obj[key]; jv_null() when absent or when obj is
- * not an object; never asserts. */
-static jv json_get(jv obj, const char *key)
-{
-  jv v;
-  if(jv_get_kind(obj) != JV_KIND_OBJECT)
-    return jv_null();
-  v = jv_object_get(jv_copy(obj), jv_string(key));
-  return jv_is_valid(v) ? v : (jv_free(v), jv_null());
-}
-
-/* Borrows obj.  obj[key] as a number, or def. */
-static double json_num(jv obj, const char *key, double def)
-{
-  jv v = json_get(obj, key);
-  double d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : def;
-  jv_free(v);
-  return d;
-}
-
 /* Borrows obj.  1 when obj[key] is the string s. */
 static int json_is(jv obj, const char *key, const char *s)
 {
-  jv v = json_get(obj, key);
+  jv v = jget(obj, key);
   int is = jv_get_kind(v) == JV_KIND_STRING && !strcmp(jv_string_value(v), s);
   jv_free(v);
   return is;
@@ -102,7 +83,7 @@ static int json_is(jv obj, const char *key, const char *s)
 /* Borrows obj.  A malloc'd copy of the string obj[key], or NULL. */
 static char *json_strdup(jv obj, const char *key)
 {
-  jv v = json_get(obj, key);
+  jv v = jget(obj, key);
   char *s = jv_get_kind(v) == JV_KIND_STRING ?
             strdup(jv_string_value(v)) : NULL;
   jv_free(v);
@@ -124,7 +105,7 @@ static double unix_now(void)
 static char *target_model(const struct llmr_host *h, jv request, jv route,
                           int answered)
 {
-  jv body = json_get(request, "body");
+  jv body = jget(request, "body");
   char *name = answered ? NULL : json_strdup(body, "model");
   const struct llmr_model *m;
 
@@ -198,7 +179,7 @@ static const struct store_row *pending(const struct cache *c,
  * the request looks up first. */
 static jv first_key(jv route, const char *key)
 {
-  jv k = json_get(route, "cache_key");
+  jv k = jget(route, "cache_key");
   int has = jv_get_kind(k) == JV_KIND_STRING;
   jv_free(k);
   return has ? route : jv_object_set(route, jv_string("cache_key"),
@@ -213,7 +194,7 @@ static jv hit_route(struct cache *c, jv route, const struct store_row *row,
                     const char *key, jv response)
 {
   const struct llmr_host *h = c->host;
-  jv attempts = json_get(route, "attempts"), a, usage;
+  jv attempts = jget(route, "attempts"), a, usage;
   double cost = 0;
   int n;
 
@@ -224,7 +205,7 @@ static jv hit_route(struct cache *c, jv route, const struct store_row *row,
   n = jv_array_length(jv_copy(attempts));
   for(int i = 0; i < n; i++) {
     jv e = jv_array_get(jv_copy(attempts), i);
-    cost += json_num(e, "cost_usd", 0);
+    cost += jget_num(e, "cost_usd", 0);
     jv_free(e);
   }
   a = jv_object();
@@ -261,16 +242,16 @@ static jv hit_route(struct cache *c, jv route, const struct store_row *row,
                                   1e10));
   /* what the premium model would have cost for this answer, as call
      prices it, so a hit shows its whole baseline as saved */
-  usage = json_get(response, "usage");
+  usage = jget(response, "usage");
   if(c->baseline && jv_get_kind(usage) == JV_KIND_OBJECT) {
     struct llmr_usage u;
     double usd;
     memset(&u, 0, sizeof(u));
-    u.input_tokens = (long)json_num(usage, "prompt_tokens", 0);
-    u.output_tokens = (long)json_num(usage, "completion_tokens", 0);
+    u.input_tokens = (long)jget_num(usage, "prompt_tokens", 0);
+    u.output_tokens = (long)jget_num(usage, "completion_tokens", 0);
     usd = h->cost(&c->baseline->price, &u);
     if(usd >= 0 && usd < 1e9) {
-      jv est = json_get(route, "baseline_cost_usd");
+      jv est = jget(route, "baseline_cost_usd");
       if(jv_get_kind(est) == JV_KIND_NUMBER &&
          !jv_object_has(jv_copy(route), jv_string("baseline_estimate_usd")))
         route = jv_object_set(route, jv_string("baseline_estimate_usd"),
@@ -369,13 +350,13 @@ static enum llmr_verdict cache_process(void *self, struct llmr_job *job)
  * (valid: false): such an answer is never stored. */
 static int last_refused(jv route)
 {
-  jv attempts = json_get(route, "attempts"), last, valid;
+  jv attempts = jget(route, "attempts"), last, valid;
   int n, refused = 0;
 
   if(jv_get_kind(attempts) == JV_KIND_ARRAY &&
      (n = jv_array_length(jv_copy(attempts))) > 0) {
     last = jv_array_get(jv_copy(attempts), n - 1);
-    valid = json_get(last, "valid");
+    valid = jget(last, "valid");
     refused = jv_get_kind(valid) == JV_KIND_FALSE;
     jv_free(valid);
     jv_free(last);
@@ -387,14 +368,14 @@ static int last_refused(jv route)
 /* Borrows route.  The cost of the answer kept: its attempt's (the last). */
 static double answer_cost(jv route)
 {
-  jv attempts = json_get(route, "attempts"), last;
+  jv attempts = jget(route, "attempts"), last;
   double cost = 0;
   int n;
 
   if(jv_get_kind(attempts) == JV_KIND_ARRAY &&
      (n = jv_array_length(jv_copy(attempts))) > 0) {
     last = jv_array_get(jv_copy(attempts), n - 1);
-    cost = json_num(last, "cost_usd", 0);
+    cost = jget_num(last, "cost_usd", 0);
     jv_free(last);
   }
   jv_free(attempts);
@@ -443,14 +424,14 @@ static void queue(struct cache *c, const char *key, const char *model,
  * after an escalation), or "". */
 static void hit_key(jv route, char out[65])
 {
-  jv attempts = json_get(route, "attempts"), last = jv_null(), k;
+  jv attempts = jget(route, "attempts"), last = jv_null(), k;
   int n;
 
   out[0] = '\0';
   if(jv_get_kind(attempts) == JV_KIND_ARRAY &&
      (n = jv_array_length(jv_copy(attempts))) > 0)
     last = jv_array_get(jv_copy(attempts), n - 1);
-  k = json_get(last, "cache_key");
+  k = jget(last, "cache_key");
   if(jv_get_kind(k) == JV_KIND_STRING)
     snprintf(out, 65, "%s", jv_string_value(k));
   jv_free(k);
@@ -471,7 +452,7 @@ static void cache_done(void *self, struct llmr_job *job, const char *line,
   (void)len;
   /* only a job this stage saw, that ended with an answer validate did
      not refuse */
-  first = json_get(route, "cache_key");
+  first = jget(route, "cache_key");
   hit = json_is(route, "cache", "hit");
   if(jv_get_kind(first) != JV_KIND_STRING ||
      (!hit && !json_is(route, "cache", "miss")) || last_refused(route)) {

@@ -37,6 +37,7 @@
 
 #include "llmroute.h"
 #include "core/lib/proxy.h"
+#include "core/lib/jget.h"
 
 #define ESCALATE_VERSION "0.1.0"
 #define MAX_LADDER 32
@@ -69,31 +70,11 @@ static const struct llmr_option options[] = {
   {NULL, LLMR_OPT_STRING, NULL, 0, NULL}
 };
 
-/* Borrows obj.  New ref of obj[key]; jv_null() when absent or when obj is
- * not an object; never asserts. */
-static jv json_get(jv obj, const char *key)
-{
-  jv v;
-  if(jv_get_kind(obj) != JV_KIND_OBJECT)
-    return jv_null();
-  v = jv_object_get(jv_copy(obj), jv_string(key));
-  return jv_is_valid(v) ? v : (jv_free(v), jv_null());
-}
-
-/* Borrows obj.  obj[key] as a number, or def. */
-static double json_num(jv obj, const char *key, double def)
-{
-  jv v = json_get(obj, key);
-  double d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : def;
-  jv_free(v);
-  return d;
-}
-
 /* Borrows catalog.  The tier of model name, or 0 when unknown. */
 static long model_tier(jv catalog, const char *name)
 {
-  jv models = json_get(catalog, "models"), m = json_get(models, name);
-  long tier = (long)json_num(m, "tier", 0);
+  jv models = jget(catalog, "models"), m = jget(models, name);
+  long tier = (long)jget_num(m, "tier", 0);
   jv_free(models);
   jv_free(m);
   return tier;
@@ -102,11 +83,11 @@ static long model_tier(jv catalog, const char *name)
 /* Borrows catalog.  The highest tier of any model, or 0 (no catalog). */
 static long top_tier(jv catalog)
 {
-  jv models = json_get(catalog, "models");
+  jv models = jget(catalog, "models");
   long top = 0;
   if(jv_get_kind(models) == JV_KIND_OBJECT) {
     jv_object_foreach(models, k, m) {
-      long t = (long)json_num(m, "tier", 0);
+      long t = (long)jget_num(m, "tier", 0);
       if(t > top)
         top = t;
       jv_free(k);
@@ -120,12 +101,12 @@ static long top_tier(jv catalog)
 /* Consumes req.  Returns it with routing.min_tier raised to tier. */
 static jv raise_min_tier(jv req, long tier)
 {
-  jv routing = json_get(req, "routing");
+  jv routing = jget(req, "routing");
   if(jv_get_kind(routing) != JV_KIND_OBJECT) {
     jv_free(routing);
     routing = jv_object();
   }
-  if(json_num(routing, "min_tier", 0) < tier)
+  if(jget_num(routing, "min_tier", 0) < tier)
     routing = jv_object_set(routing, jv_string("min_tier"),
                             jv_number((double)tier));
   return jv_object_set(req, jv_string("routing"), routing);
@@ -134,7 +115,7 @@ static jv raise_min_tier(jv req, long tier)
 /* Borrows route.  New ref of the last attempt, or jv_null(). */
 static jv last_attempt(jv route, int *count)
 {
-  jv attempts = json_get(route, "attempts"), last = jv_null();
+  jv attempts = jget(route, "attempts"), last = jv_null();
   int n = 0;
   if(jv_get_kind(attempts) == JV_KIND_ARRAY) {
     n = jv_array_length(jv_copy(attempts));
@@ -152,11 +133,11 @@ static jv last_attempt(jv route, int *count)
 /* Borrows route.  1 when some attempt used model name. */
 static int tried(jv route, const char *name)
 {
-  jv attempts = json_get(route, "attempts");
+  jv attempts = jget(route, "attempts");
   int hit = 0;
   if(jv_get_kind(attempts) == JV_KIND_ARRAY) {
     jv_array_foreach(attempts, i, a) {
-      jv m = json_get(a, "model");
+      jv m = jget(a, "model");
       (void)i;
       if(jv_get_kind(m) == JV_KIND_STRING && !strcmp(jv_string_value(m), name))
         hit = 1;
@@ -172,12 +153,12 @@ static int tried(jv route, const char *name)
  * (call hedge_ms=: "hedge": true) and that were found invalid, or 0. */
 static long hedged_tier(jv catalog, jv route)
 {
-  jv attempts = json_get(route, "attempts");
+  jv attempts = jget(route, "attempts");
   long top = 0;
   if(jv_get_kind(attempts) == JV_KIND_ARRAY) {
     jv_array_foreach(attempts, i, a) {
-      jv hedge = json_get(a, "hedge"), valid = json_get(a, "valid");
-      jv m = json_get(a, "model");
+      jv hedge = jget(a, "hedge"), valid = jget(a, "valid");
+      jv m = jget(a, "model");
       (void)i;
       if(jv_get_kind(hedge) == JV_KIND_TRUE &&
          jv_get_kind(valid) == JV_KIND_FALSE &&
@@ -205,7 +186,7 @@ static enum llmr_verdict preempt(struct escalate *e, struct llmr_job *job)
   const struct llmr_host *h = e->host;
   jv route = h->route(job), req = h->request(job);
   char why[96] = "";
-  if(json_num(route, "min_tier", 0) >= e->require_tier ||
+  if(jget_num(route, "min_tier", 0) >= e->require_tier ||
      !proxy_fires(&e->proxy, h, req, route, why, sizeof(why))) {
     jv_free(route);
     jv_free(req);
@@ -233,11 +214,11 @@ static enum llmr_verdict give_up(struct escalate *e, struct llmr_job *job,
                                  jv route, int attempts, const char *why,
                                  const char *reason)
 {
-  jv ce = json_get(route, "call_error");
-  jv code = json_get(ce, "code");
+  jv ce = jget(route, "call_error");
+  jv code = jget(ce, "code");
 
   if(jv_get_kind(code) == JV_KIND_STRING) {
-    jv msg = json_get(ce, "message");
+    jv msg = jget(ce, "message");
 
     e->host->set_error(job, jv_string_value(code),
                        "no answer after %d attempt%s (%s); last: %s",
@@ -270,7 +251,7 @@ static enum llmr_verdict cascade(struct escalate *e, struct llmr_job *job)
   jv_free(resp);
   last = last_attempt(route, &n);
   if(have_resp) {
-    jv valid = json_get(last, "valid");
+    jv valid = jget(last, "valid");
     int bad = jv_get_kind(valid) == JV_KIND_FALSE;
     jv_free(valid);
     if(!bad) {
@@ -280,7 +261,7 @@ static enum llmr_verdict cascade(struct escalate *e, struct llmr_job *job)
     }
   }
   else if(!n) {
-    jv ce = json_get(route, "call_error");
+    jv ce = jget(route, "call_error");
     int failed = jv_get_kind(ce) == JV_KIND_OBJECT;
     jv_free(ce);
     if(!failed) {
@@ -292,29 +273,29 @@ static enum llmr_verdict cascade(struct escalate *e, struct llmr_job *job)
     /* the call failed without an attempt (no usable deployment): as any
        failed call, escalate it or give up with the call's error */
   }
-  lreason = json_get(last, "reason");
+  lreason = jget(last, "reason");
   if(jv_get_kind(lreason) != JV_KIND_STRING) {
-    jv ce = json_get(route, "call_error");
+    jv ce = jget(route, "call_error");
     jv_free(lreason);
-    lreason = json_get(ce, "message");
+    lreason = jget(ce, "message");
     jv_free(ce);
   }
   snprintf(reason, sizeof(reason), "%s",
            jv_get_kind(lreason) == JV_KIND_STRING ? jv_string_value(lreason)
            : have_resp ? "invalid answer" : "the call failed");
   jv_free(lreason);
-  model = json_get(last, "model");
+  model = jget(last, "model");
   if(jv_get_kind(model) == JV_KIND_STRING)
     tier = model_tier(e->catalog, jv_string_value(model));
   jv_free(model);
   jv_free(last);
   if(!tier)
-    tier = (long)json_num(route, "tier", 0);
+    tier = (long)jget_num(route, "tier", 0);
   hedged = hedged_tier(e->catalog, route);
   if(hedged > tier)
     tier = hedged;
 
-  esc = (long)json_num(route, "escalations", 0);
+  esc = (long)jget_num(route, "escalations", 0);
   if(esc >= e->max) {
     snprintf(why, sizeof(why), "max=%ld escalation%s used", e->max,
              e->max == 1 ? "" : "s");
@@ -333,7 +314,7 @@ static enum llmr_verdict cascade(struct escalate *e, struct llmr_job *job)
                      reason);
     }
     {
-      jv body = json_get(req, "body");
+      jv body = jget(req, "body");
       if(jv_get_kind(body) != JV_KIND_OBJECT) {
         jv_free(body);
         body = jv_object();
@@ -346,7 +327,7 @@ static enum llmr_verdict cascade(struct escalate *e, struct llmr_job *job)
   else {
     long want = (tier > 0 ? tier : 1) + 1;
     long top = top_tier(e->catalog);
-    long have = (long)json_num(route, "min_tier", 0);
+    long have = (long)jget_num(route, "min_tier", 0);
     if(have >= want)
       want = have + 1;
     if(top && want > top) {

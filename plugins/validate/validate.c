@@ -49,6 +49,7 @@
 #include "llmroute.h"
 #include "core/lib/proxy.h"
 #include "schema.h"
+#include "core/lib/jget.h"
 
 #define VALIDATE_VERSION "0.1.0"
 #define REASON_LEN 512
@@ -110,23 +111,12 @@ static const struct llmr_option options[] = {
  * Helpers
  */
 
-/* Borrows obj.  New ref of obj[key]; jv_null() when absent or when obj is
- * not an object; never asserts. */
-static jv json_get(jv obj, const char *key)
-{
-  jv v;
-  if(jv_get_kind(obj) != JV_KIND_OBJECT)
-    return jv_null();
-  v = jv_object_get(jv_copy(obj), jv_string(key));
-  return jv_is_valid(v) ? v : (jv_free(v), jv_null());
-}
-
 /* Borrows v.  New ref of v.a.b... along a NULL-ended list of keys. */
 static jv json_path(jv v, const char *const *keys)
 {
   jv cur = jv_copy(v);
   for(; *keys; keys++) {
-    jv next = json_get(cur, *keys);
+    jv next = jget(cur, *keys);
     jv_free(cur);
     cur = next;
   }
@@ -198,7 +188,7 @@ static long regex_find(OnigRegex re, const char *s, size_t n, size_t *mlen)
 static jv answer_text(jv body)
 {
   static const char *const path[] = {"message", "content", NULL};
-  jv choices = json_get(body, "choices"), first, content, text;
+  jv choices = jget(body, "choices"), first, content, text;
   if(jv_get_kind(choices) != JV_KIND_ARRAY ||
      !jv_array_length(jv_copy(choices))) {
     jv_free(choices);
@@ -212,7 +202,7 @@ static jv answer_text(jv body)
     return content;
   text = jv_string("");
   jv_array_foreach(content, i, part) {
-    jv t = json_get(part, "text");
+    jv t = jget(part, "text");
     (void)i;
     if(jv_get_kind(t) == JV_KIND_STRING)
       text = jv_string_concat(text, t);
@@ -227,14 +217,14 @@ static jv answer_text(jv body)
 /* Borrows body.  New ref of body.choices[0][key]. */
 static jv first_choice(jv body, const char *key)
 {
-  jv choices = json_get(body, "choices"), first, v;
+  jv choices = jget(body, "choices"), first, v;
   if(jv_get_kind(choices) != JV_KIND_ARRAY ||
      !jv_array_length(jv_copy(choices))) {
     jv_free(choices);
     return jv_null();
   }
   first = jv_array_get(choices, 0);
-  v = json_get(first, key);
+  v = jget(first, key);
   jv_free(first);
   return v;
 }
@@ -254,8 +244,8 @@ static long model_tier(jv catalog, const char *name)
   static const char *const path[] = {"models", NULL};
   jv models = json_path(catalog, path), m, t;
   long tier = 0;
-  m = json_get(models, name);
-  t = json_get(m, "tier");
+  m = jget(models, name);
+  t = jget(m, "tier");
   if(jv_get_kind(t) == JV_KIND_NUMBER)
     tier = (long)jv_number_value(t);
   jv_free(models);
@@ -436,7 +426,7 @@ static enum outcome check_tier(struct validate *v, jv req, jv route,
   if(v->require_tier <= 0 ||
      !proxy_fires(&v->proxy, v->host, req, route, why, sizeof(why)))
     return ANSWER_VALID;
-  attempts = json_get(route, "attempts");
+  attempts = jget(route, "attempts");
   last = jv_null();
   if(jv_get_kind(attempts) == JV_KIND_ARRAY) {
     int n = jv_array_length(jv_copy(attempts));
@@ -445,14 +435,14 @@ static enum outcome check_tier(struct validate *v, jv req, jv route,
       last = jv_array_get(jv_copy(attempts), n - 1);
     }
   }
-  model = json_get(last, "model");
+  model = jget(last, "model");
   if(jv_get_kind(model) == JV_KIND_STRING)
     tier = model_tier(v->catalog, jv_string_value(model));
   jv_free(model);
   jv_free(last);
   jv_free(attempts);
   if(!tier) {
-    jv t = json_get(route, "tier");
+    jv t = jget(route, "tier");
     if(jv_get_kind(t) == JV_KIND_NUMBER)
       tier = (long)jv_number_value(t);
     jv_free(t);
@@ -493,15 +483,15 @@ static enum outcome check_jq(struct validate *v, jv body, char *reason)
  * an earlier pass, before an escalation, is about another answer). */
 static enum outcome check_agreement(jv route, char *reason)
 {
-  jv a = json_get(route, "agreement"), ok = json_get(a, "agree");
-  jv models = json_get(a, "models"), model = json_get(route, "model");
+  jv a = jget(route, "agreement"), ok = jget(a, "agree");
+  jv models = jget(a, "models"), model = jget(route, "model");
   jv m0 = jv_get_kind(models) == JV_KIND_ARRAY
           ? jv_array_get(jv_copy(models), 0) : jv_null();
   enum outcome o = ANSWER_VALID;
 
   if(jv_get_kind(ok) == JV_KIND_FALSE && jv_equal(jv_copy(m0),
                                                   jv_copy(model))) {
-    jv answers = json_get(a, "answers");
+    jv answers = jget(a, "answers");
     int arr = jv_get_kind(answers) == JV_KIND_ARRAY;
     jv m1 = jv_array_get(jv_copy(models), 1);
     jv a0 = arr ? jv_array_get(jv_copy(answers), 0) : jv_null();
@@ -535,8 +525,8 @@ static enum outcome check_answer(struct validate *v, jv req, jv route,
 {
   enum outcome o = ANSWER_VALID;
   jv text = answer_text(body), finish = first_choice(body, "finish_reason");
-  jv msg = first_choice(body, "message"), tools = json_get(msg, "tool_calls");
-  jv refusal = json_get(msg, "refusal"), rftype = json_path(req, rf_type);
+  jv msg = first_choice(body, "message"), tools = jget(msg, "tool_calls");
+  jv refusal = jget(msg, "refusal"), rftype = json_path(req, rf_type);
   jv s1 = json_path(req, rf_schema), s2 = json_path(req, rt_schema);
   jv expect = json_path(req, rt_expect), inst = jv_invalid();
   int has_tools = jv_get_kind(tools) == JV_KIND_ARRAY &&
@@ -631,7 +621,7 @@ static enum outcome check_answer(struct validate *v, jv req, jv route,
  * (an attempt is added when there is none). */
 static jv mark_attempt(jv route, int valid, const char *reason)
 {
-  jv attempts = json_get(route, "attempts"), last;
+  jv attempts = jget(route, "attempts"), last;
   int n;
   if(jv_get_kind(attempts) != JV_KIND_ARRAY) {
     jv_free(attempts);
@@ -639,7 +629,7 @@ static jv mark_attempt(jv route, int valid, const char *reason)
   }
   n = jv_array_length(jv_copy(attempts));
   if(!n) {
-    jv model = json_get(route, "model");
+    jv model = jget(route, "model");
     last = jv_object_set(jv_object(), jv_string("model"), model);
     n = 1;
   }
@@ -757,7 +747,7 @@ static enum llmr_verdict validate_process(void *self, struct llmr_job *job)
   if(o == ANSWER_INVALID)
     h->log(job, LLMR_LOG_INFO, "invalid answer: %s", reason);
   route = mark_attempt(route, o == ANSWER_VALID, reason);
-  review = json_get(route, "review");
+  review = jget(route, "review");
   route = jv_object_set(route, jv_string("review"),
                         jv_bool(jv_get_kind(review) == JV_KIND_TRUE ||
                                 (v->sample > 0 &&
