@@ -47,11 +47,14 @@ DEPS_HDRS := /usr/include/jq.h:libjq-dev \
              /usr/bin/curl:curl \
              /usr/bin/pkg-config:pkg-config \
              /usr/include/hiredis/hiredis.h:libhiredis-dev
-# What tests run (tests/cli/scale.sh, ids.sh; they say SKIP without
-# them): installed by `make deps`, never required by a build.
+# What some tests run besides (each reports SKIP without it): Redis and
+# GNU parallel (tests/cli/scale.sh, ids.sh), headless Chromium rendering
+# the --html page (report.sh).  Installed by `make deps`, never required
+# by a build.
 DEPS_TEST := /usr/bin/redis-server:redis-server \
              /usr/bin/redis-cli:redis-tools \
-             /usr/bin/parallel:parallel
+             /usr/bin/parallel:parallel \
+             /usr/bin/chromium:chromium
 # What `make fuzz` needs besides (clang and its libFuzzer runtime):
 # installed by `make deps`, checked by `make fuzz` only, so a build
 # without clang still works.
@@ -61,10 +64,6 @@ FUZZ_RESDIR  = $(or $(shell $(FUZZ_CC) -print-resource-dir 2>/dev/null),\
 FUZZ_ARCH    = $(or $(firstword $(subst -, ,$(MULTIARCH))),x86_64)
 DEPS_FUZZ    = /usr/bin/clang:clang \
   $(FUZZ_RESDIR)/lib/linux/libclang_rt.fuzzer-$(FUZZ_ARCH).a:libclang-rt-14-dev
-# What one test needs besides: tests/cli/report.sh renders the --html
-# page in headless Chromium (it reports SKIP without it).  Installed by
-# `make deps`, never required by the build.
-DEPS_TEST   = /usr/bin/chromium:chromium
 missing_of = $(strip $(foreach d,$(1),\
   $(if $(wildcard $(firstword $(subst :, ,$(d)))),,\
        $(lastword $(subst :, ,$(d))))))
