@@ -35,17 +35,18 @@ static const char *str_of(jv v)
  */
 jv batch_check_endpoint(jv in)
 {
-  jv url = json_get(in, "url"), method = json_get(in, "method");
+  /* on every line: the shared keys, no key string made per lookup */
+  jv url = cget(in, CK_URL), method = cget(in, CK_METHOD);
   jv r = jv_true();
   const char *u = str_of(url), *m = str_of(method);
 
-  if(jv_get_kind(url) != JV_KIND_NULL && !u)
+  if(jv_is_valid(url) && jv_get_kind(url) != JV_KIND_NULL && !u)
     r = refuse("invalid_request: \"url\" must be a string (%s%s)", SERVED,
                NULL);
   else if(u && strcmp(u, SERVED))
     r = refuse("unsupported_endpoint: \"%.200s\" is not served: llmroute "
                "serves only %s", u, SERVED);
-  else if(jv_get_kind(method) != JV_KIND_NULL &&
+  else if(jv_is_valid(method) && jv_get_kind(method) != JV_KIND_NULL &&
           (!m || strcmp(m, "POST")))
     r = refuse("invalid_request: \"method\" must be \"POST\"%s%s", NULL,
                NULL);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "jvfast.h"
 
 #define FLUSH_AT 65536
 
@@ -29,6 +30,7 @@ static struct {
   size_t ringsize;
   unsigned long next_write;
   int paid;              /* a result of a paid call is in out */
+  jv k_request_id;       /* the key, made once: looked up every line */
 } wr;
 
 void writer_init(int keep_order, int max_jobs)
@@ -37,6 +39,7 @@ void writer_init(int keep_order, int max_jobs)
   wr.keep_order = keep_order;
   buf_init(&wr.out);
   buf_init(&wr.line);
+  wr.k_request_id = jv_string("request_id");
   if(keep_order) {
     wr.ringsize = (size_t)max_jobs;
     wr.ring = calloc(wr.ringsize, sizeof(*wr.ring));
@@ -58,6 +61,7 @@ void writer_free(void)
   free(wr.ringlen);
   buf_free(&wr.out);
   buf_free(&wr.line);
+  jv_free(wr.k_request_id);
 }
 
 int writer_flush(void)
@@ -149,13 +153,13 @@ static void format_result(struct llmr_job *job)
     buf_put(&wr.line, "null", 4);
   else {
     buf_puts(&wr.line, "{\"status_code\":200,");
-    rid = json_get(job->route, "request_id"); /* the provider's */
+    rid = jvf_get(job->route, wr.k_request_id); /* the provider's */
     if(jv_get_kind(rid) == JV_KIND_STRING) {
       buf_puts(&wr.line, "\"request_id\":");
       json_write(&wr.line, rid);
       buf_putc(&wr.line, ',');
     }
-    jv_free(rid);
+    jvf_free(rid);
     buf_puts(&wr.line, "\"body\":");
     json_write(&wr.line, job->response);
     buf_putc(&wr.line, '}');
