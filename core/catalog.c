@@ -6,7 +6,8 @@
  *    "models":{NAME:{"tier","input_usd_per_mtok","output_usd_per_mtok",
  *                    "cached_input_usd_per_mtok","context_tokens",
  *                    "max_output_tokens",
- *                    "deployments":[{"provider","model"}, ...]}, ...}}
+ *                    "deployments":[{"provider","model",
+ *                                    "rpm","tpm"}, ...]}, ...}}
  *
  * Tiers: 1 = cheap and fast (extraction, classification, short chat),
  * 2 = capable mid-range (most coding, summarising, writing),
@@ -202,6 +203,7 @@ static int check_deployment(const char *path, const char *name, int i,
     "input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok",
     "cache_write_usd_per_mtok", NULL
   };
+  static const char *const limits[] = { "rpm", "tpm", NULL };
   jv prov, p;
   int k;
 
@@ -226,6 +228,16 @@ static int check_deployment(const char *path, const char *name, int i,
     if(bad)
       return fail(err, errlen, path, "models.%s: deployments[%d].%s must "
                   "be a number from 0 to 1e6", name, i, prices[k]);
+  }
+  /* a deployment's own rate limits (providers limit per model too) */
+  for(k = 0; limits[k]; k++) {
+    jv v = json_get(d, limits[k]);
+    int bad = jv_get_kind(v) != JV_KIND_NULL &&
+              (!is_num(v, 1, 1) || jv_number_value(v) > 1e9);
+    jv_free(v);
+    if(bad)
+      return fail(err, errlen, path, "models.%s: deployments[%d].%s must "
+                  "be an integer from 1 to 1e9", name, i, limits[k]);
   }
   prov = json_get(d, "provider");
   p = json_get(providers, jv_string_value(prov));

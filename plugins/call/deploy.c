@@ -56,6 +56,13 @@ static void add_one(struct job_state *js, const char *prov, const char *model,
     d->tier = m->tier;
   }
   d->brk = limits_breaker(st, prov, model);
+  if(d->brk && !d->brk->limits_set && dd) {
+    /* the deployment's own rpm/tpm, read once from its catalog entry */
+    double now = st->host->now();
+    call_bucket_init(&d->brk->rpm, call_num(dd->entry, "rpm", 0), now);
+    call_bucket_init(&d->brk->tpm, call_num(dd->entry, "tpm", 0), now);
+    d->brk->limits_set = 1;
+  }
 }
 
 /* The catalog model whose key is name, or NULL. */

@@ -28,55 +28,77 @@ double limits_pause(const struct deployment *d, double now)
   return until > now ? until - now : 0;
 }
 
+/* The buckets a request to d takes from: its provider's rpm and tpm,
+ * then the deployment's own (a catalog deployment's rpm/tpm: providers
+ * limit per model too).  NULL where d has no breaker entry. */
+static void buckets(struct deployment *d, struct call_bucket *b[4])
+{
+  b[0] = &d->p->rpm;
+  b[1] = &d->p->tpm;
+  b[2] = d->brk ? &d->brk->rpm : NULL;
+  b[3] = d->brk ? &d->brk->tpm : NULL;
+}
+
 /* Borrows js and d.  Seconds to wait, 0: go. */
 double limits_wait(struct job_state *js, struct deployment *d, double now)
 {
-  struct provider *p = d->p;
-  double wait = limits_pause(d, now), w;
-  w = call_bucket_wait(&p->rpm, 1, now);
-  if(w > wait)
-    wait = w;
-  w = call_bucket_wait(&p->tpm, request_tokens(js, d), now);
-  if(w > wait)
-    wait = w;
+  struct call_bucket *b[4];
+  double wait = limits_pause(d, now), w, tokens = request_tokens(js, d);
+  buckets(d, b);
+  for(int i = 0; i < 4; i++) {
+    if(!b[i])
+      continue;
+    w = call_bucket_wait(b[i], i % 2 ? tokens : 1, now);
+    if(w > wait)
+      wait = w;
+  }
   return wait;
 }
 
 /* Borrows js and d. */
 void limits_take(struct job_state *js, struct deployment *d, double now)
 {
-  call_bucket_take(&d->p->rpm, 1, now);
-  call_bucket_take(&d->p->tpm, request_tokens(js, d), now);
+  struct call_bucket *b[4];
+  double tokens = request_tokens(js, d);
+  buckets(d, b);
+  for(int i = 0; i < 4; i++)
+    if(b[i])
+      call_bucket_take(b[i], i % 2 ? tokens : 1, now);
 }
 
-/* The run's bucket for b (what: "rpm" or "tpm" of provider p) when the
- * run is shared (set shared=): seconds to wait after taking n (with
- * ifroom: only when there is room), or < 0 when it is not shared (or
- * the runner predates ABI 1.7).  The local bucket is kept as well: it
- * also carries what the provider's headers said. */
+/* The run's bucket for b (bucket i of buckets(): the provider's or the
+ * deployment's rpm or tpm) when the run is shared (set shared=): seconds
+ * to wait after taking n (with ifroom: only when there is room), or < 0
+ * when it is not shared (or the runner predates ABI 1.7).  The local
+ * bucket is kept as well: it also carries what the provider's headers
+ * said.  Names: "PROVIDER:rpm", "PROVIDER/MODEL:rpm". */
 static double shared_wait(const struct call_stage *st,
-                          const struct provider *p, const char *what,
+                          const struct deployment *d, int i,
                           const struct call_bucket *b, double n, int ifroom)
 {
-  if(b->rate <= 0) /* no limit: no round trip */
+  if(!b || b->rate <= 0) /* no limit: no round trip */
     return -1;
   const struct llmr_host *h = st->host;
   char name[300];
   if(h->size < offsetof(struct llmr_host, shared_take) +
                sizeof(h->shared_take) || !h->shared_take)
     return -1;
-  snprintf(name, sizeof(name), "%s:%s", p->name, what);
+  snprintf(name, sizeof(name), "%s:%s", i < 2 ? d->p->name : d->brk->key,
+           i % 2 ? "tpm" : "rpm");
   return h->shared_take(name, n, b->rate * 60.0, ifroom);
 }
 
 int limits_shared_try(struct job_state *js, struct deployment *d)
 {
-  struct provider *p = d->p;
-  /* the rpm unit is lost when tpm then refuses: the shared bucket errs
-     on the side of sending less */
-  return shared_wait(js->st, p, "rpm", &p->rpm, 1, 1) <= 0 &&
-         shared_wait(js->st, p, "tpm", &p->tpm, request_tokens(js, d),
-                     1) <= 0;
+  struct call_bucket *b[4];
+  double tokens = request_tokens(js, d);
+  buckets(d, b);
+  /* a unit taken is lost when a later bucket then refuses: the shared
+     buckets err on the side of sending less */
+  for(int i = 0; i < 4; i++)
+    if(shared_wait(js->st, d, i, b[i], i % 2 ? tokens : 1, 1) > 0)
+      return 0;
+  return 1;
 }
 
 /* Seconds until b's level is back to zero (0 when it is). */
@@ -90,22 +112,22 @@ static double debt_seconds(const struct call_bucket *b)
 double limits_reserve(struct job_state *js, struct deployment *d,
                       double now)
 {
-  struct provider *p = d->p;
+  struct call_bucket *b[4];
+  double tokens = request_tokens(js, d), w;
   limits_take(js, d, now);
   double wait = limits_pause(d, now);
-  double w = debt_seconds(&p->rpm);
-  if(w > wait)
-    wait = w;
-  w = debt_seconds(&p->tpm);
-  if(w > wait)
-    wait = w;
-  /* shared: the run's buckets hold every process to the limits */
-  w = shared_wait(js->st, p, "rpm", &p->rpm, 1, 0);
-  if(w > wait)
-    wait = w;
-  w = shared_wait(js->st, p, "tpm", &p->tpm, request_tokens(js, d), 0);
-  if(w > wait)
-    wait = w;
+  buckets(d, b);
+  for(int i = 0; i < 4; i++) {
+    if(!b[i])
+      continue;
+    w = debt_seconds(b[i]);
+    if(w > wait)
+      wait = w;
+    /* shared: the run's buckets hold every process to the limits */
+    w = shared_wait(js->st, d, i, b[i], i % 2 ? tokens : 1, 0);
+    if(w > wait)
+      wait = w;
+  }
   return wait;
 }
 
@@ -275,6 +297,9 @@ struct breaker *limits_breaker(struct call_stage *st, const char *prov,
   b->failures = 0;
   b->open_until = 0;
   b->paused_until = 0;
+  memset(&b->rpm, 0, sizeof(b->rpm)); /* rate 0: none until read */
+  memset(&b->tpm, 0, sizeof(b->tpm));
+  b->limits_set = 0;
   return b;
 }
 

@@ -33,13 +33,17 @@ struct provider {
   struct replay *replay; /* format replay: the recorded outcomes */
 };
 
-/* A circuit breaker per deployment (provider + model). */
+/* What the stage keeps per deployment (provider + model) across jobs:
+ * its circuit breaker, pauses, and the deployment's own rate limits. */
 struct breaker {
   char *key;        /* "provider/model" */
   int failures;     /* consecutive */
   double open_until;
   double paused_until; /* 429 retry-after or remaining = 0 (monotonic):
                           providers limit per model */
+  struct call_bucket rpm, tpm; /* the catalog deployment's rpm/tpm (rate
+                                  0: none), besides its provider's */
+  int limits_set;   /* rpm/tpm read from the catalog */
 };
 
 /* The stage instance. */

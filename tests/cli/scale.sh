@@ -183,6 +183,57 @@ check_eq rpm_never_above_the_shared_bucket "$(echo "$worst" | awk '{ print ($1 <
 # first (a check of behaviour, not speed: without sharing it is ~0.2 s)
 check_eq rpm_held_back "$(awk 'NR == 1 { a = $1 } END { print ($1 - a >= 5000) }' "$TMP/rpm.times")" 1
 
+# --- a model's own rate limit, shared: deployment rpm 600 ---------------
+# The catalog limits one model's deployment (providers limit per model
+# too), not the provider: that model's requests are held to its bucket
+# across the 4 processes, another model of the same provider is not.
+cat >"$TMP/dep.json" <<EOF
+{"providers": {"oa": {"format": "openai", "base_url": "$MOCK_URL/v1",
+   "api_key_env": "LLMR_SCALE_KEY"}},
+ "models": {"m": {"tier": 1, "input_usd_per_mtok": 1.0,
+   "output_usd_per_mtok": 2.0, "context_tokens": 100000,
+   "max_output_tokens": 1000,
+   "deployments": [{"provider": "oa", "model": "gpt-lim", "rpm": 600}]},
+  "f": {"tier": 1, "input_usd_per_mtok": 1.0,
+   "output_usd_per_mtok": 2.0, "context_tokens": 100000,
+   "max_output_tokens": 1000,
+   "deployments": [{"provider": "oa", "model": "gpt-free"}]}}}
+EOF
+printf 'set catalog=%s shared=%s run=dep\ncall timeout=5 retries=0 breaker=0 deadline=60\n' \
+  "$TMP/dep.json" "$SHARED" >"$TMP/dep.pipeline"
+# each shard reads its 25 lines for the free model first
+for k in 1 2 3 4; do
+  lines c-free$k 25 | sed 's/"model":"m"/"model":"f"/'
+  lines c-dep$k 165
+done >"$TMP/dep.in"
+parallel --pipe -N 190 -j 4 "$LLMROUTE" -p "$TMP/dep.pipeline" \
+  <"$TMP/dep.in" >"$TMP/dep.out" 2>"$TMP/dep.err"
+check_eq dep_all_answered "$(jq -s '[.[] | select(.error == null)] | length' "$TMP/dep.out")" \
+  760
+jq -r 'select(.body | tostring | test("c-dep[0-9]+ ")) | .t_ms' "$LOG" |
+  sort -n >"$TMP/dep.times"
+jq -r 'select(.body | tostring | test("c-free[0-9]+ ")) | .t_ms' "$LOG" |
+  sort -n >"$TMP/free.times"
+worst=$(awk '{ t[NR] = $1 } END {
+  worst = -1e9
+  for(i = 1; i <= NR; i++)
+    for(j = i; j <= NR; j++) {
+      over = (j - i + 1) - (600 + 10 * (t[j] - t[i]) / 1000)
+      if(over > worst) worst = over
+    }
+  printf "%.1f", worst }' "$TMP/dep.times")
+check_eq dep_model_never_above_its_shared_bucket "$(wc -l <"$TMP/dep.times") $(echo "$worst" | awk '{ print ($1 <= 10) }') (most over: $worst)" \
+  "660 1 (most over: $worst)"
+check_eq dep_model_held_back "$(awk 'NR == 1 { a = $1 } END { print ($1 - a >= 5000) }' "$TMP/dep.times")" 1
+# the free model's 100 went while the limited one waited: the last of
+# them seconds before the limited model's last
+check_eq dep_other_model_not_held "$(wc -l <"$TMP/free.times") $(awk -v last="$(tail -n 1 "$TMP/dep.times")" 'END { print (last - $1 >= 3000) }' "$TMP/free.times")" \
+  "100 1"
+# (the provider's own buckets exist too, from the mock's rate-limit
+# headers; the free model has none of its own)
+check_eq dep_bucket_named "$(rcli --scan --pattern 'llmroute:dep:bucket:oa/*' | sort | tr '\n' ' ')" \
+  "llmroute:dep:bucket:oa/gpt-lim:rpm "
+
 # --- kill -9 a shard, then resume it ------------------------------------
 printf 'set catalog=%s shared=%s run=kill shared_ttl=1\ncall timeout=5 retries=0 breaker=0\n' \
   "$TMP/free.json" "$SHARED" >"$TMP/kill.pipeline"

@@ -53,8 +53,8 @@ static void setup(void)
   st.retry_after_max = 60;
   st.breaker_after = 2;
   st.cooldown = 30;
-  st.capbrk = 8;
-  st.brk = calloc(8, sizeof(*st.brk));
+  st.capbrk = 16;
+  st.brk = calloc(16, sizeof(*st.brk));
 }
 
 static void test_pauses(void)
@@ -257,6 +257,67 @@ static void test_shared(void)
   jv_free(js.body);
 }
 
+/* A catalog deployment's own rpm/tpm: a bucket per provider/model taken
+ * besides the provider's, locally and, when shared, by name
+ * "PROVIDER/MODEL:rpm". */
+static void test_deployment_limits(void)
+{
+  struct provider p;
+  struct job_state js;
+  struct deployment d, other;
+  memset(&p, 0, sizeof(p));
+  memset(&js, 0, sizeof(js));
+  memset(&d, 0, sizeof(d));
+  memset(&other, 0, sizeof(other));
+  p.name = "oa";
+  d.p = other.p = &p;
+  d.brk = limits_breaker(&st, "oa", "gpt-lim");
+  other.brk = limits_breaker(&st, "oa", "gpt-free");
+  if(!d.brk || !other.brk) {
+    CHECK("deployment entries made", 0);
+    return;
+  }
+  js.st = &st;
+  js.body = jv_parse("{\"messages\":[],\"max_tokens\":100}");
+  js.est_tokens = 50;
+  call_bucket_init(&p.rpm, 0, 100); /* the provider: no limit */
+  call_bucket_init(&p.tpm, 0, 100);
+  CHECK("a new deployment entry has no limits", d.brk->rpm.rate == 0 &&
+        d.brk->tpm.rate == 0 && !d.brk->limits_set);
+  call_bucket_init(&d.brk->rpm, 60, 100); /* 1 a second */
+  d.brk->rpm.level = 0;
+  CHECK_DBL("the deployment's rpm holds it back",
+            limits_wait(&js, &d, 100), 1, 1e-9);
+  CHECK_DBL("another model of the provider goes at once",
+            limits_wait(&js, &other, 100), 0, 1e-9);
+  CHECK_DBL("reserved: its debt is waited out",
+            limits_reserve(&js, &d, 100), 1, 1e-9);
+  CHECK_DBL("the next waits two", limits_reserve(&js, &d, 100), 2, 1e-9);
+  call_bucket_init(&d.brk->rpm, 0, 100);
+  call_bucket_init(&d.brk->tpm, 600, 100); /* 10 tokens a second */
+  d.brk->tpm.level = 0;
+  CHECK_DBL("the deployment's tpm: 150 tokens wait 15 s",
+            limits_wait(&js, &d, 100), 15, 1e-9);
+  /* shared: its own bucket by name, after the provider's (none here) */
+  call_bucket_init(&d.brk->tpm, 0, 100);
+  call_bucket_init(&d.brk->rpm, 120, 100);
+  host.size = sizeof(host);
+  host.shared_take = fake_shared_take;
+  shared_seen[0] = 0;
+  shared_w = 0;
+  CHECK_DBL("shared: no wait", limits_reserve(&js, &d, 100), 0, 1e-9);
+  CHECK("shared: the deployment's bucket asked by name",
+        !strcmp(shared_seen, "oa/gpt-lim:rpm 1 120 0;"));
+  shared_seen[0] = 0;
+  shared_w = 3;
+  CHECK("shared, no room: not taken", limits_shared_try(&js, &d) == 0);
+  CHECK("shared: asked if room", !strcmp(shared_seen,
+                                         "oa/gpt-lim:rpm 1 120 1;"));
+  host.size = 0;
+  host.shared_take = NULL;
+  jv_free(js.body);
+}
+
 int main(void)
 {
   setup();
@@ -264,6 +325,7 @@ int main(void)
   test_queue();
   test_breaker();
   test_shared();
+  test_deployment_limits();
   for(int i = 0; i < st.nbrk; i++)
     free(st.brk[i].key);
   free(st.brk);

@@ -98,6 +98,21 @@ static void bad(const char *name, jv cat, const char *want)
   jv_free(out);
 }
 
+/* Load cat (consumed) from a temp file: it must load. */
+static void loads(const char *name, jv cat)
+{
+  jv s = jv_dump_string(cat, 0);
+  const char *path = write_tmp("good.json", jv_string_value(s));
+  char err[512];
+  jv out;
+  int rc = catalog_load(path, &out, err, sizeof(err));
+
+  jv_free(s);
+  CHECK_INT(name, rc, LLMR_OK);
+  CHECK_STR(name, err, "");
+  jv_free(out);
+}
+
 static void test_good(void)
 {
   char err[512];
@@ -364,6 +379,37 @@ static void test_bad(void)
                jv_string("output_usd_per_mtok"), jv_string("cheap")))),
         "models.big: deployments[0].output_usd_per_mtok must be a number "
         "from 0 to 1e6");
+  }
+  /* a deployment's own rate limits: whole numbers 1 to 1e9, as a
+     provider's */
+  {
+    static const char *const keys[] = { "rpm", "tpm", NULL };
+    static const double vals[] = {0, 2.5, 2e9};
+    int k, v;
+
+    for(k = 0; keys[k]; k++)
+      for(v = 0; v < 3; v++) {
+        char name[120], want[200];
+        jv d = jv_object_set(jv_object_set(jv_object(),
+                                           jv_string("provider"),
+                                           jv_string("openai")),
+                             jv_string("model"), jv_string("big-1"));
+
+        d = jv_object_set(d, jv_string(keys[k]), jv_number(vals[v]));
+        snprintf(name, sizeof(name), "deployment %s %g", keys[k], vals[v]);
+        snprintf(want, sizeof(want), "models.big: deployments[0].%s must "
+                 "be an integer from 1 to 1e9", keys[k]);
+        bad(name, set3(good_obj(), "models", "big", "deployments",
+                       jv_array_append(jv_array(), d)), want);
+      }
+    loads("deployment rpm and tpm",
+         set3(good_obj(), "models", "big", "deployments",
+              jv_array_append(jv_array(), jv_object_set(jv_object_set(
+                jv_object_set(jv_object_set(jv_object(),
+                  jv_string("provider"), jv_string("openai")),
+                  jv_string("model"), jv_string("big-1")),
+                jv_string("rpm"), jv_number(500)),
+                jv_string("tpm"), jv_number(200000)))));
   }
 }
 
