@@ -72,7 +72,7 @@ DEPS_FUZZ_MISSING = $(call missing_of,$(DEPS_FUZZ))
 DEPS_TEST_MISSING = $(call missing_of,$(DEPS_TEST))
 
 .PHONY: all deps test test-asan bench install clean check-deps kit fuzz \
-        check-deps-fuzz
+        check-deps-fuzz check-deps-test
 
 all: check-deps bin plugins share include kit testbins
 
@@ -218,8 +218,17 @@ $(BUILD)/tests/mockprov: $(MOCK_SRC) $(wildcard tests/mockprov/*.h)
 	  $(JQ_LIBS) -lm
 
 # --- running ----------------------------------------------------------------
-test: all
+test: all check-deps-test
 	@BUILD=$(BUILD) sh tests/run.sh
+
+# What some tests run (Redis, GNU parallel, Chromium): installed as root
+# when missing, so `make test` on a fresh machine runs every test;
+# otherwise those tests report SKIP.
+check-deps-test:
+	@if [ -n "$(DEPS_TEST_MISSING)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then $(MAKE) --no-print-directory deps; \
+	  else echo "test: missing $(DEPS_TEST_MISSING): the tests that need" \
+	    "them report SKIP (run 'make deps' as root)" >&2; fi; fi
 
 test-asan:
 	$(MAKE) BUILD=build-asan SAN=1 OPT="-O1 -g" test
