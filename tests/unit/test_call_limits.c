@@ -53,8 +53,8 @@ static void setup(void)
   st.retry_after_max = 60;
   st.breaker_after = 2;
   st.cooldown = 30;
-  st.capbrk = 16;
-  st.brk = calloc(16, sizeof(*st.brk));
+  st.capbrk = 8;
+  st.brk = calloc(8, sizeof(*st.brk));
 }
 
 static void test_pauses(void)
@@ -323,9 +323,9 @@ int main(void)
   setup();
   test_pauses();
   test_queue();
+  test_deployment_limits(); /* before test_breaker fills the table */
   test_breaker();
   test_shared();
-  test_deployment_limits();
   for(int i = 0; i < st.nbrk; i++)
     free(st.brk[i].key);
   free(st.brk);
