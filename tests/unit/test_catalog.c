@@ -98,6 +98,16 @@ static void bad(const char *name, jv cat, const char *want)
   jv_free(out);
 }
 
+/* Deployment openai/big-1 with key set to val (consumed). */
+static jv deployment_with(const char *key, jv val)
+{
+  jv d = jv_object_set(jv_object(), jv_string("provider"),
+                       jv_string("openai"));
+
+  d = jv_object_set(d, jv_string("model"), jv_string("big-1"));
+  return jv_object_set(d, jv_string(key), val);
+}
+
 /* Load cat (consumed) from a temp file: it must load. */
 static void loads(const char *name, jv cat)
 {
@@ -354,12 +364,7 @@ static void test_bad(void)
     for(k = 0; keys[k]; k++)
       for(v = 0; v < 3; v++) {
         char name[120], want[200];
-        jv d = jv_object_set(jv_object_set(jv_object(),
-                                           jv_string("provider"),
-                                           jv_string("openai")),
-                             jv_string("model"), jv_string("big-1"));
-
-        d = jv_object_set(d, jv_string(keys[k]), jv_number(vals[v]));
+        jv d = deployment_with(keys[k], jv_number(vals[v]));
         snprintf(name, sizeof(name), "deployment %s %g", keys[k], vals[v]);
         snprintf(want, sizeof(want), "models.big: deployments[1].%s must "
                  "be a number from 0 to 1e6", keys[k]);
@@ -372,11 +377,8 @@ static void test_bad(void)
       }
     bad("deployment price a string",
         set3(good_obj(), "models", "big", "deployments",
-             jv_array_append(jv_array(), jv_object_set(jv_object_set(
-               jv_object_set(jv_object(), jv_string("provider"),
-                             jv_string("openai")),
-               jv_string("model"), jv_string("big-1")),
-               jv_string("output_usd_per_mtok"), jv_string("cheap")))),
+             jv_array_append(jv_array(), deployment_with(
+               "output_usd_per_mtok", jv_string("cheap")))),
         "models.big: deployments[0].output_usd_per_mtok must be a number "
         "from 0 to 1e6");
   }
@@ -390,12 +392,7 @@ static void test_bad(void)
     for(k = 0; keys[k]; k++)
       for(v = 0; v < 3; v++) {
         char name[120], want[200];
-        jv d = jv_object_set(jv_object_set(jv_object(),
-                                           jv_string("provider"),
-                                           jv_string("openai")),
-                             jv_string("model"), jv_string("big-1"));
-
-        d = jv_object_set(d, jv_string(keys[k]), jv_number(vals[v]));
+        jv d = deployment_with(keys[k], jv_number(vals[v]));
         snprintf(name, sizeof(name), "deployment %s %g", keys[k], vals[v]);
         snprintf(want, sizeof(want), "models.big: deployments[0].%s must "
                  "be an integer from 1 to 1e9", keys[k]);
@@ -403,13 +400,10 @@ static void test_bad(void)
                        jv_array_append(jv_array(), d)), want);
       }
     loads("deployment rpm and tpm",
-         set3(good_obj(), "models", "big", "deployments",
-              jv_array_append(jv_array(), jv_object_set(jv_object_set(
-                jv_object_set(jv_object_set(jv_object(),
-                  jv_string("provider"), jv_string("openai")),
-                  jv_string("model"), jv_string("big-1")),
-                jv_string("rpm"), jv_number(500)),
-                jv_string("tpm"), jv_number(200000)))));
+          set3(good_obj(), "models", "big", "deployments",
+               jv_array_append(jv_array(), jv_object_set(
+                 deployment_with("rpm", jv_number(500)),
+                 jv_string("tpm"), jv_number(200000)))));
   }
 }
 
