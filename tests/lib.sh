@@ -47,6 +47,31 @@ check_json() {
   else fail "$1" "jq '$2' false on: $(head -c 400 "$3")"; fi
 }
 
+# tier_catalog KEYVAR [MODEL...]: a catalog (on stdout) of provider
+# "mock" at $MOCK_URL, its key in the variable KEYVAR, and the MODELs
+# (default cheap-1 mid-2 top-3), each of the tier its name ends with,
+# priced so costs are easy to check: input 1/10/100 and output 2/20/200
+# USD per million tokens for tiers 1/2/3.
+tier_catalog() {
+  _key=$1; shift
+  [ $# -gt 0 ] || set -- cheap-1 mid-2 top-3
+  printf '{"providers":{"mock":{"format":"openai","base_url":"%s/v1",\n' \
+    "$MOCK_URL"
+  printf '                      "api_key_env":"%s"}},\n "models":{' "$_key"
+  _sep=
+  for _m in "$@"; do
+    _t=${_m##*-}
+    _in=$(awk -v t="$_t" 'BEGIN { print 10 ^ (t - 1) }')
+    printf '%s\n  "%s":{"tier":%s,"input_usd_per_mtok":%s,' "$_sep" "$_m" \
+      "$_t" "$_in"
+    printf '"output_usd_per_mtok":%s,\n' "$((_in * 2))"
+    printf '    "context_tokens":100000,"max_output_tokens":1000,\n'
+    printf '    "deployments":[{"provider":"mock","model":"%s"}]}' "$_m"
+    _sep=,
+  done
+  printf '}}\n'
+}
+
 # mock_start [ARGS...]: start tests/mockprov on a free loopback port;
 # sets MOCK_PORT and MOCK_URL (http://127.0.0.1:PORT).
 mock_start() {

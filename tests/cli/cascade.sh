@@ -16,20 +16,7 @@ if [ -z "$MOCK_PORT" ]; then fail cascade_mock "mockprov did not start"
 
 # Three tiers on the mock; prices per million tokens chosen so costs are
 # easy to check: input 1/10/100, output 2/20/200.
-cat >"$TMP/models.json" <<EOF
-{"providers":{"mock":{"format":"openai","base_url":"$MOCK_URL/v1",
-                      "api_key_env":"LLMR_CASCADE_KEY"}},
- "models":{
-  "cheap-1":{"tier":1,"input_usd_per_mtok":1,"output_usd_per_mtok":2,
-    "context_tokens":100000,"max_output_tokens":1000,
-    "deployments":[{"provider":"mock","model":"cheap-1"}]},
-  "mid-2":{"tier":2,"input_usd_per_mtok":10,"output_usd_per_mtok":20,
-    "context_tokens":100000,"max_output_tokens":1000,
-    "deployments":[{"provider":"mock","model":"mid-2"}]},
-  "top-3":{"tier":3,"input_usd_per_mtok":100,"output_usd_per_mtok":200,
-    "context_tokens":100000,"max_output_tokens":1000,
-    "deployments":[{"provider":"mock","model":"top-3"}]}}}
-EOF
+tier_catalog LLMR_CASCADE_KEY >"$TMP/models.json"
 pipeline() { # pipeline FILE VALIDATE_OPTS ESCALATE_OPTS
   cat >"$1" <<EOF
 set catalog=models.json baseline=top-3

@@ -19,20 +19,7 @@ if [ -z "$MOCK_PORT" ]; then fail hedge_mock "mockprov did not start"
 
 # Three tiers on the mock; per million tokens: input 1/10/100, output
 # 2/20/200.
-cat >"$TMP/models.json" <<EOF
-{"providers":{"mock":{"format":"openai","base_url":"$MOCK_URL/v1",
-                      "api_key_env":"LLMR_HEDGE_KEY"}},
- "models":{
-  "cheap-1":{"tier":1,"input_usd_per_mtok":1,"output_usd_per_mtok":2,
-    "context_tokens":100000,"max_output_tokens":1000,
-    "deployments":[{"provider":"mock","model":"cheap-1"}]},
-  "mid-2":{"tier":2,"input_usd_per_mtok":10,"output_usd_per_mtok":20,
-    "context_tokens":100000,"max_output_tokens":1000,
-    "deployments":[{"provider":"mock","model":"mid-2"}]},
-  "top-3":{"tier":3,"input_usd_per_mtok":100,"output_usd_per_mtok":200,
-    "context_tokens":100000,"max_output_tokens":1000,
-    "deployments":[{"provider":"mock","model":"top-3"}]}}}
-EOF
+tier_catalog LLMR_HEDGE_KEY >"$TMP/models.json"
 cat >"$TMP/hedge.pipeline" <<EOF
 set catalog=models.json baseline=top-3
 price

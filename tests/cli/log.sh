@@ -24,17 +24,7 @@ if [ -z "$MOCK_PORT" ]; then fail log_mock "mockprov did not start"
   finish; exit; fi
 
 # Two tiers on the mock, prices easy to check (per million tokens).
-cat >"$TMP/models.json" <<EOF
-{"providers":{"mock":{"format":"openai","base_url":"$MOCK_URL/v1",
-                      "api_key_env":"LLMR_LOG_KEY"}},
- "models":{
-  "cheap-1":{"tier":1,"input_usd_per_mtok":1,"output_usd_per_mtok":2,
-    "context_tokens":100000,"max_output_tokens":1000,
-    "deployments":[{"provider":"mock","model":"cheap-1"}]},
-  "top-3":{"tier":3,"input_usd_per_mtok":100,"output_usd_per_mtok":200,
-    "context_tokens":100000,"max_output_tokens":1000,
-    "deployments":[{"provider":"mock","model":"top-3"}]}}}
-EOF
+tier_catalog LLMR_LOG_KEY cheap-1 top-3 >"$TMP/models.json"
 logpipe() { # logpipe NAME LOG_OPTIONS
   cat >"$TMP/$1.pipeline" <<EOF
 set catalog=models.json baseline=top-3
