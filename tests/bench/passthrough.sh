@@ -4,8 +4,10 @@
 # file; the same lines without "custom_id" (each gets a generated one: a
 # hash of the line, and a set of those seen to tell repeats apart); then
 # the peak resident memory of MEM_LINES (default 1,000,000) lines, with
-# and without custom_id, streamed through the same pipeline.  The input is generated,
-# deterministic (a fixed LCG), never stored in the repository.
+# and without custom_id, streamed through the same pipeline; then the
+# instructions a line (callgrind) over PROFILE_LINES (default 20,000).
+# The input is generated, deterministic (a fixed LCG), never stored in
+# the repository.
 #
 #   BUILD=build sh tests/bench/passthrough.sh
 #   sh tests/bench/passthrough.sh --gen N     print N input lines
@@ -132,5 +134,19 @@ echo "passthrough: peak RSS for $MEM_LINES lines: $kb kB" \
 peak_rss noid
 echo "passthrough: peak RSS for $MEM_LINES lines without custom_id:" \
      "$kb kB ($((kb / 1024)) MB; $how)"
+# instructions a line (callgrind: steady on a shared machine, where the
+# rates above wander), over PROFILE_LINES lines with custom_id
+PROFILE_LINES=${PROFILE_LINES:-20000}
+if command -v valgrind >/dev/null; then
+  gen "$PROFILE_LINES" >"$TMP/prof.jsonl"
+  valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out" \
+    "$LLMROUTE" -q -p "$TMP/pass.pipeline" "$TMP/prof.jsonl" \
+    >/dev/null 2>"$TMP/vg.err"
+  ir=$(sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$TMP/vg.err")
+  echo "passthrough: instructions for $PROFILE_LINES lines: $ir," \
+       "$((ir / PROFILE_LINES)) a line (start-up included)"
+else
+  echo "passthrough: valgrind not installed: no instruction count"
+fi
 echo "passthrough: reproduce: BUILD=$BUILD sh tests/bench/passthrough.sh" \
-     "(LINES=, MEM_LINES= to vary)"
+     "(LINES=, MEM_LINES=, PROFILE_LINES= to vary)"
